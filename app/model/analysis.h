@@ -1,0 +1,89 @@
+// Pure analysis over a Run: no I/O, no globals, testable on synthetic runs.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/run.h"
+#include "model/textbook.h"
+
+namespace copyscope {
+
+// How many times the CPU copies each byte of one flow, and why.
+struct CopyRule {
+  double copies_per_byte = 0;
+  std::string why;
+  bool known = true;
+};
+
+struct KernelVersion {
+  int major = 0, minor = 0;
+  static KernelVersion parse(const std::string& release);
+  bool at_least(int ma, int mi) const { return major > ma || (major == ma && minor >= mi); }
+};
+
+CopyRule copy_rule(const Flow& flow, const KernelVersion& kv);
+
+struct CopyAttribution {
+  Flow flow;
+  CopyRule rule;
+  uint64_t copy_bytes = 0;
+};
+
+struct Deviation {
+  std::string what;
+  nlohmann::json textbook;
+  nlohmann::json measured;
+  std::string why;
+};
+
+struct PerUnit {
+  double mode_switches = 0, cpu_copies = 0, dma_copies = 0, context_switches = 0;
+};
+
+struct Counts {
+  std::map<std::string, uint64_t> syscalls;
+  uint64_t mode_switches = 0;
+  uint64_t context_switches = 0;
+  uint64_t context_switches_involuntary = 0;
+  uint64_t cpu_copies = 0;
+  uint64_t cpu_copy_bytes = 0;
+  uint64_t dma_ops = 0;
+  uint64_t dma_bytes = 0;       // disk DMA + real-NIC transmit
+  uint64_t disk_dma_bytes = 0;
+  uint64_t nic_dma_bytes = 0;
+  uint64_t loopback_bytes = 0;  // software hand-off on lo, not DMA
+  uint64_t page_faults = 0;
+  uint64_t page_cache_adds = 0;  // 4 KiB pages inserted
+  uint64_t events_captured = 0;
+  uint64_t events_dropped = 0;
+};
+
+struct Summary {
+  RunParams params;
+  KernelInfo kernel;
+  uint64_t duration_ns = 0;
+  uint64_t bytes = 0;
+  uint64_t units = 0;
+  double throughput_mib_s = 0;
+  Counts counters;
+  Counts sink;
+  PerUnit per_call;  // exact ratios; the JSON also gives them rounded
+  Expectation textbook;
+  std::vector<CopyAttribution> copies;
+  std::vector<Deviation> deviations;
+  std::vector<std::string> notes;
+  bool partial = false;
+  nlohmann::json sink_report;
+  nlohmann::json extra;
+};
+
+Counts count_role(const Run& run, Role role, const KernelVersion& kv,
+                  std::vector<CopyAttribution>* copies = nullptr);
+Summary summarize(const Run& run, const TextbookMethod* textbook);
+nlohmann::json to_json(const Summary& s);
+
+}  // namespace copyscope

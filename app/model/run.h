@@ -1,0 +1,114 @@
+// The model: one traced run of a scenario. Plain data, no UI, no libbpf.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+extern "C" {
+#include "copyscope.h"
+}
+
+namespace copyscope {
+
+using Event = cs_event;  // 56 bytes, kept exactly as the kernel wrote it
+
+enum class Role : uint8_t { Sender = CS_ROLE_SENDER, Sink = CS_ROLE_SINK };
+
+const char* syscall_name(unsigned sys);     // "read", "sendfile", ... ("other")
+int syscall_from_name(const std::string& name);  // -1 when unknown
+const char* fd_kind_name(unsigned kind);    // "file", "tcp", "pipe", ...
+const char* event_type_name(unsigned type);
+
+struct RunParams {
+  std::string method;
+  uint64_t size = 0;
+  uint64_t buffer = 0;
+  std::string cache = "cold";  // cold | warm
+  std::string sink = "tcp";    // tcp | file | pipe | null
+};
+
+// One probe and how it fared on this kernel.
+struct Hook {
+  std::string name;    // e.g. "tracepoint/raw_syscalls/sys_enter", "fentry/_copy_to_user"
+  std::string status;  // attached | unavailable | refused | not-built
+  std::string detail;
+};
+
+struct KernelInfo {
+  std::string release;
+  std::string copy_accounting = "attributed";  // measured | attributed
+  std::vector<Hook> hooks;
+};
+
+// Exact counters of one role (sender or sink), summed over CPUs.
+struct RoleCounters {
+  uint64_t syscall_enters = 0;
+  uint64_t syscall_exits = 0;
+  uint64_t ctx_switches = 0;
+  uint64_t ctx_switches_involuntary = 0;
+  uint64_t page_faults_user = 0;
+  uint64_t page_faults_kernel = 0;
+  uint64_t page_cache_adds = 0;
+  uint64_t page_cache_add_pages = 0;
+  uint64_t dma_ops = 0;
+  uint64_t dma_bytes = 0;
+  uint64_t dma_read_bytes = 0;
+  uint64_t dma_write_bytes = 0;
+  uint64_t net_xmit_packets = 0;
+  uint64_t net_xmit_bytes = 0;
+  uint64_t loopback_xmit_bytes = 0;
+  uint64_t events_captured = 0;
+  uint64_t events_dropped = 0;
+  std::array<uint64_t, CS_SYS_MAX> sys_calls{};
+  std::array<uint64_t, CS_SYS_MAX> sys_errors{};
+
+  RoleCounters& operator+=(const cs_counters& c);
+  bool operator==(const RoleCounters&) const = default;
+};
+
+// Bytes one kind of syscall moved from one endpoint kind to another.
+struct Flow {
+  Role role = Role::Sender;
+  uint8_t sys = CS_SYS_OTHER;
+  uint8_t src = CS_FD_NONE;
+  uint8_t dst = CS_FD_NONE;
+  uint64_t calls = 0;
+  uint64_t bytes = 0;
+  bool operator==(const Flow&) const = default;
+};
+
+// What the scenario program itself reports about its transfer phase.
+struct ScenarioResult {
+  bool ok = false;
+  std::string error;
+  uint64_t bytes = 0;        // payload bytes the sender moved
+  uint64_t units = 0;        // transfer iterations (chunks, or calls)
+  uint64_t duration_ns = 0;  // between its phase markers
+  uint64_t cache_resident_pages = 0;  // of the source file, right before the run
+  uint64_t file_pages = 0;
+  nlohmann::json sink;    // the receiver's own account
+  nlohmann::json extra;   // method-specific facts (e.g. a SIGBUS)
+};
+
+struct Run {
+  RunParams params;
+  KernelInfo kernel;
+  ScenarioResult result;
+  std::array<RoleCounters, CS_ROLE_MAX> counters{};
+  std::vector<Flow> flows;
+  std::vector<Event> events;  // ordered as received; sort_events() orders by ts
+  std::map<uint32_t, std::string> thread_names;  // tid -> name
+  bool partial = false;
+
+  const RoleCounters& sender() const { return counters[CS_ROLE_SENDER]; }
+  const RoleCounters& sink() const { return counters[CS_ROLE_SINK]; }
+};
+
+void sort_events(std::vector<Event>& events);
+
+}  // namespace copyscope

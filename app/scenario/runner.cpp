@@ -1,0 +1,220 @@
+#include "scenario/runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "methods.h"
+#include "model/size.h"
+#include "scenario/workspace.h"
+#include "trace/environment.h"
+#include "trace/tracer.h"
+
+namespace copyscope {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::atomic<bool> g_cancel{false};
+
+namespace {
+
+constexpr uint64_t kMaxSize = 64ull << 30;  // 64 GiB: beyond that a demo is not a demo
+
+struct Pipe {
+  int fd[2] = {-1, -1};
+  Pipe() {
+    if (pipe2(fd, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
+  }
+  ~Pipe() {
+    for (int f : fd)
+      if (f >= 0) close(f);
+  }
+  void close_end(int i) {
+    if (fd[i] >= 0) close(fd[i]);
+    fd[i] = -1;
+  }
+};
+
+// Kills and reaps the scenario's whole process group, whatever happens.
+struct ChildGroup {
+  pid_t pid = -1;
+  bool reaped = false;
+  int status = 0;
+  ~ChildGroup() {
+    if (pid <= 0) return;
+    kill(-pid, SIGKILL);
+    if (!reaped) waitpid(pid, &status, 0);
+    // Receivers re-parented to us (we are a subreaper) are reaped too.
+    while (waitpid(-pid, nullptr, WNOHANG) > 0) {}
+  }
+};
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r > 0) {
+      out.append(buf, static_cast<size_t>(r));
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    break;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string scenario_binary() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path candidate = exe.parent_path() / "copyscope-scenario";
+  if (!ec && fs::exists(candidate, ec)) return candidate.string();
+  throw RunError(2, "copyscope-scenario is missing next to " + exe.string() + ": rebuild with cmake --build build");
+}
+
+void validate(RunParams& p) {
+  const scenario::MethodInfo* m = scenario::method_info(p.method);
+  if (!m) throw RunError(2, "unknown method '" + p.method + "': see 'copyscope list' for the methods");
+  if (p.sink.empty()) p.sink = std::string(scenario::default_sink(*m));
+  if (!scenario::method_supports_sink(*m, p.sink))
+    throw RunError(2, "method " + p.method + " cannot use sink '" + p.sink + "' (it supports " +
+                          std::string(m->sinks) + ")");
+  if (p.cache != "cold" && p.cache != "warm") throw RunError(2, "--cache must be cold or warm, not '" + p.cache + "'");
+  if (p.size == 0) throw RunError(2, "--size must be at least 1 byte");
+  if (p.size > kMaxSize) throw RunError(2, "--size " + format_size(p.size) + " is larger than the 64G limit");
+  if (p.buffer == 0) throw RunError(2, "--buffer must be at least 1 byte");
+  if (p.buffer > p.size)
+    throw RunError(2, "--buffer " + format_size(p.buffer) + " is larger than --size " + format_size(p.size));
+  if (p.buffer > (1ull << 30)) throw RunError(2, "--buffer must be at most 1G");
+}
+
+Run run_scenario(const RunRequest& req, LiveRun* live) {
+  RunParams params = req.params;
+  validate(params);
+  CaptureCheck check = check_live_capture();
+  if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
+  const std::string binary = scenario_binary();
+
+  Workspace ws;
+  const uint64_t need = params.size * (params.sink == "file" ? 2 : 1) + (1 << 20);
+  if (ws.free_bytes() < need)
+    throw RunError(2, "not enough free space in " + ws.dir() + " for a " + format_size(params.size) +
+                          " run: free some space or set TMPDIR to a larger disk");
+  const std::string file = ws.dir() + "/source.dat";
+  try {
+    create_random_file(file, params.size);
+  } catch (const std::exception& e) {
+    throw RunError(1, e.what());
+  }
+  CacheState cache = prepare_cache(file, params.cache == "warm");
+
+  TracerOptions topt;
+  topt.scenario_binary = binary;
+  topt.emit_events = req.emit_events;
+  std::unique_ptr<Tracer> tracer;
+  try {
+    tracer = std::make_unique<Tracer>(topt);
+  } catch (const TraceError& e) {
+    throw RunError(2, e.what());
+  }
+
+  // Children of the scenario that outlive it come back to us to be reaped.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  Pipe go, result;
+  ChildGroup child;
+  const std::vector<std::string> args = {binary,         params.method,
+                                         "--file",       file,
+                                         "--workdir",    ws.dir(),
+                                         "--size",       std::to_string(params.size),
+                                         "--buffer",     std::to_string(params.buffer),
+                                         "--sink",       params.sink,
+                                         "--result-fd",  "3"};
+  child.pid = fork();
+  if (child.pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
+  if (child.pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    char c;
+    close(go.fd[1]);
+    if (read(go.fd[0], &c, 1) != 1) _exit(127);  // the tracer never got ready
+    dup2(result.fd[1], 3);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  setpgid(child.pid, child.pid);
+  go.close_end(0);
+  result.close_end(1);
+
+  LiveRun local;
+  LiveRun* sink = live ? live : &local;
+  tracer->track(child.pid);
+  tracer->start(sink);
+  if (write(go.fd[1], "g", 1) != 1) throw RunError(1, "could not start the scenario");
+  go.close_end(1);
+
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(req.timeout_s);
+  bool timed_out = false, cancelled = false;
+  for (;;) {
+    pid_t r = waitpid(child.pid, &child.status, WNOHANG);
+    if (r == child.pid) {
+      child.reaped = true;
+      break;
+    }
+    if (g_cancel.load()) {
+      cancelled = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!child.reaped) {
+    kill(-child.pid, SIGKILL);
+    waitpid(child.pid, &child.status, 0);
+    child.reaped = true;
+  }
+  tracer->stop();
+
+  Run run;
+  run.params = params;
+  tracer->collect(run);
+  sink->with_run([&](Run& r) { run.events = std::move(r.events); });
+  sort_events(run.events);
+  run.result.cache_resident_pages = cache.resident_pages;
+  run.result.file_pages = cache.total_pages;
+
+  if (cancelled) throw RunError(1, "interrupted: the scenario was stopped and cleaned up");
+  if (timed_out)
+    throw RunError(1, "the scenario did not finish within " + std::to_string(req.timeout_s) +
+                          " s; it was stopped (raise --timeout for large sizes)");
+  json res = json::parse(read_all(result.fd[0]), nullptr, false);
+  if (res.is_discarded() || !res.is_object())
+    throw RunError(1, "the scenario exited (status " + std::to_string(WEXITSTATUS(child.status)) +
+                          ") without a result");
+  if (res.contains("error")) throw RunError(1, params.method + " failed: " + res["error"].get<std::string>());
+  run.result.ok = true;
+  run.result.bytes = res.value("bytes", uint64_t{0});
+  run.result.units = res.value("units", uint64_t{0});
+  run.result.duration_ns = res.value("duration_ns", uint64_t{0});
+  run.result.sink = res.value("sink", json::object());
+  run.result.extra = res.value("extra", json::object());
+  return run;
+}
+
+}  // namespace copyscope

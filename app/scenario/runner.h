@@ -1,0 +1,37 @@
+// Runs one scenario under the tracer: temp dir, source file, cache state, the
+// scenario's process tree, time limit, clean teardown.
+#pragma once
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "model/live_run.h"
+#include "model/run.h"
+
+namespace copyscope {
+
+// exit_code: 1 the run failed, 2 usage or environment.
+class RunError : public std::runtime_error {
+ public:
+  RunError(int exit_code, const std::string& what) : std::runtime_error(what), exit_code(exit_code) {}
+  int exit_code;
+};
+
+struct RunRequest {
+  RunParams params;
+  unsigned timeout_s = 60;
+  bool emit_events = true;
+};
+
+// Throws RunError(2, ...) for a bad method, sink, size or buffer.
+void validate(RunParams& params);
+std::string scenario_binary();
+
+// Set from a signal handler: the run stops, kills its tree and cleans up.
+extern std::atomic<bool> g_cancel;
+
+// Runs it; `live` (optional) receives events as they arrive. Throws RunError.
+Run run_scenario(const RunRequest& req, LiveRun* live = nullptr);
+
+}  // namespace copyscope

@@ -1,0 +1,103 @@
+#include "trace/environment.h"
+
+#include <linux/capability.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace copyscope {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr long kTracefsMagic = 0x74726163;
+constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+
+bool has_cap(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capget, &hdr, data)) return false;
+  return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+bool is_tracefs(const char* dir) {
+  struct statfs st {};
+  return statfs(dir, &st) == 0 && st.f_type == kTracefsMagic;
+}
+
+// The mount copyscope made, undone at exit so the machine is left as found.
+struct TracefsMount {
+  std::string dir;
+  bool mounted_by_us = false;
+  ~TracefsMount() {
+    if (mounted_by_us) umount2(dir.c_str(), MNT_DETACH);
+  }
+};
+
+TracefsMount& tracefs_state() {
+  static TracefsMount m;
+  return m;
+}
+
+}  // namespace
+
+const std::string& tracefs_dir() {
+  TracefsMount& m = tracefs_state();
+  if (m.dir.empty()) {
+    if (is_tracefs("/sys/kernel/tracing")) m.dir = "/sys/kernel/tracing";
+    else if (is_tracefs("/sys/kernel/debug/tracing")) m.dir = "/sys/kernel/debug/tracing";
+  }
+  return m.dir;
+}
+
+std::string kernel_release() {
+  utsname u{};
+  uname(&u);
+  return u.release;
+}
+
+bool tracepoint_exists(const std::string& category, const std::string& name) {
+  const std::string& dir = tracefs_dir();
+  if (dir.empty()) return false;
+  std::error_code ec;
+  return fs::exists(dir + "/events/" + category + "/" + name + "/id", ec);
+}
+
+CaptureCheck check_live_capture() {
+  CaptureCheck c;
+  const bool root = geteuid() == 0;
+  if (!root && !((has_cap(kCapBpf) && has_cap(kCapPerfmon)) || has_cap(kCapSysAdmin))) {
+    c.reason = "live capture needs root or CAP_BPF + CAP_PERFMON, and this process has neither";
+    c.fix = "run it with sudo, or grant the capabilities once: sudo setcap cap_bpf,cap_perfmon,cap_sys_admin+ep "
+            "$(command -v copyscope); without them, 'copyscope replay FILE' and the GUI's recordings still work";
+    return c;
+  }
+  std::error_code ec;
+  if (!fs::exists("/sys/kernel/btf/vmlinux", ec)) {
+    c.reason = "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing), which CO-RE programs need";
+    c.fix = "boot a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's stock kernels are), or use 'copyscope replay'";
+    return c;
+  }
+  if (tracefs_dir().empty()) {
+    TracefsMount& m = tracefs_state();
+    if (root && mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0) {
+      m.dir = "/sys/kernel/tracing";
+      m.mounted_by_us = true;
+    } else {
+      c.reason = std::string("tracefs is not mounted and could not be mounted (") + std::strerror(errno) + ")";
+      c.fix = "mount it as root: mount -t tracefs nodev /sys/kernel/tracing";
+      return c;
+    }
+  }
+  c.ok = true;
+  return c;
+}
+
+}  // namespace copyscope

@@ -1,0 +1,683 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * copyscope: every probe in one object. Only processes of the scenario's tree
+ * (the `tracked` map, filled by user space for the root and followed here on
+ * fork) are counted, and only between their USDT phase markers.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/usdt.bpf.h>
+#include "copyscope.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u8 emit_events = 1;
+/* Wake the consumer only once this much data waits (fewer wake-ups). */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct cs_task_state);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CS_ROLE_MAX);
+	__type(key, __u32);
+	__type(value, struct cs_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct cs_flow_key);
+	__type(value, struct cs_flow_val);
+} flows SEC(".maps");
+
+struct pending_syscall {
+	__u64 ts;
+	__u64 count;
+	__u64 fds;
+	__u8 sys;
+	__u8 src;
+	__u8 dst;
+	__u8 role;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct pending_syscall);
+} pending SEC(".maps");
+
+struct io_owner {
+	__u64 issue_ts;
+	__u32 tgid;
+	__u32 tid;
+	__u8 role;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct io_owner);
+} bio_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct io_owner);
+} rq_owner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+static __always_inline struct cs_counters *role_counters(__u32 role)
+{
+	return bpf_map_lookup_elem(&counters, &role);
+}
+
+/* The calling process's state while it is in its transfer phase, else NULL. */
+static __always_inline struct cs_task_state *current_in_phase(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+
+	if (!st || !st->in_phase)
+		return NULL;
+	return st;
+}
+
+static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
+{
+	__u64 flags = 0;
+
+	if (!emit_events)
+		return;
+	ev->cpu = bpf_get_smp_processor_id();
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		flags = BPF_RB_NO_WAKEUP;
+	else
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags))
+		c->events_dropped++;
+	else
+		c->events_captured++;
+}
+
+static __always_inline void fill_current(struct cs_event *ev, __u8 type, __u8 role)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	ev->ts = bpf_ktime_get_ns();
+	ev->tgid = id >> 32;
+	ev->tid = (__u32)id;
+	ev->type = type;
+	ev->role = role;
+}
+
+static __always_inline __u8 syscall_from_nr(long nr)
+{
+#if defined(__TARGET_ARCH_arm64)
+	switch (nr) {
+	case 63: return CS_SYS_READ;
+	case 64: return CS_SYS_WRITE;
+	case 67: return CS_SYS_PREAD64;
+	case 68: return CS_SYS_PWRITE64;
+	case 65: return CS_SYS_READV;
+	case 66: return CS_SYS_WRITEV;
+	case 69: return CS_SYS_PREADV;
+	case 70: return CS_SYS_PWRITEV;
+	case 206: return CS_SYS_SENDTO;
+	case 207: return CS_SYS_RECVFROM;
+	case 211: return CS_SYS_SENDMSG;
+	case 212: return CS_SYS_RECVMSG;
+	case 71: return CS_SYS_SENDFILE;
+	case 76: return CS_SYS_SPLICE;
+	case 77: return CS_SYS_TEE;
+	case 75: return CS_SYS_VMSPLICE;
+	case 285: return CS_SYS_COPY_FILE_RANGE;
+	case 222: return CS_SYS_MMAP;
+	case 215: return CS_SYS_MUNMAP;
+	case 426: return CS_SYS_IO_URING_ENTER;
+	case 46: return CS_SYS_FTRUNCATE;
+	case 220: case 435: return CS_SYS_CLONE;
+	case 260: return CS_SYS_WAIT4;
+	}
+#else
+	switch (nr) {
+	case 0: return CS_SYS_READ;
+	case 1: return CS_SYS_WRITE;
+	case 17: return CS_SYS_PREAD64;
+	case 18: return CS_SYS_PWRITE64;
+	case 19: return CS_SYS_READV;
+	case 20: return CS_SYS_WRITEV;
+	case 295: return CS_SYS_PREADV;
+	case 296: return CS_SYS_PWRITEV;
+	case 44: return CS_SYS_SENDTO;
+	case 45: return CS_SYS_RECVFROM;
+	case 46: return CS_SYS_SENDMSG;
+	case 47: return CS_SYS_RECVMSG;
+	case 40: return CS_SYS_SENDFILE;
+	case 275: return CS_SYS_SPLICE;
+	case 276: return CS_SYS_TEE;
+	case 278: return CS_SYS_VMSPLICE;
+	case 326: return CS_SYS_COPY_FILE_RANGE;
+	case 9: return CS_SYS_MMAP;
+	case 11: return CS_SYS_MUNMAP;
+	case 426: return CS_SYS_IO_URING_ENTER;
+	case 77: return CS_SYS_FTRUNCATE;
+	case 56: case 435: return CS_SYS_CLONE;
+	case 57: case 58: return CS_SYS_FORK;
+	case 61: return CS_SYS_WAIT4;
+	}
+#endif
+	return CS_SYS_OTHER;
+}
+
+static __always_inline __u8 fd_kind(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fd_array;
+	struct file *f = NULL;
+	struct socket *sock;
+	struct sock *sk;
+	unsigned int mode, flags, family;
+
+	if (fd < 0)
+		return CS_FD_NONE;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return CS_FD_NONE;
+	fd_array = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
+	if (!f)
+		return CS_FD_NONE;
+	mode = BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT;
+	flags = BPF_CORE_READ(f, f_flags);
+	switch (mode) {
+	case CS_S_IFREG:
+		return (flags & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
+	case CS_S_IFIFO:
+		return CS_FD_PIPE;
+	case CS_S_IFCHR:
+		return CS_FD_CHAR;
+	case CS_S_IFSOCK:
+		sock = BPF_CORE_READ(f, private_data);
+		sk = BPF_CORE_READ(sock, sk);
+		if (!sk)
+			return CS_FD_SOCKET;
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if ((family == 2 || family == 10) && sock_protocol(sk) == 6)
+			return CS_FD_TCP;
+		return CS_FD_SOCKET;
+	}
+	return CS_FD_OTHER;
+}
+
+/* Source and destination of the data a transfer syscall moves. */
+static __always_inline void classify(struct pending_syscall *p, unsigned long *args)
+{
+	int in_fd = -1, out_fd = -1;
+
+	p->src = CS_FD_NONE;
+	p->dst = CS_FD_NONE;
+	switch (p->sys) {
+	case CS_SYS_READ: case CS_SYS_PREAD64: case CS_SYS_READV:
+	case CS_SYS_PREADV: case CS_SYS_RECVFROM: case CS_SYS_RECVMSG:
+		in_fd = args[0];
+		p->dst = CS_FD_USER;
+		break;
+	case CS_SYS_WRITE: case CS_SYS_PWRITE64: case CS_SYS_WRITEV:
+	case CS_SYS_PWRITEV: case CS_SYS_SENDTO: case CS_SYS_SENDMSG:
+	case CS_SYS_VMSPLICE:
+		out_fd = args[0];
+		p->src = CS_FD_USER;
+		break;
+	case CS_SYS_SENDFILE:
+		out_fd = args[0];
+		in_fd = args[1];
+		break;
+	case CS_SYS_SPLICE: case CS_SYS_COPY_FILE_RANGE:
+		in_fd = args[0];
+		out_fd = args[2];
+		break;
+	case CS_SYS_TEE:
+		in_fd = args[0];
+		out_fd = args[1];
+		break;
+	case CS_SYS_MMAP:
+		in_fd = args[4];
+		p->dst = CS_FD_USER;
+		break;
+	default:
+		break;
+	}
+	if (in_fd >= 0)
+		p->src = fd_kind(in_fd);
+	if (out_fd >= 0)
+		p->dst = fd_kind(out_fd);
+	p->fds = ((__u64)(__u32)in_fd << 32) | (__u32)out_fd;
+}
+
+static __always_inline __u64 requested_bytes(__u8 sys, unsigned long *args)
+{
+	switch (sys) {
+	case CS_SYS_READ: case CS_SYS_WRITE: case CS_SYS_PREAD64:
+	case CS_SYS_PWRITE64: case CS_SYS_SENDTO: case CS_SYS_RECVFROM:
+	case CS_SYS_FTRUNCATE:
+		return args[2];
+	case CS_SYS_SENDFILE: case CS_SYS_TEE:
+		return args[3];
+	case CS_SYS_SPLICE: case CS_SYS_COPY_FILE_RANGE:
+		return args[4];
+	case CS_SYS_MMAP: case CS_SYS_MUNMAP:
+		return args[1];
+	case CS_SYS_READV: case CS_SYS_WRITEV: case CS_SYS_PREADV:
+	case CS_SYS_PWRITEV: case CS_SYS_VMSPLICE:
+		return args[2];	/* iovec count */
+	case CS_SYS_IO_URING_ENTER:
+		return args[1];	/* to_submit */
+	}
+	return 0;
+}
+
+static __always_inline bool moves_data(__u8 sys)
+{
+	return sys != CS_SYS_OTHER && sys != CS_SYS_MMAP && sys != CS_SYS_MUNMAP &&
+	       sys != CS_SYS_IO_URING_ENTER && sys != CS_SYS_FTRUNCATE &&
+	       sys != CS_SYS_CLONE && sys != CS_SYS_FORK && sys != CS_SYS_WAIT4;
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct pending_syscall p = {};
+	unsigned long args[6];
+	struct cs_counters *c;
+	__u32 tid;
+
+	if (!st)
+		return 0;
+	c = role_counters(st->role);
+	if (!c)
+		return 0;
+	c->syscall_enters++;
+	p.sys = syscall_from_nr(BPF_CORE_READ(ctx, id));
+	p.role = st->role;
+	p.ts = bpf_ktime_get_ns();
+	bpf_probe_read_kernel(args, sizeof(args), ctx->args);
+	classify(&p, args);
+	p.count = requested_bytes(p.sys, args);
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_syscall *p = bpf_map_lookup_elem(&pending, &tid);
+	struct cs_flow_key key = {};
+	struct cs_flow_val *fv, zero = {};
+	struct cs_event ev = {};
+	struct cs_counters *c;
+	long ret;
+
+	/* A syscall that entered during the phase is finished even if it ended it. */
+	if (!p)
+		return 0;
+	c = role_counters(p->role);
+	if (!c)
+		goto out;
+	ret = BPF_CORE_READ(ctx, ret);
+	c->syscall_exits++;
+	if (p->sys < CS_SYS_MAX) {
+		c->sys_calls[p->sys]++;
+		if (ret < 0)
+			c->sys_errors[p->sys]++;
+	}
+	if (ret > 0 && moves_data(p->sys)) {
+		key.role = p->role;
+		key.sys = p->sys;
+		key.src = p->src;
+		key.dst = p->dst;
+		fv = bpf_map_lookup_elem(&flows, &key);
+		if (!fv) {
+			bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
+			fv = bpf_map_lookup_elem(&flows, &key);
+		}
+		if (fv) {
+			fv->calls++;
+			fv->bytes += ret;
+		}
+	}
+	if (p->sys != CS_SYS_OTHER) {
+		fill_current(&ev, CS_EV_SYSCALL, p->role);
+		ev.dur = ev.ts - p->ts;
+		ev.ts = p->ts;
+		ev.sys = p->sys;
+		ev.a = p->src;
+		ev.b = p->dst;
+		ev.arg0 = p->fds;
+		ev.arg1 = p->count;
+		ev.ret = ret;
+		emit(c, &ev);
+	}
+out:
+	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	struct cs_task_state *st;
+	struct cs_counters *c;
+	struct cs_event ev = {};
+	__u32 next_tgid;
+
+	st = current_in_phase();
+	if (st && (c = role_counters(st->role))) {
+		c->ctx_switches++;
+		if (preempt)
+			c->ctx_switches_involuntary++;
+		fill_current(&ev, CS_EV_SWITCH_OUT, st->role);
+		ev.a = preempt ? 0 : 1;	/* 1 = voluntary (blocked) */
+		ev.arg0 = BPF_CORE_READ(next, pid);
+		emit(c, &ev);
+	}
+	next_tgid = BPF_CORE_READ(next, tgid);
+	st = bpf_map_lookup_elem(&tracked, &next_tgid);
+	if (st && st->in_phase && (c = role_counters(st->role))) {
+		__builtin_memset(&ev, 0, sizeof(ev));
+		ev.ts = bpf_ktime_get_ns();
+		ev.tgid = next_tgid;
+		ev.tid = BPF_CORE_READ(next, pid);
+		ev.type = CS_EV_SWITCH_IN;
+		ev.role = st->role;
+		ev.arg0 = BPF_CORE_READ(prev, pid);
+		emit(c, &ev);
+	}
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+	struct cs_task_state copy;
+	struct cs_counters *c;
+	struct cs_event ev = {};
+	__u32 child_tgid;
+
+	if (!st)
+		return 0;
+	child_tgid = BPF_CORE_READ(child, tgid);
+	if (child_tgid == tgid)
+		return 0;	/* a new thread of a tracked process */
+	copy = *st;
+	bpf_map_update_elem(&tracked, &child_tgid, &copy, BPF_ANY);
+	c = role_counters(copy.role);
+	if (!c)
+		return 0;
+	fill_current(&ev, CS_EV_FORK, copy.role);
+	ev.arg0 = child_tgid;
+	emit(c, &ev);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int on_exit(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct cs_task_state *st;
+	struct cs_counters *c;
+	struct cs_event ev = {};
+
+	if (tgid != (__u32)id)
+		return 0;	/* only the group leader's exit ends the process */
+	st = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!st)
+		return 0;
+	c = role_counters(st->role);
+	if (c) {
+		fill_current(&ev, CS_EV_EXIT, st->role);
+		emit(c, &ev);
+	}
+	bpf_map_delete_elem(&tracked, &tgid);
+	return 0;
+}
+
+static __always_inline int on_fault(unsigned long address, unsigned long error_code, bool user)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct cs_counters *c;
+	struct cs_event ev = {};
+
+	if (!st || !(c = role_counters(st->role)))
+		return 0;
+	if (user)
+		c->page_faults_user++;
+	else
+		c->page_faults_kernel++;
+	fill_current(&ev, CS_EV_FAULT, st->role);
+	ev.a = user;
+	ev.arg0 = address;
+	ev.arg1 = error_code;
+	emit(c, &ev);
+	return 0;
+}
+
+struct fault_args {
+	__u64 common;
+	unsigned long address;
+	unsigned long ip;
+	unsigned long error_code;
+};
+
+SEC("tracepoint/exceptions/page_fault_user")
+int on_fault_user(struct fault_args *ctx)
+{
+	return on_fault(ctx->address, ctx->error_code, true);
+}
+
+SEC("tracepoint/exceptions/page_fault_kernel")
+int on_fault_kernel(struct fault_args *ctx)
+{
+	return on_fault(ctx->address, ctx->error_code, false);
+}
+
+SEC("tracepoint/filemap/mm_filemap_add_to_page_cache")
+int on_page_cache_add(struct trace_event_raw_mm_filemap_op_page_cache *ctx)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct cs_counters *c;
+	struct cs_event ev = {};
+	unsigned int order;
+
+	if (!st || !(c = role_counters(st->role)))
+		return 0;
+	order = filemap_event_order(ctx);
+	c->page_cache_adds++;
+	c->page_cache_add_pages += 1ULL << (order & 31);
+	fill_current(&ev, CS_EV_PAGE_CACHE_ADD, st->role);
+	ev.a = order;
+	ev.arg0 = BPF_CORE_READ(ctx, i_ino);
+	ev.arg1 = BPF_CORE_READ(ctx, index);
+	emit(c, &ev);
+	return 0;
+}
+
+/* Block I/O: a bio submitted by a tracked task in its phase owns its request. */
+static __always_inline void own_bio(struct bio *bio)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct io_owner o = {};
+	__u64 id, key = (__u64)bio;
+
+	if (!st)
+		return;
+	id = bpf_get_current_pid_tgid();
+	o.tgid = id >> 32;
+	o.tid = (__u32)id;
+	o.role = st->role;
+	bpf_map_update_elem(&bio_owner, &key, &o, BPF_ANY);
+}
+
+SEC("raw_tp/block_bio_queue")
+int BPF_PROG(on_bio_queue, struct bio *bio)
+{
+	own_bio(bio);
+	return 0;
+}
+
+SEC("raw_tp/block_split")
+int BPF_PROG(on_bio_split, struct bio *bio)
+{
+	own_bio(bio);
+	return 0;
+}
+
+SEC("raw_tp/block_rq_issue")
+int BPF_PROG(on_rq_issue, struct request *rq)
+{
+	struct bio *bio = BPF_CORE_READ(rq, bio);
+	struct io_owner *o, found = {};
+	__u64 key;
+	bool owned = false;
+
+	for (int i = 0; i < 32 && bio; i++) {
+		key = (__u64)bio;
+		o = bpf_map_lookup_elem(&bio_owner, &key);
+		if (o) {
+			if (!owned)
+				found = *o;
+			owned = true;
+			bpf_map_delete_elem(&bio_owner, &key);
+		}
+		bio = BPF_CORE_READ(bio, bi_next);
+	}
+	if (!owned)
+		return 0;
+	found.issue_ts = bpf_ktime_get_ns();
+	key = (__u64)rq;
+	bpf_map_update_elem(&rq_owner, &key, &found, BPF_ANY);
+	return 0;
+}
+
+/* Completion runs in interrupt context: the owner comes from the issue. */
+SEC("raw_tp/block_rq_complete")
+int BPF_PROG(on_rq_complete, struct request *rq, int error, unsigned int nr_bytes)
+{
+	__u64 key = (__u64)rq;
+	struct io_owner *o = bpf_map_lookup_elem(&rq_owner, &key);
+	struct cs_counters *c;
+	struct cs_event ev = {};
+	unsigned int op;
+
+	if (!o)
+		return 0;
+	c = role_counters(o->role);
+	if (c) {
+		op = BPF_CORE_READ(rq, cmd_flags) & CS_REQ_OP_MASK;
+		c->dma_ops++;
+		c->dma_bytes += nr_bytes;
+		if (op == 1)
+			c->dma_write_bytes += nr_bytes;
+		else
+			c->dma_read_bytes += nr_bytes;
+		ev.ts = o->issue_ts;
+		ev.dur = bpf_ktime_get_ns() - o->issue_ts;
+		ev.tgid = o->tgid;
+		ev.tid = o->tid;
+		ev.type = CS_EV_BLOCK;
+		ev.role = o->role;
+		ev.a = op == 1;
+		ev.arg0 = BPF_CORE_READ(rq, __sector);
+		ev.arg1 = nr_bytes;
+		ev.ret = error;
+		emit(c, &ev);
+	}
+	/* Partial completions leave the rest of the request outstanding. */
+	if (nr_bytes >= BPF_CORE_READ(rq, __data_len))
+		bpf_map_delete_elem(&rq_owner, &key);
+	return 0;
+}
+
+SEC("raw_tp/net_dev_start_xmit")
+int BPF_PROG(on_net_xmit, struct sk_buff *skb, struct net_device *dev)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct cs_counters *c;
+	struct cs_event ev = {};
+	unsigned int len;
+	bool loopback;
+
+	if (!st || !(c = role_counters(st->role)))
+		return 0;
+	len = BPF_CORE_READ(skb, len);
+	loopback = BPF_CORE_READ(dev, flags) & CS_IFF_LOOPBACK;
+	c->net_xmit_packets++;
+	if (loopback)
+		c->loopback_xmit_bytes += len;
+	else
+		c->net_xmit_bytes += len;
+	fill_current(&ev, CS_EV_NET_XMIT, st->role);
+	ev.a = loopback;
+	ev.arg1 = len;
+	emit(c, &ev);
+	return 0;
+}
+
+static __always_inline int phase_mark(long role, bool begin)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+	struct cs_counters *c;
+	struct cs_event ev = {};
+
+	if (!st || role < 0 || role >= CS_ROLE_MAX)
+		return 0;
+	if (begin) {
+		st->role = role;
+		st->in_phase = 1;
+	}
+	c = role_counters(st->role);
+	if (c) {
+		fill_current(&ev, CS_EV_PHASE, st->role);
+		ev.a = begin;
+		ev.b = role;
+		emit(c, &ev);
+	}
+	if (!begin)
+		st->in_phase = 0;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(on_phase_begin, long role)
+{
+	return phase_mark(role, true);
+}
+
+SEC("usdt")
+int BPF_USDT(on_phase_end, long role)
+{
+	return phase_mark(role, false);
+}

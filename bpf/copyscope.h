@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Layout shared by bpf/copyscope.bpf.c and the C++ tracer.
+ * Fixed-width plain C types only: this file is included from both sides.
+ */
+#ifndef COPYSCOPE_H
+#define COPYSCOPE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CS_ROLE_SENDER	0
+#define CS_ROLE_SINK	1
+#define CS_ROLE_MAX	2
+
+/* Transfer-related syscalls we decode; everything else is CS_SYS_OTHER. */
+enum cs_syscall {
+	CS_SYS_OTHER = 0,
+	CS_SYS_READ,
+	CS_SYS_WRITE,
+	CS_SYS_PREAD64,
+	CS_SYS_PWRITE64,
+	CS_SYS_READV,
+	CS_SYS_WRITEV,
+	CS_SYS_PREADV,
+	CS_SYS_PWRITEV,
+	CS_SYS_SENDTO,
+	CS_SYS_RECVFROM,
+	CS_SYS_SENDMSG,
+	CS_SYS_RECVMSG,
+	CS_SYS_SENDFILE,
+	CS_SYS_SPLICE,
+	CS_SYS_TEE,
+	CS_SYS_VMSPLICE,
+	CS_SYS_COPY_FILE_RANGE,
+	CS_SYS_MMAP,
+	CS_SYS_MUNMAP,
+	CS_SYS_IO_URING_ENTER,
+	CS_SYS_FTRUNCATE,
+	CS_SYS_CLONE,
+	CS_SYS_FORK,
+	CS_SYS_WAIT4,
+	CS_SYS_MAX,
+};
+
+/* What an fd (or the user's memory) is, read from the task's file table. */
+enum cs_fd_kind {
+	CS_FD_NONE = 0,
+	CS_FD_USER,		/* user memory (iovec / buffer) */
+	CS_FD_FILE,		/* regular file, buffered */
+	CS_FD_FILE_DIRECT,	/* regular file opened with O_DIRECT */
+	CS_FD_PIPE,
+	CS_FD_TCP,
+	CS_FD_SOCKET,		/* any other socket */
+	CS_FD_CHAR,		/* character device, e.g. /dev/null */
+	CS_FD_OTHER,
+	CS_FD_MAX,
+};
+
+enum cs_event_type {
+	CS_EV_SYSCALL = 1,	/* span: ts = enter, dur = exit - enter */
+	CS_EV_SWITCH_OUT,	/* a tracked thread left the CPU */
+	CS_EV_SWITCH_IN,	/* a tracked thread got the CPU */
+	CS_EV_FAULT,		/* page fault; a = 1 user, 0 kernel */
+	CS_EV_PAGE_CACHE_ADD,	/* arg0 = inode, arg1 = index, a = folio order */
+	CS_EV_BLOCK,		/* span: issue .. complete; arg0 sector, arg1 bytes, a = 1 write */
+	CS_EV_PHASE,		/* USDT marker; a = 1 begin, 0 end; b = role */
+	CS_EV_FORK,		/* arg0 = child tgid */
+	CS_EV_EXIT,
+	CS_EV_NET_XMIT,		/* arg1 = bytes, a = 1 when the device is loopback */
+	CS_EV_MAX,
+};
+
+struct cs_event {
+	__u64 ts;		/* bpf_ktime_get_ns() */
+	__u64 dur;
+	__u64 arg0;
+	__u64 arg1;
+	__s64 ret;
+	__u32 tgid;
+	__u32 tid;
+	__u16 sys;		/* enum cs_syscall, CS_EV_SYSCALL only */
+	__u16 cpu;
+	__u8 type;		/* enum cs_event_type */
+	__u8 role;
+	__u8 a;			/* CS_EV_SYSCALL: source kind */
+	__u8 b;			/* CS_EV_SYSCALL: destination kind */
+};
+
+/* Exact per-role counters, one copy per CPU, summed in user space. */
+struct cs_counters {
+	__u64 syscall_enters;
+	__u64 syscall_exits;
+	__u64 ctx_switches;		/* switch-outs of tracked threads */
+	__u64 ctx_switches_involuntary;
+	__u64 page_faults_user;
+	__u64 page_faults_kernel;
+	__u64 page_cache_adds;		/* folios inserted */
+	__u64 page_cache_add_pages;	/* 4 KiB pages inserted */
+	__u64 dma_ops;			/* completed block requests */
+	__u64 dma_bytes;
+	__u64 dma_read_bytes;
+	__u64 dma_write_bytes;
+	__u64 net_xmit_packets;
+	__u64 net_xmit_bytes;		/* to a real device (its driver DMAs) */
+	__u64 loopback_xmit_bytes;	/* to lo: a software hand-off, not DMA */
+	__u64 events_captured;
+	__u64 events_dropped;
+	__u64 sys_calls[CS_SYS_MAX];
+	__u64 sys_errors[CS_SYS_MAX];
+};
+
+/* Bytes moved by one syscall kind between two endpoint kinds. */
+struct cs_flow_key {
+	__u8 role;
+	__u8 sys;
+	__u8 src;
+	__u8 dst;
+};
+
+struct cs_flow_val {
+	__u64 calls;
+	__u64 bytes;
+};
+
+/* Per tracked process (tgid). */
+struct cs_task_state {
+	__u8 role;
+	__u8 in_phase;
+	__u8 pad[6];
+};
+
+#endif /* COPYSCOPE_H */

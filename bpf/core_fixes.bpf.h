@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Kernel drift, isolated: every shim names the kernel change it covers. */
+#ifndef CORE_FIXES_BPF_H
+#define CORE_FIXES_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* Not in vmlinux.h: these are macros in the kernel. */
+#define CS_S_IFMT	00170000
+#define CS_S_IFSOCK	0140000
+#define CS_S_IFREG	0100000
+#define CS_S_IFCHR	0020000
+#define CS_S_IFIFO	0010000
+
+#if defined(__TARGET_ARCH_arm64)
+#define CS_O_DIRECT	0200000
+#else
+#define CS_O_DIRECT	00040000
+#endif
+
+#define CS_IFF_LOOPBACK	0x8
+#define CS_REQ_OP_MASK	((1U << 8) - 1)
+
+/*
+ * Linux 6.11 (commit "mm: add order to filemap tracepoints") added the folio
+ * order; before it every insertion is one page.
+ */
+struct trace_event_raw_mm_filemap_op_page_cache___o {
+	unsigned char order;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned int
+filemap_event_order(void *ctx)
+{
+	struct trace_event_raw_mm_filemap_op_page_cache___o *o = ctx;
+
+	if (bpf_core_field_exists(o->order))
+		return BPF_CORE_READ(o, order);
+	return 0;
+}
+
+/*
+ * Linux 5.6 made sock::sk_protocol a full u16 (commit bf9765145b85,
+ * "sock: Make sk_protocol a 16-bit value"); older kernels keep it in a
+ * bitfield.
+ */
+static __always_inline unsigned int
+sock_protocol(struct sock *sk)
+{
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+}
+
+#endif /* CORE_FIXES_BPF_H */

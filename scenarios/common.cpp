@@ -1,0 +1,177 @@
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/sdt.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "scenario.h"
+
+namespace scenario {
+
+using nlohmann::json;
+
+// The role argument tells the tracer who marks: 0 sender, 1 receiver.
+uint64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+PhaseClock g_phase;
+
+void phase_begin() {
+  DTRACE_PROBE1(copyscope, phase_begin, 0);
+  g_phase.begin_ns = now_ns();
+}
+
+void phase_end() {
+  g_phase.end_ns = now_ns();
+  DTRACE_PROBE1(copyscope, phase_end, 0);
+}
+static void sink_phase_begin() { DTRACE_PROBE1(copyscope, phase_begin, 1); }
+static void sink_phase_end() { DTRACE_PROBE1(copyscope, phase_end, 1); }
+
+void fail(const std::string& what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
+
+void write_all(int fd, const char* buf, size_t n, uint64_t* calls) {
+  while (n) {
+    ssize_t w = write(fd, buf, n);
+    if (calls) ++*calls;
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    buf += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+int open_source(const Options& opt, int extra_flags) {
+  int fd = open(opt.file.c_str(), O_RDONLY | O_CLOEXEC | extra_flags);
+  if (fd < 0) fail("open " + opt.file);
+  return fd;
+}
+
+namespace {
+
+// The receiver: drains what arrives on fd, inside its own phase markers, and
+// reports how much it got and in how many calls.
+[[noreturn]] void receive_and_report(int fd, int report_fd, bool is_socket) {
+  std::vector<char> buf(256 * 1024);
+  uint64_t bytes = 0, calls = 0;
+  sink_phase_begin();
+  for (;;) {
+    ssize_t r = is_socket ? recv(fd, buf.data(), buf.size(), 0) : read(fd, buf.data(), buf.size());
+    ++calls;
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    bytes += static_cast<uint64_t>(r);
+  }
+  sink_phase_end();
+  std::string report = json{{"received_bytes", bytes}, {"receive_calls", calls}}.dump();
+  (void)!write(report_fd, report.data(), report.size());
+  _exit(0);
+}
+
+}  // namespace
+
+Sink open_sink(const std::string& kind, const std::string& workdir) {
+  Sink s;
+  s.kind = kind;
+  if (kind == "null") {
+    s.fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (s.fd < 0) fail("open /dev/null");
+    return s;
+  }
+  if (kind == "file") {
+    s.path = workdir + "/sink.out";
+    s.fd = open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (s.fd < 0) fail("open " + s.path);
+    return s;
+  }
+  int report[2];
+  if (pipe2(report, O_CLOEXEC)) fail("pipe");
+  if (kind == "pipe") {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC)) fail("pipe");
+    pid_t pid = fork();
+    if (pid < 0) fail("fork");
+    if (pid == 0) {
+      close(p[1]);
+      close(report[0]);
+      receive_and_report(p[0], report[1], false);
+    }
+    close(p[0]);
+    close(report[1]);
+    s.fd = p[1];
+    s.pid = pid;
+    s.report_fd = report[0];
+    return s;
+  }
+  if (kind != "tcp") throw std::runtime_error("unknown sink '" + kind + "'");
+  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0) fail("socket");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) || listen(lfd, 1) ||
+      getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len))
+    fail("listen on 127.0.0.1");
+  pid_t pid = fork();
+  if (pid < 0) fail("fork");
+  if (pid == 0) {
+    close(report[0]);
+    int c = accept(lfd, nullptr, nullptr);
+    if (c < 0) _exit(3);
+    close(lfd);
+    receive_and_report(c, report[1], true);
+  }
+  close(report[1]);
+  s.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s.fd < 0 || connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) fail("connect to the receiver");
+  close(lfd);
+  s.pid = pid;
+  s.report_fd = report[0];
+  return s;
+}
+
+json close_sink(Sink& s) {
+  json report = json::object();
+  if (s.kind == "tcp") shutdown(s.fd, SHUT_WR);
+  if (s.fd >= 0) close(s.fd);
+  s.fd = -1;
+  if (s.report_fd >= 0) {
+    std::string text;
+    char buf[512];
+    ssize_t r;
+    while ((r = read(s.report_fd, buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR))
+      if (r > 0) text.append(buf, static_cast<size_t>(r));
+    close(s.report_fd);
+    s.report_fd = -1;
+    if (!text.empty()) report = json::parse(text, nullptr, false);
+  }
+  if (s.pid > 0) {
+    int status = 0;
+    while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {}
+    s.pid = -1;
+  }
+  if (s.kind == "file" && !s.path.empty()) {
+    struct stat st {};
+    if (stat(s.path.c_str(), &st) == 0) report["file_bytes"] = static_cast<uint64_t>(st.st_size);
+  }
+  report["kind"] = s.kind;
+  return report;
+}
+
+}  // namespace scenario

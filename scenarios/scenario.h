@@ -1,0 +1,67 @@
+// The scenario program (copyscope-scenario): one process tree per run, started by
+// the runner, traced from outside. Each method lives in its own file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace scenario {
+
+struct Options {
+  std::string method;
+  std::string file;     // source file, already created by the runner
+  std::string workdir;  // the run's private temp directory
+  uint64_t size = 0;
+  uint64_t buffer = 64 * 1024;
+  std::string sink = "tcp";
+};
+
+// Where the sender's bytes go; the receiving side runs in its own process.
+struct Sink {
+  std::string kind;
+  int fd = -1;          // the sender writes here
+  int pid = -1;         // receiver process, or -1
+  int report_fd = -1;   // receiver's JSON report arrives here
+  std::string path;     // for kind == file
+};
+
+struct Outcome {
+  uint64_t bytes = 0;   // payload moved by the sender
+  uint64_t units = 0;   // transfer iterations (chunks or calls)
+  nlohmann::json extra = nlohmann::json::object();
+};
+
+// Transfer-phase markers (USDT probes copyscope:phase_begin / phase_end); they
+// also time the phase with CLOCK_MONOTONIC (vDSO: no syscall inside the phase).
+void phase_begin();
+void phase_end();
+uint64_t now_ns();
+struct PhaseClock {
+  uint64_t begin_ns = 0, end_ns = 0;
+};
+extern PhaseClock g_phase;
+
+// Throws std::runtime_error on failure; the message reaches the user.
+using MethodFn = Outcome (*)(const Options&, Sink&);
+
+struct MethodEntry {
+  const char* name;  // as in methods.h, which lists the sinks
+  MethodFn run;
+};
+
+const MethodEntry* find_method(const std::string& name);
+
+Sink open_sink(const std::string& kind, const std::string& workdir);
+nlohmann::json close_sink(Sink& sink);  // waits for the receiver, returns its report
+
+int open_source(const Options& opt, int extra_flags = 0);
+[[noreturn]] void fail(const std::string& what);  // throws with strerror(errno)
+void write_all(int fd, const char* buf, size_t n, uint64_t* calls);
+
+// Methods, one file each.
+Outcome run_read_write(const Options&, Sink&);
+Outcome run_sendfile(const Options&, Sink&);
+
+}  // namespace scenario

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package copyscope needs to build, test and run.
+# Idempotent: packages already present are left alone; `apt-get update` runs once,
+# only when something is missing.
+set -euo pipefail
+
+packages=(
+	build-essential cmake pkg-config git
+	clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
+	libimgui-dev libglfw3-dev libstb-dev libgl-dev
+	nlohmann-json3-dev libcli11-dev libgtest-dev
+	systemtap-sdt-dev liburing-dev
+	xvfb xauth libgl1-mesa-dri fonts-noto-cjk
+	default-jdk-headless
+	iproute2 procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo -E "$0" "$@"
+	fi
+	echo "install-deps: must run as root (try: sudo $0)" >&2
+	exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#packages[@]} packages present"
+	exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
