@@ -1,0 +1,69 @@
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/output.h"
+#include "methods.h"
+#include "scenario/runner.h"
+
+namespace copyscope::cli {
+
+using nlohmann::json;
+
+namespace {
+
+struct State {
+  std::vector<std::string> methods;
+  bool all = false;
+  CommonOptions opt;
+};
+
+State& state() {
+  static State st;
+  return st;
+}
+
+int compare(State& st) {
+  if (st.all || st.methods.empty()) {
+    st.methods.clear();
+    for (const auto& m : scenario::kMethods) st.methods.emplace_back(m.name);
+  }
+  // Validate every plan before the first run: a typo should not cost minutes.
+  std::vector<RunParams> plans;
+  for (const auto& m : st.methods) {
+    RunParams p = params_from(m, st.opt);
+    validate(p);
+    plans.push_back(p);
+  }
+  std::vector<Summary> rows;
+  for (const auto& p : plans) rows.push_back(run_one(p, st.opt, !st.opt.json).summary);
+  if (st.opt.json) {
+    json arr = json::array();
+    for (const auto& s : rows) arr.push_back(to_json(s));
+    std::cout << arr.dump(2) << "\n";
+  } else {
+    std::cout << format_compare_table(rows);
+  }
+  return 0;
+}
+
+}  // namespace
+
+CLI::App* add_compare(CLI::App& app, int& exit_code) {
+  State& st = state();
+  auto* cmd = app.add_subcommand("compare", "run several methods with one set of parameters, side by side");
+  cmd->add_option("methods", st.methods, "methods to compare (default: all)");
+  cmd->add_flag("--all", st.all, "every available method");
+  add_common(cmd, st.opt);
+  cmd->footer(kExamples);
+  cmd->callback([&exit_code] { exit_code = compare(state()); });
+  return cmd;
+}
+
+int default_action() {
+  // Headless demo: compare every method with the defaults.
+  State& st = state();
+  st.all = true;
+  return compare(st);
+}
+
+}  // namespace copyscope::cli

@@ -1,0 +1,29 @@
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/output.h"
+
+namespace copyscope::cli {
+
+CLI::App* add_run(CLI::App& app, int& exit_code) {
+  struct State {
+    std::string method;
+    CommonOptions opt;
+  };
+  static State st;
+  auto* cmd = app.add_subcommand("run", "run one method under the tracer and show what the kernel did");
+  cmd->add_option("method", st.method, "method name (see 'copyscope list')")->required();
+  add_common(cmd, st.opt);
+  cmd->footer(kExamples);
+  cmd->callback([&exit_code] {
+    RunOutcome r = run_one(params_from(st.method, st.opt), st.opt, false);
+    if (st.opt.json)
+      std::cout << to_json(r.summary).dump(2) << "\n";
+    else
+      std::cout << format_summary(r.summary);
+    exit_code = 0;
+  });
+  return cmd;
+}
+
+}  // namespace copyscope::cli

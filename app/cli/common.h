@@ -1,0 +1,51 @@
+// Pieces every CLI command shares: options, parsing, running, errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "model/analysis.h"
+#include "model/run.h"
+
+namespace copyscope::cli {
+
+constexpr const char* kExamples = R"(
+EXAMPLES
+  copyscope list
+  copyscope run read_write --size 32M --buffer 64K --cache cold
+  copyscope run sendfile --size 64M --json
+  copyscope compare --all --size 64M
+  copyscope compare read_write sendfile --cache warm --json
+
+Exit codes: 0 ok, 1 the run failed, 2 usage or environment (with the reason).
+Live capture needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.
+)";
+
+struct CommonOptions {
+  std::string size = "64M";
+  std::string buffer = "64K";
+  std::string cache = "cold";
+  std::string sink;
+  unsigned timeout = 60;
+  bool json = false;
+};
+
+void add_common(CLI::App* app, CommonOptions& o);
+[[noreturn]] void usage_error(const std::string& msg);  // one line, exit 2
+RunParams params_from(const std::string& method, const CommonOptions& o);
+
+struct RunOutcome {
+  Run run;
+  Summary summary;
+};
+RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress);
+
+// Subcommands, one file each; each sets `exit_code` when it runs.
+CLI::App* add_list(CLI::App& app, int& exit_code);
+CLI::App* add_run(CLI::App& app, int& exit_code);
+CLI::App* add_compare(CLI::App& app, int& exit_code);
+// What plain `copyscope` does.
+int default_action();
+
+}  // namespace copyscope::cli
