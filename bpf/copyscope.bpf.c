@@ -77,6 +77,14 @@ struct {
 	__type(value, struct io_owner);
 } rq_owner SEC(".maps");
 
+/* TCP sockets the tracked tasks used: their transmits count wherever they run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} sock_role SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);
@@ -185,7 +193,7 @@ static __always_inline __u8 syscall_from_nr(long nr)
 	return CS_SYS_OTHER;
 }
 
-static __always_inline __u8 fd_kind(int fd)
+static __always_inline __u8 fd_kind(int fd, __u8 role)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
@@ -219,8 +227,12 @@ static __always_inline __u8 fd_kind(int fd)
 		if (!sk)
 			return CS_FD_SOCKET;
 		family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		if ((family == 2 || family == 10) && sock_protocol(sk) == 6)
+		if ((family == 2 || family == 10) && sock_protocol(sk) == 6) {
+			__u64 key = (__u64)sk;
+
+			bpf_map_update_elem(&sock_role, &key, &role, BPF_ANY);
 			return CS_FD_TCP;
+		}
 		return CS_FD_SOCKET;
 	}
 	return CS_FD_OTHER;
@@ -265,9 +277,9 @@ static __always_inline void classify(struct pending_syscall *p, unsigned long *a
 		break;
 	}
 	if (in_fd >= 0)
-		p->src = fd_kind(in_fd);
+		p->src = fd_kind(in_fd, p->role);
 	if (out_fd >= 0)
-		p->dst = fd_kind(out_fd);
+		p->dst = fd_kind(out_fd, p->role);
 	p->fds = ((__u64)(__u32)in_fd << 32) | (__u32)out_fd;
 }
 
@@ -620,16 +632,25 @@ int BPF_PROG(on_rq_complete, struct request *rq, int error, unsigned int nr_byte
 	return 0;
 }
 
+/*
+ * Loopback transmits often run in softirq context on behalf of whichever task
+ * is current (e.g. the receiver's ACK processing), so the owner comes from the
+ * socket, not from the current task.
+ */
 SEC("raw_tp/net_dev_start_xmit")
 int BPF_PROG(on_net_xmit, struct sk_buff *skb, struct net_device *dev)
 {
-	struct cs_task_state *st = current_in_phase();
+	__u64 key = (__u64)BPF_CORE_READ(skb, sk);
 	struct cs_counters *c;
 	struct cs_event ev = {};
 	unsigned int len;
 	bool loopback;
+	__u8 *role;
 
-	if (!st || !(c = role_counters(st->role)))
+	if (!key)
+		return 0;
+	role = bpf_map_lookup_elem(&sock_role, &key);
+	if (!role || !(c = role_counters(*role)))
 		return 0;
 	len = BPF_CORE_READ(skb, len);
 	loopback = BPF_CORE_READ(dev, flags) & CS_IFF_LOOPBACK;
@@ -638,7 +659,9 @@ int BPF_PROG(on_net_xmit, struct sk_buff *skb, struct net_device *dev)
 		c->loopback_xmit_bytes += len;
 	else
 		c->net_xmit_bytes += len;
-	fill_current(&ev, CS_EV_NET_XMIT, st->role);
+	fill_current(&ev, CS_EV_NET_XMIT, *role);
+	if (!bpf_map_lookup_elem(&tracked, &ev.tgid))
+		ev.tgid = ev.tid = 0;	/* softirq on behalf of the socket */
 	ev.a = loopback;
 	ev.arg1 = len;
 	emit(c, &ev);
