@@ -34,8 +34,12 @@ int compare(State& st) {
     validate(p);
     plans.push_back(p);
   }
+  check_export_paths(st.opt);
+  std::vector<RunOutcome> outcomes;
+  for (const auto& p : plans) outcomes.push_back(run_one(p, st.opt, !st.opt.json));
+  write_exports(st.opt, outcomes);
   std::vector<Summary> rows;
-  for (const auto& p : plans) rows.push_back(run_one(p, st.opt, !st.opt.json).summary);
+  for (const auto& o : outcomes) rows.push_back(o.summary);
   if (st.opt.json) {
     json arr = json::array();
     for (const auto& s : rows) arr.push_back(to_json(s));

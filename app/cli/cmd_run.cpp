@@ -16,7 +16,9 @@ CLI::App* add_run(CLI::App& app, int& exit_code) {
   add_common(cmd, st.opt);
   cmd->footer(kExamples);
   cmd->callback([&exit_code] {
+    check_export_paths(st.opt);
     RunOutcome r = run_one(params_from(st.method, st.opt), st.opt, false);
+    write_exports(st.opt, {r});
     if (st.opt.json)
       std::cout << to_json(r.summary).dump(2) << "\n";
     else

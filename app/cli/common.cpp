@@ -1,7 +1,14 @@
 #include "cli/common.h"
 
-#include <cstdio>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "export/csv.h"
+#include "export/report.h"
+#include "export/trace.h"
 #include "model/size.h"
 #include "model/textbook.h"
 #include "scenario/runner.h"
@@ -15,6 +22,72 @@ void add_common(CLI::App* app, CommonOptions& o) {
   app->add_option("--sink", o.sink, "where the data goes: tcp, file, pipe or null (default: the method's first)");
   app->add_option("--timeout", o.timeout, "seconds before a scenario is stopped")->capture_default_str();
   app->add_flag("--json", o.json, "print JSON (the documented contract) instead of a table");
+  add_export_options(app, o);
+}
+
+void add_export_options(CLI::App* app, CommonOptions& o) {
+  app->add_option("--trace", o.trace, "write a Chrome Trace Event JSON file (ui.perfetto.dev; 'copyscope replay' reopens it)");
+  app->add_option("--csv", o.csv, "write a CSV file: one row per run, every counter a column");
+  app->add_option("--report", o.report, "write a report (.md or .html) with PNG charts beside it");
+}
+
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string with_method(const std::string& path, const std::string& method) {
+  auto slash = path.find_last_of('/');
+  auto dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + "." + method;
+  return path.substr(0, dot) + "." + method + path.substr(dot);
+}
+
+}  // namespace
+
+void check_export_paths(const CommonOptions& o) {
+  for (const std::string* p : {&o.trace, &o.csv, &o.report}) {
+    if (p->empty()) continue;
+    const std::string dir = parent_dir(*p);
+    if (access(dir.c_str(), W_OK) != 0)
+      usage_error("cannot write " + *p + ": directory " + dir + " " + std::strerror(errno));
+  }
+  if (!o.report.empty()) {
+    auto ends = [&](const char* ext) {
+      const std::string e = ext;
+      return o.report.size() >= e.size() && o.report.compare(o.report.size() - e.size(), e.size(), e) == 0;
+    };
+    if (!ends(".md") && !ends(".html") && !ends(".htm"))
+      usage_error("--report " + o.report + ": the name must end in .md or .html");
+  }
+}
+
+void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs) {
+  try {
+    if (!o.trace.empty())
+      for (const auto& r : runs) {
+        const std::string path = runs.size() == 1 ? o.trace : with_method(o.trace, r.run.params.method);
+        write_trace(r.run, r.summary, path);
+        if (!o.json) std::fprintf(stderr, "copyscope: wrote trace %s\n", path.c_str());
+      }
+    std::vector<Summary> summaries;
+    std::vector<Run> all;
+    for (const auto& r : runs) summaries.push_back(r.summary);
+    if (!o.csv.empty()) {
+      write_csv(summaries, o.csv);
+      if (!o.json) std::fprintf(stderr, "copyscope: wrote %s\n", o.csv.c_str());
+    }
+    if (!o.report.empty()) {
+      for (const auto& r : runs) all.push_back(r.run);
+      write_report(all, summaries, o.report);
+      if (!o.json) std::fprintf(stderr, "copyscope: wrote report %s\n", o.report.c_str());
+    }
+  } catch (const std::runtime_error& e) {
+    throw RunError(2, e.what());
+  }
 }
 
 void usage_error(const std::string& msg) {

@@ -29,6 +29,9 @@ struct CommonOptions {
   std::string sink;
   unsigned timeout = 60;
   bool json = false;
+  std::string trace;   // --trace FILE: Chrome Trace Event JSON
+  std::string csv;     // --csv FILE: one row per run
+  std::string report;  // --report FILE.md|.html: report with charts beside it
 };
 
 void add_common(CLI::App* app, CommonOptions& o);
@@ -41,10 +44,21 @@ struct RunOutcome {
 };
 RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress);
 
+// --trace/--csv/--report. check_export_paths fails (exit 2) before any run when
+// a file cannot be created; write_exports writes them (one trace per run: with
+// several runs FILE.json becomes FILE.METHOD.json).
+void add_export_options(CLI::App* app, CommonOptions& o);
+void check_export_paths(const CommonOptions& o);
+void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs);
+
 // Subcommands, one file each; each sets `exit_code` when it runs.
 CLI::App* add_list(CLI::App& app, int& exit_code);
 CLI::App* add_run(CLI::App& app, int& exit_code);
 CLI::App* add_compare(CLI::App& app, int& exit_code);
+CLI::App* add_gui(CLI::App& app, int& exit_code);
+// Plain `copyscope`: the GUI when a display is there, else default_action().
+int gui_or_default();
+CLI::App* add_replay(CLI::App& app, int& exit_code);
 // What plain `copyscope` does.
 int default_action();
 

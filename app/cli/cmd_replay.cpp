@@ -1,0 +1,50 @@
+#include <cstdio>
+#include <iostream>
+
+#include "cli/common.h"
+#include "cli/output.h"
+#include "export/trace.h"
+#include "model/textbook.h"
+
+namespace copyscope::cli {
+
+CLI::App* add_replay(CLI::App& app, int& exit_code) {
+  struct State {
+    std::string file;
+    CommonOptions opt;  // only --json and the export options are used
+  };
+  static State st;
+  auto* cmd = app.add_subcommand("replay", "show the summary of a saved trace (no privileges needed)");
+  cmd->add_option("file", st.file, "a trace written by --trace, or a recording in assets/recordings")->required();
+  cmd->add_flag("--json", st.opt.json, "print JSON (the same contract as 'run --json')");
+  add_export_options(cmd, st.opt);
+  cmd->footer(R"(
+EXAMPLES
+  copyscope replay assets/recordings/sendfile.json
+  copyscope replay run.json --json
+  copyscope replay run.json --report report.html
+
+Exit codes: 0 ok, 2 the file is missing or not a copyscope trace (with the reason).
+)");
+  cmd->callback([&exit_code] {
+    check_export_paths(st.opt);
+    RunOutcome r;
+    try {
+      r.run = load_trace(st.file);
+    } catch (const TraceFileError& e) {
+      std::fprintf(stderr, "copyscope: %s\n", e.what());
+      exit_code = 2;
+      return;
+    }
+    r.summary = summarize(r.run, Textbook::builtin().find(r.run.params.method));
+    write_exports(st.opt, {r});
+    if (st.opt.json)
+      std::cout << to_json(r.summary).dump(2) << "\n";
+    else
+      std::cout << format_summary(r.summary);
+    exit_code = 0;
+  });
+  return cmd;
+}
+
+}  // namespace copyscope::cli

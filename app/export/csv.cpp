@@ -1,0 +1,133 @@
+#include "export/csv.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <stdexcept>
+
+namespace copyscope {
+
+namespace {
+
+std::string num(uint64_t v) { return std::to_string(v); }
+
+std::string num(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+std::string opt(const std::optional<double>& v) { return v ? num(*v) : std::string(); }
+
+using Column = std::pair<std::string, std::function<std::string(const Summary&)>>;
+
+void add_counts(std::vector<Column>& cols, const std::string& prefix, const Counts Summary::*which) {
+  for (unsigned i = 1; i < CS_SYS_MAX; ++i) {
+    const std::string name = syscall_name(i);
+    cols.push_back({prefix + "syscalls." + name, [which, name](const Summary& s) {
+                      auto it = (s.*which).syscalls.find(name);
+                      return num(it == (s.*which).syscalls.end() ? uint64_t{0} : it->second);
+                    }});
+  }
+  const std::pair<const char*, uint64_t Counts::*> scalars[] = {
+      {"mode_switches", &Counts::mode_switches},
+      {"context_switches", &Counts::context_switches},
+      {"context_switches_involuntary", &Counts::context_switches_involuntary},
+      {"cpu_copies", &Counts::cpu_copies},
+      {"cpu_copy_bytes", &Counts::cpu_copy_bytes},
+      {"dma_ops", &Counts::dma_ops},
+      {"dma_bytes", &Counts::dma_bytes},
+      {"disk_dma_bytes", &Counts::disk_dma_bytes},
+      {"nic_dma_bytes", &Counts::nic_dma_bytes},
+      {"loopback_handoff_bytes", &Counts::loopback_bytes},
+      {"page_faults", &Counts::page_faults},
+      {"page_cache_adds", &Counts::page_cache_adds},
+      {"events_captured", &Counts::events_captured},
+      {"events_dropped", &Counts::events_dropped},
+  };
+  for (const auto& [name, field] : scalars)
+    cols.push_back({prefix + name, [which, field](const Summary& s) { return num((s.*which).*field); }});
+}
+
+const std::vector<Column>& columns() {
+  static const std::vector<Column> cols = [] {
+    std::vector<Column> c = {
+        {"method", [](const Summary& s) { return s.params.method; }},
+        {"params.size", [](const Summary& s) { return num(s.params.size); }},
+        {"params.buffer", [](const Summary& s) { return num(s.params.buffer); }},
+        {"params.cache", [](const Summary& s) { return s.params.cache; }},
+        {"params.sink", [](const Summary& s) { return s.params.sink; }},
+        {"kernel.release", [](const Summary& s) { return s.kernel.release; }},
+        {"kernel.copy_accounting", [](const Summary& s) { return s.kernel.copy_accounting; }},
+        {"partial", [](const Summary& s) { return std::string(s.partial ? "true" : "false"); }},
+        {"duration_ns", [](const Summary& s) { return num(s.duration_ns); }},
+        {"bytes", [](const Summary& s) { return num(s.bytes); }},
+        {"units", [](const Summary& s) { return num(s.units); }},
+        {"throughput_mib_s", [](const Summary& s) { return num(s.throughput_mib_s); }},
+    };
+    add_counts(c, "counters.", &Summary::counters);
+    c.push_back({"per_call.mode_switches", [](const Summary& s) { return num(s.per_call.mode_switches); }});
+    c.push_back({"per_call.cpu_copies", [](const Summary& s) { return num(s.per_call.cpu_copies); }});
+    c.push_back({"per_call.dma_copies", [](const Summary& s) { return num(s.per_call.dma_copies); }});
+    c.push_back({"per_call.context_switches", [](const Summary& s) { return num(s.per_call.context_switches); }});
+    c.push_back({"textbook.mode_switches", [](const Summary& s) { return opt(s.textbook.mode_switches); }});
+    c.push_back({"textbook.cpu_copies", [](const Summary& s) { return opt(s.textbook.cpu_copies); }});
+    c.push_back({"textbook.dma_copies", [](const Summary& s) { return opt(s.textbook.dma_copies); }});
+    c.push_back({"deviations", [](const Summary& s) {
+                   std::string out;
+                   for (const auto& d : s.deviations) out += (out.empty() ? "" : "; ") + d.what;
+                   return out;
+                 }});
+    add_counts(c, "sink.", &Summary::sink);
+    return c;
+  }();
+  return cols;
+}
+
+std::string join_row(const std::vector<std::string>& fields) {
+  std::string line;
+  for (size_t i = 0; i < fields.size(); ++i) line += (i ? "," : "") + csv_quote(fields[i]);
+  return line + "\r\n";
+}
+
+}  // namespace
+
+std::string csv_quote(const std::string& f) {
+  if (f.find_first_of(",\"\r\n") == std::string::npos) return f;
+  std::string out = "\"";
+  for (char c : f) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::vector<std::string> csv_header() {
+  std::vector<std::string> h;
+  for (const auto& c : columns()) h.push_back(c.first);
+  return h;
+}
+
+std::vector<std::string> csv_row(const Summary& s) {
+  std::vector<std::string> r;
+  for (const auto& c : columns()) r.push_back(c.second(s));
+  return r;
+}
+
+std::string to_csv(const std::vector<Summary>& rows) {
+  std::string out = join_row(csv_header());
+  for (const auto& s : rows) out += join_row(csv_row(s));
+  return out;
+}
+
+void write_csv(const std::vector<Summary>& rows, const std::string& path) {
+  const std::string text = to_csv(rows);
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (f) f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.close();
+  if (!f) throw std::runtime_error("cannot write CSV " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace copyscope

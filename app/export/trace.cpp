@@ -1,0 +1,482 @@
+#include "export/trace.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "model/run_json.h"
+
+namespace copyscope {
+
+using nlohmann::json;
+
+namespace {
+
+// Viewer-only ids, above any Linux pid (pid_max <= 2^22), below INT32_MAX.
+constexpr int64_t kDiskPid = 1 << 30;
+constexpr int64_t kOverlapTidBase = (1 << 30) + (1 << 20);
+
+constexpr const char* kEventFields[] = {"ts",  "dur", "arg0", "arg1", "ret",  "tgid", "tid",
+                                        "sys", "cpu", "type", "role", "a",    "b"};
+constexpr size_t kEventFieldCount = sizeof(kEventFields) / sizeof(kEventFields[0]);
+
+json enum_table(unsigned n, const char* (*name)(unsigned)) {
+  json out = json::array();
+  for (unsigned i = 0; i < n; ++i) out.push_back(name(i));
+  return out;
+}
+
+const char* role_label(unsigned role) { return role == CS_ROLE_SINK ? "receiver" : "sender"; }
+
+// Places spans on lanes so no two on one lane partially overlap: lane 0 is the
+// real thread; a span that starts before the lane is free goes to the next.
+class Lanes {
+ public:
+  size_t place(uint64_t start, uint64_t end) {
+    for (size_t i = 0; i < ends_.size(); ++i)
+      if (start >= ends_[i]) {
+        ends_[i] = end;
+        return i;
+      }
+    ends_.push_back(end);
+    return ends_.size() - 1;
+  }
+
+ private:
+  std::vector<uint64_t> ends_;
+};
+
+struct CounterStep {
+  uint64_t ts;
+  int series;  // 0 cpu copy bytes, 1 dma bytes, 2 mode switches, 3 context switches, 4 page cache pages, 5 loopback
+  uint64_t delta;
+};
+
+}  // namespace
+
+json trace_to_json(const Run& run, const Summary& summary) {
+  const std::vector<Event>& evs = run.events;
+  uint64_t t0 = std::numeric_limits<uint64_t>::max();
+  for (const Event& e : evs) t0 = std::min<uint64_t>(t0, e.ts);
+  if (evs.empty()) t0 = 0;
+  auto us = [t0](uint64_t ts) { return static_cast<double>(ts - t0) / 1000.0; };
+  const KernelVersion kv = KernelVersion::parse(run.kernel.release);
+
+  json out = json::array();
+  std::map<uint32_t, unsigned> process_role;  // tgid -> role
+  std::map<uint32_t, uint32_t> thread_process;
+  for (const Event& e : evs) {
+    if (e.type == CS_EV_BLOCK && e.tgid == 0) continue;
+    process_role.emplace(e.tgid, e.role);
+    thread_process.emplace(e.tid, e.tgid);
+  }
+  uint32_t sender_pid = 0;
+  for (const auto& [tgid, role] : process_role)
+    if (role == CS_ROLE_SENDER) {
+      sender_pid = tgid;
+      break;
+    }
+
+  for (const auto& [tgid, role] : process_role) {
+    out.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", tgid}, {"tid", 0}, {"ts", 0},
+                   {"args", {{"name", std::string(role_label(role)) + " (" + run.params.method + ")"}}}});
+    out.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", tgid}, {"tid", 0}, {"ts", 0},
+                   {"args", {{"sort_index", role}}}});
+  }
+  for (const auto& [tid, tgid] : thread_process) {
+    auto it = run.thread_names.find(tid);
+    std::string name = it != run.thread_names.end() ? it->second : "thread " + std::to_string(tid);
+    out.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", tgid}, {"tid", tid}, {"ts", 0},
+                   {"args", {{"name", name}}}});
+  }
+
+  // Syscall and block spans, each on a lane where it nests.
+  std::map<uint32_t, Lanes> thread_lanes;
+  std::map<std::pair<uint32_t, size_t>, int64_t> overlap_tid;  // (tid, lane) -> viewer tid
+  Lanes disk_lanes;
+  size_t disk_lane_count = 0;
+  std::vector<int64_t> span_tid(evs.size(), -1);
+  std::vector<CounterStep> steps;
+  for (size_t i = 0; i < evs.size(); ++i) {
+    const Event& e = evs[i];
+    const double ts = us(e.ts);
+    if (e.type == CS_EV_SYSCALL) {
+      size_t lane = thread_lanes[e.tid].place(e.ts, e.ts + e.dur);
+      int64_t tid = e.tid;
+      if (lane > 0) {
+        auto [it, fresh] = overlap_tid.emplace(std::make_pair(e.tid, lane),
+                                               kOverlapTidBase + static_cast<int64_t>(overlap_tid.size()));
+        tid = it->second;
+        if (fresh)
+          out.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", e.tgid}, {"tid", tid}, {"ts", 0},
+                         {"args", {{"name", "thread " + std::to_string(e.tid) + " (overlap " +
+                                                std::to_string(lane) + ")"}}}});
+      }
+      span_tid[i] = tid;
+      json args = {{"from", fd_kind_name(e.a)}, {"to", fd_kind_name(e.b)}, {"ret", e.ret},
+                   {"count", e.arg1},           {"cpu", e.cpu}};
+      if (e.ret > 0) args["bytes"] = e.ret;
+      out.push_back({{"ph", "X"}, {"name", syscall_name(e.sys)}, {"cat", "syscall"}, {"pid", e.tgid}, {"tid", tid},
+                     {"ts", ts}, {"dur", us(e.ts + e.dur) - ts}, {"args", args}});
+      if (e.role == CS_ROLE_SENDER) {
+        steps.push_back({e.ts, 2, 2});
+        if (e.ret > 0) {
+          Flow f{Role::Sender, static_cast<uint8_t>(e.sys), e.a, e.b, 1, static_cast<uint64_t>(e.ret)};
+          double per_byte = copy_rule(f, kv).copies_per_byte;
+          if (per_byte > 0)
+            steps.push_back({e.ts + e.dur, 0, static_cast<uint64_t>(std::llround(per_byte * e.ret))});
+        }
+      }
+    } else if (e.type == CS_EV_BLOCK) {
+      size_t lane = disk_lanes.place(e.ts, e.ts + e.dur);
+      disk_lane_count = std::max(disk_lane_count, lane + 1);
+      span_tid[i] = static_cast<int64_t>(lane) + 1;
+      out.push_back({{"ph", "X"}, {"name", e.a ? "disk write" : "disk read"}, {"cat", "block"}, {"pid", kDiskPid},
+                     {"tid", span_tid[i]}, {"ts", ts}, {"dur", us(e.ts + e.dur) - ts},
+                     {"args", {{"sector", e.arg0}, {"bytes", e.arg1}, {"error", e.ret}, {"for_tid", e.tid}}}});
+      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts + e.dur, 1, e.arg1});
+    } else if (e.type == CS_EV_FAULT) {
+      out.push_back({{"ph", "i"}, {"s", "t"}, {"name", e.a ? "page fault (user)" : "page fault (kernel)"},
+                     {"cat", "fault"}, {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts},
+                     {"args", {{"address", e.arg0}, {"error_code", e.arg1}}}});
+    } else if (e.type == CS_EV_SWITCH_OUT || e.type == CS_EV_SWITCH_IN) {
+      const bool off = e.type == CS_EV_SWITCH_OUT;
+      out.push_back({{"ph", "i"}, {"s", "t"}, {"name", off ? "off CPU" : "on CPU"}, {"cat", "sched"},
+                     {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}, {"args", {{"cpu", e.cpu}, {"other_tid", e.arg0}}}});
+      if (off && e.role == CS_ROLE_SENDER) steps.push_back({e.ts, 3, 1});
+    } else if (e.type == CS_EV_PHASE) {
+      out.push_back({{"ph", "i"}, {"s", "p"}, {"name", e.a ? "transfer begins" : "transfer ends"}, {"cat", "phase"},
+                     {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}});
+    } else if (e.type == CS_EV_FORK || e.type == CS_EV_EXIT) {
+      out.push_back({{"ph", "i"}, {"s", "t"}, {"name", e.type == CS_EV_FORK ? "fork" : "exit"}, {"cat", "process"},
+                     {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}, {"args", {{"child", e.arg0}}}});
+    } else if (e.type == CS_EV_PAGE_CACHE_ADD) {
+      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, 4, uint64_t{1} << std::min<unsigned>(e.a, 20)});
+    } else if (e.type == CS_EV_NET_XMIT) {
+      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, e.a ? 5 : 1, e.arg1});
+    }
+  }
+  if (disk_lane_count) {
+    out.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", kDiskPid}, {"tid", 0}, {"ts", 0},
+                   {"args", {{"name", "disk (block I/O)"}}}});
+    out.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", kDiskPid}, {"tid", 0}, {"ts", 0},
+                   {"args", {{"sort_index", 2}}}});
+    for (size_t l = 1; l <= disk_lane_count; ++l)
+      out.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", kDiskPid}, {"tid", l}, {"ts", 0},
+                     {"args", {{"name", "requests in flight, lane " + std::to_string(l)}}}});
+  }
+
+  // Cumulative counters of the sender, one sample per change.
+  std::stable_sort(steps.begin(), steps.end(), [](const CounterStep& a, const CounterStep& b) { return a.ts < b.ts; });
+  uint64_t total[6] = {};
+  for (const CounterStep& s : steps) {
+    total[s.series] += s.delta;
+    const double ts = us(s.ts);
+    json c = {{"ph", "C"}, {"pid", sender_pid}, {"tid", 0}, {"ts", ts}};
+    switch (s.series) {
+      case 0:
+      case 1:
+      case 5:
+        c["name"] = "bytes moved";
+        c["args"] = {{"cpu_copy", total[0]}, {"dma", total[1]}, {"loopback_handoff", total[5]}};
+        break;
+      case 2:
+        c["name"] = "mode switches";
+        c["args"] = {{"count", total[2]}};
+        break;
+      case 3:
+        c["name"] = "context switches";
+        c["args"] = {{"count", total[3]}};
+        break;
+      default:
+        c["name"] = "page cache pages added";
+        c["args"] = {{"pages", total[4]}};
+    }
+    out.push_back(std::move(c));
+  }
+
+  // Flows: a disk read's completion to the syscall that consumed its pages.
+  std::vector<size_t> file_reads;
+  for (size_t i = 0; i < evs.size(); ++i)
+    if (evs[i].type == CS_EV_SYSCALL && evs[i].role == CS_ROLE_SENDER &&
+        (evs[i].a == CS_FD_FILE || evs[i].a == CS_FD_FILE_DIRECT))
+      file_reads.push_back(i);
+  uint64_t flow_id = 1;
+  for (size_t i = 0; i < evs.size(); ++i) {
+    const Event& b = evs[i];
+    if (b.type != CS_EV_BLOCK || b.a || b.role != CS_ROLE_SENDER) continue;
+    const uint64_t done = b.ts + b.dur;
+    // The syscall waiting when it completed, else the first one after.
+    size_t best = SIZE_MAX;
+    for (size_t k : file_reads) {
+      const Event& s = evs[k];
+      if (s.ts <= done && done <= s.ts + s.dur) {
+        best = k;
+        break;
+      }
+      if (s.ts > done) {
+        if (best == SIZE_MAX) best = k;
+        break;
+      }
+    }
+    if (best == SIZE_MAX) continue;
+    const Event& s = evs[best];
+    const uint64_t at = std::clamp<uint64_t>(done, s.ts, s.ts + s.dur);
+    out.push_back({{"ph", "s"}, {"id", flow_id}, {"name", "disk -> page cache -> " + std::string(syscall_name(s.sys))},
+                   {"cat", "dataflow"}, {"pid", kDiskPid}, {"tid", span_tid[i]}, {"ts", us(b.ts + b.dur / 2)}});
+    out.push_back({{"ph", "f"}, {"bp", "e"}, {"id", flow_id}, {"name", "disk -> page cache -> " + std::string(syscall_name(s.sys))},
+                   {"cat", "dataflow"}, {"pid", s.tgid}, {"tid", span_tid[best]}, {"ts", us(at)}});
+    ++flow_id;
+  }
+
+  json events = json::array();
+  for (const Event& e : evs)
+    events.push_back(json::array({e.ts, e.dur, e.arg0, e.arg1, e.ret, e.tgid, e.tid, e.sys, e.cpu, e.type, e.role,
+                                  e.a, e.b}));
+  json fields = json::array();
+  for (const char* f : kEventFields) fields.push_back(f);
+  return {{"traceEvents", std::move(out)},
+          {"displayTimeUnit", "ns"},
+          {"otherData", {{"tool", "copyscope"}, {"method", run.params.method}, {"kernel", run.kernel.release}}},
+          {"copyscope",
+           {{"format", kTraceFormat},
+            {"time_origin_ns", t0},
+            {"run", run_to_json(run)},
+            {"summary", to_json(summary)},
+            {"enums",
+             {{"sys", enum_table(CS_SYS_MAX, syscall_name)},
+              {"fd", enum_table(CS_FD_MAX, fd_kind_name)},
+              {"type", enum_table(CS_EV_MAX, event_type_name)}}},
+            {"event_fields", fields},
+            {"events", std::move(events)}}}};
+}
+
+void write_trace(const Run& run, const Summary& summary, const std::string& path) {
+  const std::string text = trace_to_json(run, summary).dump();
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw std::runtime_error("cannot write trace " + path + ": " + std::strerror(errno));
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.put('\n');
+  f.close();
+  if (!f) throw std::runtime_error("cannot write trace " + path + ": " + std::strerror(errno));
+}
+
+namespace {
+
+[[noreturn]] void fail(const std::string& why) { throw TraceFileError(why); }
+
+// Maps a value written under the file's enum table to this build's value.
+std::vector<int> remap_table(const json& names, const char* what, unsigned max, const char* (*name)(unsigned)) {
+  if (!names.is_array()) fail(std::string("copyscope.enums.") + what + " is not an array");
+  std::vector<int> map;
+  for (const json& n : names) {
+    if (!n.is_string()) fail(std::string("copyscope.enums.") + what + " holds a non-string");
+    int found = -1;
+    for (unsigned i = 0; i < max; ++i)
+      if (n.get<std::string>() == name(i)) found = static_cast<int>(i);
+    map.push_back(found);
+  }
+  return map;
+}
+
+uint64_t event_u64(const json& v, size_t row, size_t col, uint64_t max) {
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > max) {
+    std::ostringstream o;
+    o << "copyscope.events[" << row << "]." << kEventFields[col] << " = " << v.dump().substr(0, 40)
+      << " is out of range (0.." << max << ")";
+    fail(o.str());
+  }
+  return v.get<uint64_t>();
+}
+
+uint8_t remap(const std::vector<int>& map, uint64_t v, size_t row, const char* what) {
+  if (v >= map.size() || map[v] < 0)
+    fail("copyscope.events[" + std::to_string(row) + "]." + what + " = " + std::to_string(v) +
+         " is not a known value");
+  return static_cast<uint8_t>(map[v]);
+}
+
+}  // namespace
+
+Run trace_from_json(const json& doc) {
+  if (!doc.is_object()) fail("not a trace: the top level is " + std::string(doc.type_name()) + ", not an object");
+  auto cs = doc.find("copyscope");
+  if (cs == doc.end() || !cs->is_object())
+    fail("no \"copyscope\" object: not a trace exported by copyscope, so the run cannot be rebuilt");
+  auto fmt = cs->find("format");
+  if (fmt == cs->end() || !fmt->is_number_integer())
+    fail("copyscope.format is missing: not a trace exported by copyscope");
+  if (fmt->get<int64_t>() != kTraceFormat)
+    fail("format version " + fmt->dump() + " is not supported (this copyscope reads format " +
+         std::to_string(kTraceFormat) + ")");
+  auto run_it = cs->find("run");
+  if (run_it == cs->end()) fail("copyscope.run is missing");
+  Run run;
+  try {
+    run = run_from_json(*run_it);
+  } catch (const std::runtime_error& e) {
+    fail(std::string("copyscope.") + e.what());
+  }
+  auto en = cs->find("enums");
+  if (en == cs->end() || !en->is_object()) fail("copyscope.enums is missing");
+  auto table = [&](const char* k) -> const json& {
+    auto it = en->find(k);
+    if (it == en->end()) fail(std::string("copyscope.enums.") + k + " is missing");
+    return *it;
+  };
+  const std::vector<int> sys_map = remap_table(table("sys"), "sys", CS_SYS_MAX, syscall_name);
+  const std::vector<int> fd_map = remap_table(table("fd"), "fd", CS_FD_MAX, fd_kind_name);
+  const std::vector<int> type_map = remap_table(table("type"), "type", CS_EV_MAX, event_type_name);
+  auto evs = cs->find("events");
+  if (evs == cs->end() || !evs->is_array()) fail("copyscope.events is missing or not an array");
+  run.events.reserve(evs->size());
+  for (size_t row = 0; row < evs->size(); ++row) {
+    const json& r = (*evs)[row];
+    if (!r.is_array() || r.size() != kEventFieldCount)
+      fail("copyscope.events[" + std::to_string(row) + "] is not an array of " + std::to_string(kEventFieldCount) +
+           " numbers");
+    Event e{};
+    e.ts = event_u64(r[0], row, 0, UINT64_MAX);
+    e.dur = event_u64(r[1], row, 1, UINT64_MAX);
+    e.arg0 = event_u64(r[2], row, 2, UINT64_MAX);
+    e.arg1 = event_u64(r[3], row, 3, UINT64_MAX);
+    if (r[4].is_number_unsigned() && r[4].get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
+      e.ret = static_cast<int64_t>(r[4].get<uint64_t>());
+    else if (r[4].is_number_integer() && !r[4].is_number_unsigned())
+      e.ret = r[4].get<int64_t>();
+    else
+      fail("copyscope.events[" + std::to_string(row) + "].ret is not a 64-bit integer");
+    e.tgid = static_cast<uint32_t>(event_u64(r[5], row, 5, UINT32_MAX));
+    e.tid = static_cast<uint32_t>(event_u64(r[6], row, 6, UINT32_MAX));
+    const uint64_t sys = event_u64(r[7], row, 7, UINT16_MAX);
+    e.cpu = static_cast<uint16_t>(event_u64(r[8], row, 8, UINT16_MAX));
+    e.type = remap(type_map, event_u64(r[9], row, 9, UINT8_MAX), row, "type");
+    e.role = static_cast<uint8_t>(event_u64(r[10], row, 10, CS_ROLE_MAX - 1));
+    e.a = static_cast<uint8_t>(event_u64(r[11], row, 11, UINT8_MAX));
+    e.b = static_cast<uint8_t>(event_u64(r[12], row, 12, UINT8_MAX));
+    if (e.type == CS_EV_SYSCALL) {
+      e.sys = remap(sys_map, sys, row, "sys");
+      e.a = remap(fd_map, e.a, row, "a (source kind)");
+      e.b = remap(fd_map, e.b, row, "b (destination kind)");
+    } else {
+      e.sys = static_cast<uint16_t>(sys);
+    }
+    if (e.ts > UINT64_MAX - e.dur) fail("copyscope.events[" + std::to_string(row) + "]: ts + dur overflows");
+    run.events.push_back(e);
+  }
+  return run;
+}
+
+Run load_trace(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) fail(path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail(path + ": is a directory, not a trace file");
+  if (static_cast<uint64_t>(st.st_size) > kMaxTraceFileBytes)
+    fail(path + ": " + std::to_string(st.st_size >> 20) + " MiB is larger than the 2 GiB limit for a trace");
+  std::ifstream f(path, std::ios::binary);
+  if (!f) fail(path + ": cannot open: " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) fail(path + ": read error");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(path + ": the file is empty");
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    if (e.byte >= text.size())
+      fail(path + ": truncated: the JSON ends early (after " + std::to_string(text.size()) + " bytes)");
+    fail(path + ": not JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  try {
+    return trace_from_json(doc);
+  } catch (const TraceFileError& e) {
+    fail(path + ": " + e.what());
+  }
+}
+
+namespace {
+
+bool is_num(const json& v) { return v.is_number(); }
+
+}  // namespace
+
+std::vector<std::string> check_trace_events(const json& doc) {
+  std::vector<std::string> problems;
+  auto report = [&](size_t i, const std::string& what) {
+    if (problems.size() < 50) problems.push_back("traceEvents[" + std::to_string(i) + "]: " + what);
+  };
+  if (!doc.is_object() || !doc.contains("traceEvents") || !doc["traceEvents"].is_array()) {
+    problems.push_back("no traceEvents array");
+    return problems;
+  }
+  const json& evs = doc["traceEvents"];
+  static const std::set<std::string> kPhases = {"B", "E", "X", "i", "I", "C", "M", "s", "t", "f", "b", "n", "e",
+                                                "P", "N", "O", "D", "R", "c"};
+  struct Span {
+    double start, end;
+    size_t index;
+  };
+  std::map<std::pair<int64_t, int64_t>, std::vector<Span>> spans;
+  for (size_t i = 0; i < evs.size(); ++i) {
+    const json& e = evs[i];
+    if (!e.is_object()) {
+      report(i, "not an object");
+      continue;
+    }
+    if (!e.contains("ph") || !e["ph"].is_string() || !kPhases.count(e["ph"].get<std::string>())) {
+      report(i, "missing or unknown ph");
+      continue;
+    }
+    const std::string ph = e["ph"];
+    for (const char* k : {"pid", "tid"})
+      if (!e.contains(k) || !e[k].is_number_integer()) report(i, std::string("missing integer ") + k);
+    if (!e.contains("ts") || !is_num(e["ts"]) || e["ts"].get<double>() < 0) report(i, "missing or negative ts");
+    if (ph != "M" && (!e.contains("name") || !e["name"].is_string())) report(i, "missing name");
+    if (ph == "X") {
+      if (!e.contains("dur") || !is_num(e["dur"]) || e["dur"].get<double>() < 0) {
+        report(i, "X without dur >= 0");
+        continue;
+      }
+      if (e.contains("pid") && e["pid"].is_number_integer() && e.contains("tid") && e["tid"].is_number_integer() &&
+          e.contains("ts") && is_num(e["ts"])) {
+        double ts = e["ts"].get<double>();
+        spans[{e["pid"].get<int64_t>(), e["tid"].get<int64_t>()}].push_back({ts, ts + e["dur"].get<double>(), i});
+      }
+    }
+    if (ph == "C") {
+      if (!e.contains("args") || !e["args"].is_object() || e["args"].empty()) report(i, "counter without args");
+      else
+        for (const auto& [k, v] : e["args"].items())
+          if (!v.is_number()) report(i, "counter " + k + " is not numeric");
+    }
+    if ((ph == "s" || ph == "t" || ph == "f") && !e.contains("id")) report(i, "flow event without id");
+    if (ph == "i" && e.contains("s") && (!e["s"].is_string() || std::string("gpt").find(e["s"].get<std::string>()) ==
+                                                                      std::string::npos))
+      report(i, "instant with bad scope");
+  }
+  // Per thread: sorted by start (longer first on ties), every span must end
+  // before the span it starts inside of ends.
+  constexpr double kEps = 1e-6;
+  for (auto& [key, list] : spans) {
+    std::sort(list.begin(), list.end(),
+              [](const Span& a, const Span& b) { return a.start != b.start ? a.start < b.start : a.end > b.end; });
+    std::vector<Span> open;
+    for (const Span& s : list) {
+      while (!open.empty() && open.back().end <= s.start + kEps) open.pop_back();
+      if (!open.empty() && s.end > open.back().end + kEps)
+        report(s.index, "slice overlaps traceEvents[" + std::to_string(open.back().index) + "] on pid " +
+                            std::to_string(key.first) + " tid " + std::to_string(key.second) + " without nesting");
+      open.push_back(s);
+    }
+  }
+  return problems;
+}
+
+}  // namespace copyscope

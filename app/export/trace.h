@@ -1,0 +1,39 @@
+// Chrome Trace Event JSON (opens in ui.perfetto.dev and chrome://tracing) with
+// the whole Run in a top-level "copyscope" object, so replay reopens it exactly.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/analysis.h"
+#include "model/run.h"
+
+namespace copyscope {
+
+// A trace file that cannot be replayed; what() is one line naming the file.
+class TraceFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+constexpr int kTraceFormat = 1;
+constexpr uint64_t kMaxTraceFileBytes = 2ull << 30;  // 2 GiB
+
+nlohmann::json trace_to_json(const Run& run, const Summary& summary);
+// Throws std::runtime_error when the file cannot be written.
+void write_trace(const Run& run, const Summary& summary, const std::string& path);
+
+// Throws TraceFileError: missing, empty, not JSON, truncated, no "copyscope"
+// object, another format version, out-of-range values, larger than 2 GiB.
+Run load_trace(const std::string& path);
+Run trace_from_json(const nlohmann::json& doc);  // throws TraceFileError without a file name
+
+// The rules trace viewers rely on, checked over "traceEvents": known phases,
+// pid/tid/ts on every event, dur >= 0, numeric counters, slices nested per
+// thread. Returns one line per problem (empty when the trace is valid).
+std::vector<std::string> check_trace_events(const nlohmann::json& doc);
+
+}  // namespace copyscope

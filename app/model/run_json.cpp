@@ -1,0 +1,242 @@
+#include "model/run_json.h"
+
+#include <stdexcept>
+
+namespace copyscope {
+
+using nlohmann::json;
+
+namespace {
+
+std::string join(const std::string& where, const std::string& key) { return where.empty() ? key : where + "." + key; }
+
+[[noreturn]] void bad(const std::string& where, const std::string& what) {
+  throw std::runtime_error("run" + (where.empty() ? std::string() : "." + where) + ": " + what);
+}
+
+const json& field(const json& obj, const std::string& where, const char* key) {
+  if (!obj.is_object()) bad(where, "expected an object");
+  auto it = obj.find(key);
+  if (it == obj.end()) bad(join(where, key), "missing");
+  return *it;
+}
+
+uint64_t as_u64(const json& v, const std::string& where) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer()) bad(where, "negative value " + v.dump());
+  if (v.is_number_float()) bad(where, "not an integer: " + v.dump());
+  bad(where, "expected a non-negative integer, got " + std::string(v.type_name()));
+}
+
+uint64_t get_u64(const json& obj, const std::string& where, const char* key) {
+  return as_u64(field(obj, where, key), join(where, key));
+}
+
+std::string get_str(const json& obj, const std::string& where, const char* key) {
+  const json& v = field(obj, where, key);
+  if (!v.is_string()) bad(join(where, key), "expected a string, got " + std::string(v.type_name()));
+  return v.get<std::string>();
+}
+
+bool get_bool(const json& obj, const std::string& where, const char* key) {
+  const json& v = field(obj, where, key);
+  if (!v.is_boolean()) bad(join(where, key), "expected true or false, got " + std::string(v.type_name()));
+  return v.get<bool>();
+}
+
+// Each scalar counter once, so writing and reading cannot drift apart.
+template <typename Fn>
+void for_each_counter(RoleCounters& c, Fn&& fn) {
+  fn("syscall_enters", c.syscall_enters);
+  fn("syscall_exits", c.syscall_exits);
+  fn("ctx_switches", c.ctx_switches);
+  fn("ctx_switches_involuntary", c.ctx_switches_involuntary);
+  fn("page_faults_user", c.page_faults_user);
+  fn("page_faults_kernel", c.page_faults_kernel);
+  fn("page_cache_adds", c.page_cache_adds);
+  fn("page_cache_add_pages", c.page_cache_add_pages);
+  fn("dma_ops", c.dma_ops);
+  fn("dma_bytes", c.dma_bytes);
+  fn("dma_read_bytes", c.dma_read_bytes);
+  fn("dma_write_bytes", c.dma_write_bytes);
+  fn("net_xmit_packets", c.net_xmit_packets);
+  fn("net_xmit_bytes", c.net_xmit_bytes);
+  fn("loopback_xmit_bytes", c.loopback_xmit_bytes);
+  fn("events_captured", c.events_captured);
+  fn("events_dropped", c.events_dropped);
+}
+
+json per_sys_to_json(const std::array<uint64_t, CS_SYS_MAX>& a) {
+  json out = json::object();
+  for (unsigned i = 0; i < CS_SYS_MAX; ++i)
+    if (a[i]) out[syscall_name(i)] = a[i];
+  return out;
+}
+
+void per_sys_from_json(const json& obj, const std::string& where, std::array<uint64_t, CS_SYS_MAX>& out) {
+  if (!obj.is_object()) bad(where, "expected an object of syscall name -> count");
+  for (const auto& [name, v] : obj.items()) {
+    int sys = syscall_from_name(name);
+    if (sys < 0) bad(where, "unknown syscall '" + name + "'");
+    out[static_cast<unsigned>(sys)] = as_u64(v, where + "." + name);
+  }
+}
+
+json role_counters_to_json(const RoleCounters& rc) {
+  json out = json::object();
+  RoleCounters c = rc;
+  for_each_counter(c, [&](const char* k, uint64_t& v) { out[k] = v; });
+  out["sys_calls"] = per_sys_to_json(rc.sys_calls);
+  out["sys_errors"] = per_sys_to_json(rc.sys_errors);
+  return out;
+}
+
+RoleCounters role_counters_from_json(const json& j, const std::string& where) {
+  RoleCounters c;
+  for_each_counter(c, [&](const char* k, uint64_t& v) { v = get_u64(j, where, k); });
+  per_sys_from_json(field(j, where, "sys_calls"), where + ".sys_calls", c.sys_calls);
+  per_sys_from_json(field(j, where, "sys_errors"), where + ".sys_errors", c.sys_errors);
+  return c;
+}
+
+uint8_t enum_from_name(const json& obj, const std::string& where, const char* key, int (*lookup)(const std::string&)) {
+  std::string name = get_str(obj, where, key);
+  int v = lookup(name);
+  if (v < 0) bad(join(where, key), "unknown value '" + name + "'");
+  return static_cast<uint8_t>(v);
+}
+
+}  // namespace
+
+int fd_kind_from_name(const std::string& name) {
+  for (unsigned i = 0; i < CS_FD_MAX; ++i)
+    if (name == fd_kind_name(i)) return static_cast<int>(i);
+  return -1;
+}
+
+const char* role_name(unsigned role) { return role == CS_ROLE_SINK ? "sink" : role == CS_ROLE_SENDER ? "sender" : "?"; }
+
+int role_from_name(const std::string& name) {
+  if (name == "sender") return CS_ROLE_SENDER;
+  if (name == "sink") return CS_ROLE_SINK;
+  return -1;
+}
+
+json run_to_json(const Run& run) {
+  json hooks = json::array();
+  for (const Hook& h : run.kernel.hooks) hooks.push_back({{"name", h.name}, {"status", h.status}, {"detail", h.detail}});
+  json counters = json::object();
+  for (unsigned r = 0; r < CS_ROLE_MAX; ++r) counters[role_name(r)] = role_counters_to_json(run.counters[r]);
+  json flows = json::array();
+  for (const Flow& f : run.flows)
+    flows.push_back({{"role", role_name(static_cast<unsigned>(f.role))},
+                     {"sys", syscall_name(f.sys)},
+                     {"src", fd_kind_name(f.src)},
+                     {"dst", fd_kind_name(f.dst)},
+                     {"calls", f.calls},
+                     {"bytes", f.bytes}});
+  json threads = json::object();
+  for (const auto& [tid, name] : run.thread_names) threads[std::to_string(tid)] = name;
+  const ScenarioResult& r = run.result;
+  return {
+      {"params",
+       {{"method", run.params.method},
+        {"size", run.params.size},
+        {"buffer", run.params.buffer},
+        {"cache", run.params.cache},
+        {"sink", run.params.sink}}},
+      {"kernel", {{"release", run.kernel.release}, {"copy_accounting", run.kernel.copy_accounting}, {"hooks", hooks}}},
+      {"result",
+       {{"ok", r.ok},
+        {"error", r.error},
+        {"bytes", r.bytes},
+        {"units", r.units},
+        {"duration_ns", r.duration_ns},
+        {"cache_resident_pages", r.cache_resident_pages},
+        {"file_pages", r.file_pages},
+        {"sink", r.sink},
+        {"extra", r.extra}}},
+      {"counters", counters},
+      {"flows", flows},
+      {"thread_names", threads},
+      {"partial", run.partial},
+  };
+}
+
+Run run_from_json(const json& j) {
+  if (!j.is_object()) throw std::runtime_error("run: expected an object, got " + std::string(j.type_name()));
+  Run run;
+  const json& p = field(j, "", "params");
+  run.params.method = get_str(p, "params", "method");
+  run.params.size = get_u64(p, "params", "size");
+  run.params.buffer = get_u64(p, "params", "buffer");
+  run.params.cache = get_str(p, "params", "cache");
+  run.params.sink = get_str(p, "params", "sink");
+
+  const json& k = field(j, "", "kernel");
+  run.kernel.release = get_str(k, "kernel", "release");
+  run.kernel.copy_accounting = get_str(k, "kernel", "copy_accounting");
+  if (run.kernel.copy_accounting != "measured" && run.kernel.copy_accounting != "attributed")
+    bad("kernel.copy_accounting", "must be measured or attributed, not '" + run.kernel.copy_accounting + "'");
+  const json& hooks = field(k, "kernel", "hooks");
+  if (!hooks.is_array()) bad("kernel.hooks", "expected an array");
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    const std::string w = "kernel.hooks[" + std::to_string(i) + "]";
+    run.kernel.hooks.push_back(
+        {get_str(hooks[i], w, "name"), get_str(hooks[i], w, "status"), get_str(hooks[i], w, "detail")});
+  }
+
+  const json& r = field(j, "", "result");
+  run.result.ok = get_bool(r, "result", "ok");
+  run.result.error = get_str(r, "result", "error");
+  run.result.bytes = get_u64(r, "result", "bytes");
+  run.result.units = get_u64(r, "result", "units");
+  run.result.duration_ns = get_u64(r, "result", "duration_ns");
+  run.result.cache_resident_pages = get_u64(r, "result", "cache_resident_pages");
+  run.result.file_pages = get_u64(r, "result", "file_pages");
+  run.result.sink = field(r, "result", "sink");
+  run.result.extra = field(r, "result", "extra");
+
+  const json& c = field(j, "", "counters");
+  if (!c.is_object()) bad("counters", "expected an object");
+  for (const auto& [name, v] : c.items()) {
+    int role = role_from_name(name);
+    if (role < 0) bad("counters", "unknown role '" + name + "' (expected sender or sink)");
+    run.counters[static_cast<unsigned>(role)] = role_counters_from_json(v, "counters." + name);
+  }
+  for (unsigned role = 0; role < CS_ROLE_MAX; ++role)
+    if (!c.contains(role_name(role))) bad("counters", std::string("missing role '") + role_name(role) + "'");
+
+  const json& flows = field(j, "", "flows");
+  if (!flows.is_array()) bad("flows", "expected an array");
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const std::string w = "flows[" + std::to_string(i) + "]";
+    Flow f;
+    f.role = static_cast<Role>(enum_from_name(flows[i], w, "role", role_from_name));
+    f.sys = enum_from_name(flows[i], w, "sys", syscall_from_name);
+    f.src = enum_from_name(flows[i], w, "src", fd_kind_from_name);
+    f.dst = enum_from_name(flows[i], w, "dst", fd_kind_from_name);
+    f.calls = get_u64(flows[i], w, "calls");
+    f.bytes = get_u64(flows[i], w, "bytes");
+    run.flows.push_back(f);
+  }
+
+  const json& threads = field(j, "", "thread_names");
+  if (!threads.is_object()) bad("thread_names", "expected an object of tid -> name");
+  for (const auto& [key, v] : threads.items()) {
+    size_t used = 0;
+    unsigned long tid = 0;
+    try {
+      tid = std::stoul(key, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != key.size() || key.empty() || key[0] == '-' || tid > UINT32_MAX) bad("thread_names", "bad tid '" + key + "'");
+    if (!v.is_string()) bad("thread_names." + key, "expected a string");
+    run.thread_names[static_cast<uint32_t>(tid)] = v.get<std::string>();
+  }
+  run.partial = get_bool(j, "", "partial");
+  return run;
+}
+
+}  // namespace copyscope
