@@ -113,10 +113,11 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
                           " run: free some space or set TMPDIR to a larger disk");
   const std::string file = ws.dir() + "/source.dat";
   try {
-    create_random_file(file, params.size);
+    create_random_file(file, params.size, &g_cancel);
   } catch (const std::exception& e) {
     throw RunError(1, e.what());
   }
+  if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
   CacheState cache = prepare_cache(file, params.cache == "warm");
 
   TracerOptions topt;
@@ -161,6 +162,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
 
   LiveRun local;
   LiveRun* sink = live ? live : &local;
+  if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
   tracer->track(child.pid);
   tracer->start(sink);
   if (write(go.fd[1], "g", 1) != 1) throw RunError(1, "could not start the scenario");
@@ -199,10 +201,16 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   run.result.cache_resident_pages = cache.resident_pages;
   run.result.file_pages = cache.total_pages;
 
-  if (cancelled) throw RunError(1, "interrupted: the scenario was stopped and cleaned up");
-  if (timed_out)
-    throw RunError(1, "the scenario did not finish within " + std::to_string(req.timeout_s) +
-                          " s; it was stopped (raise --timeout for large sizes)");
+  if (cancelled || timed_out) {
+    run.partial = true;
+    run.result.error = cancelled ? "interrupted" : "timed out";
+    auto partial = std::make_shared<Run>(std::move(run));
+    if (cancelled) throw RunError(130, "interrupted: the scenario was stopped and cleaned up", partial);
+    throw RunError(1,
+                   "the scenario did not finish within " + std::to_string(req.timeout_s) +
+                       " s; it was stopped and cleaned up (raise --timeout for large sizes)",
+                   partial);
+  }
   json res = json::parse(read_all(result.fd[0]), nullptr, false);
   if (res.is_discarded() || !res.is_object())
     throw RunError(1, "the scenario exited (status " + std::to_string(WEXITSTATUS(child.status)) +

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -12,10 +13,13 @@
 namespace copyscope {
 
 // exit_code: 1 the run failed, 2 usage or environment.
+// `partial` holds what was captured before an interrupt or a timeout, marked partial.
 class RunError : public std::runtime_error {
  public:
-  RunError(int exit_code, const std::string& what) : std::runtime_error(what), exit_code(exit_code) {}
+  RunError(int exit_code, const std::string& what, std::shared_ptr<Run> partial = nullptr)
+      : std::runtime_error(what), exit_code(exit_code), partial(std::move(partial)) {}
   int exit_code;
+  std::shared_ptr<Run> partial;
 };
 
 struct RunRequest {

@@ -48,12 +48,13 @@ uint64_t Workspace::free_bytes() const {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-void create_random_file(const std::string& path, uint64_t size) {
+void create_random_file(const std::string& path, uint64_t size, const std::atomic<bool>* cancel) {
   Fd f{open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)};
   if (f.fd < 0) fail("create " + path);
   std::vector<uint64_t> block(1 << 17);  // 1 MiB
   uint64_t state = 0x9e3779b97f4a7c15ull ^ static_cast<uint64_t>(getpid());
   for (uint64_t done = 0; done < size;) {
+    if (cancel && cancel->load()) return;
     for (auto& w : block) {  // splitmix64
       uint64_t z = (state += 0x9e3779b97f4a7c15ull);
       z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;

@@ -1,6 +1,7 @@
 // A private temp directory for one run, removed with everything in it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -20,7 +21,8 @@ class Workspace {
 };
 
 // Writes `size` bytes of pseudo-random data (not compressible, not zero pages).
-void create_random_file(const std::string& path, uint64_t size);
+// Stops early (leaving a short file) when *cancel becomes true.
+void create_random_file(const std::string& path, uint64_t size, const std::atomic<bool>* cancel = nullptr);
 
 // Cache state of one file: evict it (cold) or read it in (warm). Returns the
 // pages resident afterwards, checked with mincore().

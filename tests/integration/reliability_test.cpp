@@ -1,0 +1,185 @@
+// Issue 7: nothing left behind on interrupts, nothing let in from other processes.
+#include <dirent.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "support.h"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// BPF programs of ours that are loaded right now (by program name).
+int our_bpf_programs() {
+  CommandResult r;
+  FILE* p = popen("bpftool -j prog show 2>/dev/null", "r");
+  if (!p) return -1;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  pclose(p);
+  json j = json::parse(r.out, nullptr, false);
+  if (!j.is_array()) return -1;
+  static const std::set<std::string> ours = {"on_sys_enter", "on_sys_exit", "on_sched_switch", "on_rq_complete"};
+  int count = 0;
+  for (const auto& prog : j)
+    if (ours.count(prog.value("name", ""))) ++count;
+  return count;
+}
+
+std::vector<pid_t> processes_named(const std::string& comm) {
+  std::vector<pid_t> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream f(e.path() / "comm");
+    std::string c;
+    std::getline(f, c);
+    if (c == comm) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char t[] = "/tmp/copyscope-test.XXXXXX";
+    path = mkdtemp(t);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  size_t entries() const { return static_cast<size_t>(std::distance(fs::directory_iterator(path), {})); }
+};
+
+pid_t spawn_copyscope(const std::vector<std::string>& args, const std::string& tmpdir) {
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; ++e)
+    if (std::string(*e).rfind("TMPDIR=", 0) != 0) env_store.emplace_back(*e);
+  env_store.push_back("TMPDIR=" + tmpdir);
+  std::vector<char*> envp, argv;
+  for (auto& s : env_store) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> full = {COPYSCOPE_BIN};
+  full.insert(full.end(), args.begin(), args.end());
+  for (auto& s : full) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  posix_spawn(&pid, COPYSCOPE_BIN, &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+template <typename Pred>
+bool wait_until(Pred pred, int timeout_ms) {
+  for (int waited = 0; waited < timeout_ms; waited += 10) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  if (!wait_until([&] { return waitpid(pid, &status, WNOHANG) == pid; }, 30000)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Interrupts `copyscope run` once `moment` says so, then checks what is left.
+void interrupt_and_check(int sig, const std::function<bool(const TempDir&)>& moment, const char* what) {
+  SCOPED_TRACE(what);
+  TempDir tmp;
+  const int progs_before = our_bpf_programs();
+  ASSERT_GE(progs_before, 0) << "bpftool -j prog show failed";
+  pid_t pid = spawn_copyscope({"run", "read_write", "--size", "1G", "--buffer", "4K", "--cache", "warm"}, tmp.path);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_until([&] { return moment(tmp); }, 20000)) << "the moment never came";
+  kill(pid, sig);
+  const int code = wait_exit(pid);
+  EXPECT_NE(code, 0);
+  EXPECT_NE(code, -1) << "copyscope did not exit within 30 s of the signal";
+  EXPECT_EQ(tmp.entries(), 0u) << "the run's temp directory was left behind";
+  EXPECT_EQ(our_bpf_programs(), progs_before) << "BPF programs left loaded";
+  EXPECT_TRUE(wait_until([] { return processes_named("copyscope-scenar").empty(); }, 2000))
+      << "scenario processes left running";
+}
+
+}  // namespace
+
+TEST(Reliability, SigintDuringTransfer) {
+  REQUIRE_LIVE_CAPTURE();
+  interrupt_and_check(
+      SIGINT, [](const TempDir&) { return !processes_named("copyscope-scenar").empty(); }, "SIGINT mid-transfer");
+}
+
+TEST(Reliability, SigtermWhilePreparingTheFile) {
+  REQUIRE_LIVE_CAPTURE();
+  interrupt_and_check(
+      SIGTERM, [](const TempDir& t) { return t.entries() > 0; }, "SIGTERM during setup");
+}
+
+TEST(Reliability, TimeoutStopsTheScenario) {
+  REQUIRE_LIVE_CAPTURE();
+  TempDir tmp;
+  pid_t pid = spawn_copyscope({"run", "read_write", "--size", "1G", "--buffer", "4K", "--timeout", "1"}, tmp.path);
+  const int code = wait_exit(pid);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(tmp.entries(), 0u);
+  EXPECT_TRUE(processes_named("copyscope-scenar").empty());
+}
+
+TEST(Reliability, WithoutPrivilegesLiveCaptureExplainsAndExitsTwo) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop to the nobody user";
+  if (access("/usr/bin/setpriv", X_OK) != 0) GTEST_SKIP() << "setpriv (util-linux) is missing";
+  CommandResult r = run_copyscope("run read_write --size 1M", "2>&1 1>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << "as root it runs";
+  std::string cmd = std::string("setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all ") + COPYSCOPE_BIN +
+                    " run read_write --size 1M 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096] = {};
+  size_t n = fread(buf, 1, sizeof buf - 1, p);
+  int status = pclose(p);
+  std::string out(buf, n);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_NE(out.find("CAP_BPF"), std::string::npos) << out;
+  EXPECT_NE(out.find("sudo"), std::string::npos) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << "one line: " << out;
+}
+
+// A noisy unrelated process doing the same syscalls never reaches the counts.
+TEST(Reliability, UnrelatedProcessesAreNotCounted) {
+  REQUIRE_LIVE_CAPTURE();
+  pid_t noise = fork();
+  ASSERT_GE(noise, 0);
+  if (noise == 0) {
+    char buf[4096];
+    int in = open("/dev/zero", O_RDONLY), out = open("/dev/null", O_WRONLY);
+    for (;;)
+      if (read(in, buf, sizeof buf) > 0) (void)!write(out, buf, sizeof buf);
+  }
+  json j = run_json("run read_write --size 16M --buffer 64K --cache warm");
+  kill(noise, SIGKILL);
+  waitpid(noise, nullptr, 0);
+  ASSERT_TRUE(j.is_object());
+  const json& sys = j["counters"]["syscalls"];
+  EXPECT_LE(sys.value("read", 0ull), 257u);
+  EXPECT_EQ(sys.value("write", 0ull), 256u);
+  EXPECT_EQ(j["counters"]["cpu_copy_bytes"].get<uint64_t>(), 2ull * (16 << 20));
+}
