@@ -1,0 +1,86 @@
+#include "export/raster.h"
+
+#include <stb/stb_easy_font.h>
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace copyscope {
+
+Canvas::Canvas(int width, int height, Rgb bg) : w_(width), h_(height), px_(static_cast<size_t>(width) * height * 3) {
+  for (size_t i = 0; i < px_.size(); i += 3) {
+    px_[i] = bg.r;
+    px_[i + 1] = bg.g;
+    px_[i + 2] = bg.b;
+  }
+}
+
+void Canvas::fill_rect(double x0, double y0, double x1, double y1, Rgb c) {
+  if (x0 > x1) std::swap(x0, x1);
+  if (y0 > y1) std::swap(y0, y1);
+  const int xa = std::max(0, static_cast<int>(std::lround(x0))), xb = std::min(w_, static_cast<int>(std::lround(x1)));
+  const int ya = std::max(0, static_cast<int>(std::lround(y0))), yb = std::min(h_, static_cast<int>(std::lround(y1)));
+  for (int y = ya; y < yb; ++y)
+    for (int x = xa; x < xb; ++x) {
+      uint8_t* p = &px_[(static_cast<size_t>(y) * w_ + x) * 3];
+      p[0] = c.r;
+      p[1] = c.g;
+      p[2] = c.b;
+    }
+}
+
+void Canvas::frame_rect(double x0, double y0, double x1, double y1, Rgb c, int t) {
+  if (x0 > x1) std::swap(x0, x1);
+  if (y0 > y1) std::swap(y0, y1);
+  fill_rect(x0, y0, x1, y0 + t, c);
+  fill_rect(x0, y1 - t, x1, y1, c);
+  fill_rect(x0, y0, x0 + t, y1, c);
+  fill_rect(x1 - t, y0, x1, y1, c);
+}
+
+void Canvas::line(double x0, double y0, double x1, double y1, Rgb c, int t) {
+  const double len = std::max(std::fabs(x1 - x0), std::fabs(y1 - y0));
+  const int steps = std::max(1, static_cast<int>(std::ceil(len)));
+  const double half = t / 2.0;
+  for (int i = 0; i <= steps; ++i) {
+    const double x = x0 + (x1 - x0) * i / steps, y = y0 + (y1 - y0) * i / steps;
+    fill_rect(x - half, y - half, x + half, y + half, c);
+  }
+}
+
+namespace {
+struct FontVertex {
+  float x, y, z;
+  unsigned char color[4];
+};
+}  // namespace
+
+void Canvas::text(double x, double y, const std::string& s, Rgb c, int scale) {
+  std::vector<FontVertex> buf(s.size() * 300 + 64);
+  std::string copy = s;
+  unsigned char white[4] = {255, 255, 255, 255};
+  const int quads = stb_easy_font_print(0, 0, copy.data(), white, buf.data(), static_cast<int>(buf.size() * sizeof(FontVertex)));
+  for (int q = 0; q < quads; ++q) {
+    const FontVertex* v = &buf[static_cast<size_t>(q) * 4];
+    fill_rect(x + v[0].x * scale, y + v[0].y * scale, x + v[2].x * scale, y + v[2].y * scale, c);
+  }
+}
+
+int Canvas::text_width(const std::string& s, int scale) {
+  std::string copy = s;
+  return stb_easy_font_width(copy.data()) * scale;
+}
+
+Rgb Canvas::at(int x, int y) const {
+  const uint8_t* p = &px_[(static_cast<size_t>(y) * w_ + x) * 3];
+  return {p[0], p[1], p[2]};
+}
+
+void Canvas::save_png(const std::string& path) const {
+  if (!stbi_write_png(path.c_str(), w_, h_, 3, px_.data(), w_ * 3))
+    throw std::runtime_error("cannot write image " + path);
+}
+
+}  // namespace copyscope
