@@ -193,15 +193,14 @@ static __always_inline __u8 syscall_from_nr(long nr)
 	return CS_SYS_OTHER;
 }
 
+static __always_inline __u8 file_kind(struct file *f, __u8 role);
+
 static __always_inline __u8 fd_kind(int fd, __u8 role)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
 	struct file **fd_array;
 	struct file *f = NULL;
-	struct socket *sock;
-	struct sock *sk;
-	unsigned int mode, flags, family;
 
 	if (fd < 0)
 		return CS_FD_NONE;
@@ -210,6 +209,15 @@ static __always_inline __u8 fd_kind(int fd, __u8 role)
 		return CS_FD_NONE;
 	fd_array = BPF_CORE_READ(fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
+	return file_kind(f, role);
+}
+
+static __always_inline __u8 file_kind(struct file *f, __u8 role)
+{
+	struct socket *sock;
+	struct sock *sk;
+	unsigned int mode, flags, family;
+
 	if (!f)
 		return CS_FD_NONE;
 	mode = BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT;
@@ -391,6 +399,79 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 out:
 	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __u64 bytes)
+{
+	struct cs_flow_key key = {};
+	struct cs_flow_val *fv, zero = {};
+
+	key.role = role;
+	key.sys = sys;
+	key.src = src;
+	key.dst = dst;
+	fv = bpf_map_lookup_elem(&flows, &key);
+	if (!fv) {
+		bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
+		fv = bpf_map_lookup_elem(&flows, &key);
+	}
+	if (fv) {
+		fv->calls++;
+		fv->bytes += bytes;
+	}
+}
+
+/*
+ * io_uring moves data without a transfer syscall: each completed read, write or
+ * send is a flow of its own (CS_FLOW_URING_*), classified by the request's file.
+ * Completions run in the submitter's task work or in its io-wq workers, both
+ * of the tracked process.
+ */
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct io_kiocb *r = req;
+	__u8 sys, kind, src, dst;
+	__s32 res;
+
+	if (!st || !r)
+		return 0;
+	if (BPF_CORE_READ(cqe, flags) & CS_IORING_CQE_F_NOTIF)
+		return 0;	/* a zero-copy notification, not data */
+	res = BPF_CORE_READ(cqe, res);
+	if (res <= 0)
+		return 0;
+	switch (BPF_CORE_READ(r, opcode)) {
+	case IORING_OP_READ: case IORING_OP_READV: case IORING_OP_READ_FIXED:
+		sys = CS_FLOW_URING_READ;
+		break;
+	case IORING_OP_WRITE: case IORING_OP_WRITEV: case IORING_OP_WRITE_FIXED:
+		sys = CS_FLOW_URING_WRITE;
+		break;
+	case IORING_OP_SEND: case IORING_OP_SENDMSG:
+		sys = CS_FLOW_URING_SEND;
+		break;
+	case IORING_OP_SEND_ZC: case IORING_OP_SENDMSG_ZC:
+		sys = CS_FLOW_URING_SEND_ZC;
+		break;
+	case IORING_OP_RECV: case IORING_OP_RECVMSG:
+		sys = CS_FLOW_URING_RECV;
+		break;
+	default:
+		sys = CS_FLOW_URING_OTHER;
+		break;
+	}
+	kind = file_kind(BPF_CORE_READ(r, file), st->role);
+	if (sys == CS_FLOW_URING_READ || sys == CS_FLOW_URING_RECV) {
+		src = kind;
+		dst = CS_FD_USER;
+	} else {
+		src = CS_FD_USER;
+		dst = kind;
+	}
+	add_flow(st->role, sys, src, dst, res);
 	return 0;
 }
 
@@ -668,13 +749,24 @@ int BPF_PROG(on_net_xmit, struct sk_buff *skb, struct net_device *dev)
 	return 0;
 }
 
-static __always_inline int phase_mark(long role, bool begin)
+/*
+ * A marker with a second argument marks that tracked process instead of the
+ * caller: a scenario marks an exec'd child (a JVM) that has no USDT probes.
+ */
+static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+	struct cs_task_state *st;
 	struct cs_counters *c;
 	struct cs_event ev = {};
+	long target = 0;
 
+	if (bpf_usdt_arg_cnt(ctx) >= 2 && !bpf_usdt_arg(ctx, 1, &target) && target > 0) {
+		if (!bpf_map_lookup_elem(&tracked, &tgid))
+			return 0;	/* only a tracked process may mark another */
+		tgid = target;
+	}
+	st = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!st || role < 0 || role >= CS_ROLE_MAX)
 		return 0;
 	if (begin) {
@@ -685,6 +777,7 @@ static __always_inline int phase_mark(long role, bool begin)
 	if (c) {
 		fill_current(&ev, CS_EV_PHASE, st->role);
 		ev.a = begin;
+		ev.arg0 = tgid;	/* the process marked */
 		ev.b = role;
 		emit(c, &ev);
 	}
@@ -696,11 +789,11 @@ static __always_inline int phase_mark(long role, bool begin)
 SEC("usdt")
 int BPF_USDT(on_phase_begin, long role)
 {
-	return phase_mark(role, true);
+	return phase_mark(ctx, role, true);
 }
 
 SEC("usdt")
 int BPF_USDT(on_phase_end, long role)
 {
-	return phase_mark(role, false);
+	return phase_mark(ctx, role, false);
 }

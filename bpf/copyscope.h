@@ -88,6 +88,21 @@ struct cs_event {
 	__u8 b;			/* CS_EV_SYSCALL: destination kind */
 };
 
+/*
+ * Flow kinds that are not syscalls (cs_flow_key.sys only, never an index into
+ * sys_calls): io_uring requests, counted at their completion.
+ */
+enum cs_flow_extra {
+	CS_FLOW_URING_READ = 64,
+	CS_FLOW_URING_WRITE,
+	CS_FLOW_URING_SEND,
+	CS_FLOW_URING_SEND_ZC,
+	CS_FLOW_URING_RECV,
+	CS_FLOW_URING_OTHER,
+};
+
+#define CS_IORING_CQE_F_NOTIF	(1U << 3)
+
 /* Exact per-role counters, one copy per CPU, summed in user space. */
 struct cs_counters {
 	__u64 syscall_enters;

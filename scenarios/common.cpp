@@ -38,6 +38,9 @@ void phase_end() {
   g_phase.end_ns = now_ns();
   DTRACE_PROBE1(copyscope, phase_end, 0);
 }
+// Same probes with a second argument: the tracked process to mark.
+void phase_begin_for(int pid) { DTRACE_PROBE2(copyscope, phase_begin, 0, pid); }
+void phase_end_for(int pid) { DTRACE_PROBE2(copyscope, phase_end, 0, pid); }
 static void sink_phase_begin() { DTRACE_PROBE1(copyscope, phase_begin, 1); }
 static void sink_phase_end() { DTRACE_PROBE1(copyscope, phase_end, 1); }
 
@@ -54,6 +57,32 @@ void write_all(int fd, const char* buf, size_t n, uint64_t* calls) {
     buf += w;
     n -= static_cast<size_t>(w);
   }
+}
+
+void read_exact(int fd, char* buf, size_t n) {
+  while (n) {
+    ssize_t r = read(fd, buf, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail("read");
+    if (r == 0) throw std::runtime_error("unexpected end of file");
+    buf += r;
+    n -= static_cast<size_t>(r);
+  }
+}
+
+int wait_child(int pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) fail("waitpid");
+  return status;
+}
+
+std::string binary_dir() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string p(buf, static_cast<size_t>(n));
+  return p.substr(0, p.rfind('/'));
 }
 
 int open_source(const Options& opt, int extra_flags) {

@@ -2,6 +2,11 @@
 // program, so both agree on names and sinks.
 #pragma once
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace scenario {
@@ -15,6 +20,19 @@ struct MethodInfo {
 inline constexpr MethodInfo kMethods[] = {
     {"read_write", "tcp,file,pipe,null", ""},
     {"sendfile", "tcp,file,pipe,null", ""},
+    {"mmap_write", "tcp,file,pipe,null", ""},
+    {"splice", "tcp,file,pipe", ""},
+    {"direct_io", "tcp,file,pipe,null", ""},
+    {"cow_fork", "null", ""},
+    {"mmap_truncate_sigbus", "null", ""},
+    {"vmsplice", "pipe,tcp", ""},
+    {"tee", "pipe", ""},
+    {"copy_file_range", "file", ""},
+    {"io_uring", "tcp,file,pipe,null", ""},
+    {"io_uring_send_zc", "tcp", ""},
+    {"msg_zerocopy", "tcp", ""},
+    {"java_transferto", "tcp,file", "java"},
+    {"java_mapped", "tcp,file,pipe,null", "java"},
 };
 
 inline const MethodInfo* method_info(std::string_view name) {
@@ -35,5 +53,25 @@ inline bool method_supports_sink(const MethodInfo& m, std::string_view sink) {
 }
 
 inline std::string_view default_sink(const MethodInfo& m) { return m.sinks.substr(0, m.sinks.find(',')); }
+
+// Why a method cannot run here ("" when it can). `bin_dir` is where
+// copyscope-scenario lives; the Java classes are built next to it (java/).
+inline std::string unavailable_reason(const MethodInfo& m, const std::string& bin_dir) {
+  if (m.requirement != "java") return {};
+  std::error_code ec;
+  if (!std::filesystem::exists(bin_dir + "/java/TransferTo.class", ec))
+    return "its Java classes were not built (no javac when cmake ran): install a JDK "
+           "(scripts/install-deps.sh) and rebuild";
+  const char* path = std::getenv("PATH");
+  std::string_view dirs = path ? path : "/usr/bin:/bin";
+  while (!dirs.empty()) {
+    size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    if (!dir.empty() && access((dir + "/java").c_str(), X_OK) == 0) return {};
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return "no 'java' on PATH: install a JDK (scripts/install-deps.sh installs default-jdk-headless)";
+}
 
 }  // namespace scenario

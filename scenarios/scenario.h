@@ -37,6 +37,10 @@ struct Outcome {
 // also time the phase with CLOCK_MONOTONIC (vDSO: no syscall inside the phase).
 void phase_begin();
 void phase_end();
+// Marks another tracked process of the tree (e.g. an exec'd JVM that cannot
+// fire USDT probes itself) as in or out of the sender's phase.
+void phase_begin_for(int pid);
+void phase_end_for(int pid);
 uint64_t now_ns();
 struct PhaseClock {
   uint64_t begin_ns = 0, end_ns = 0;
@@ -59,9 +63,27 @@ nlohmann::json close_sink(Sink& sink);  // waits for the receiver, returns its r
 int open_source(const Options& opt, int extra_flags = 0);
 [[noreturn]] void fail(const std::string& what);  // throws with strerror(errno)
 void write_all(int fd, const char* buf, size_t n, uint64_t* calls);
+void read_exact(int fd, char* buf, size_t n);  // before the phase: fills buf from fd
+// Waits for a child; returns its wait status.
+int wait_child(int pid);
+// The directory holding copyscope-scenario (the Java classes live in java/ there).
+std::string binary_dir();
 
 // Methods, one file each.
 Outcome run_read_write(const Options&, Sink&);
 Outcome run_sendfile(const Options&, Sink&);
+Outcome run_mmap_write(const Options&, Sink&);
+Outcome run_splice(const Options&, Sink&);
+Outcome run_direct_io(const Options&, Sink&);
+Outcome run_cow_fork(const Options&, Sink&);
+Outcome run_mmap_truncate_sigbus(const Options&, Sink&);
+Outcome run_vmsplice(const Options&, Sink&);
+Outcome run_tee(const Options&, Sink&);
+Outcome run_copy_file_range(const Options&, Sink&);
+Outcome run_io_uring(const Options&, Sink&);
+Outcome run_io_uring_send_zc(const Options&, Sink&);
+Outcome run_msg_zerocopy(const Options&, Sink&);
+Outcome run_java_transferto(const Options&, Sink&);
+Outcome run_java_mapped(const Options&, Sink&);
 
 }  // namespace scenario
