@@ -102,8 +102,10 @@ void validate(RunParams& p) {
 Run run_scenario(const RunRequest& req, LiveRun* live) {
   RunParams params = req.params;
   validate(params);
-  CaptureCheck check = check_live_capture();
-  if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
+  if (req.traced) {
+    CaptureCheck check = check_live_capture();
+    if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
+  }
   const std::string binary = scenario_binary();
 
   Workspace ws;
@@ -125,7 +127,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   topt.emit_events = req.emit_events;
   std::unique_ptr<Tracer> tracer;
   try {
-    tracer = std::make_unique<Tracer>(topt);
+    if (req.traced) tracer = std::make_unique<Tracer>(topt);
   } catch (const TraceError& e) {
     throw RunError(2, e.what());
   }
@@ -163,8 +165,10 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   LiveRun local;
   LiveRun* sink = live ? live : &local;
   if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
-  tracer->track(child.pid);
-  tracer->start(sink);
+  if (tracer) {
+    tracer->track(child.pid);
+    tracer->start(sink);
+  }
   if (write(go.fd[1], "g", 1) != 1) throw RunError(1, "could not start the scenario");
   go.close_end(1);
 
@@ -191,11 +195,11 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
     waitpid(child.pid, &child.status, 0);
     child.reaped = true;
   }
-  tracer->stop();
+  if (tracer) tracer->stop();
 
   Run run;
   run.params = params;
-  tracer->collect(run);
+  if (tracer) tracer->collect(run);
   sink->with_run([&](Run& r) { run.events = std::move(r.events); });
   sort_events(run.events);
   run.result.cache_resident_pages = cache.resident_pages;

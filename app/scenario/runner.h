@@ -26,6 +26,7 @@ struct RunRequest {
   RunParams params;
   unsigned timeout_s = 60;
   bool emit_events = true;
+  bool traced = true;  // false: the same scenario with no BPF at all (benchmarks)
 };
 
 // Throws RunError(2, ...) for a bad method, sink, size or buffer.
