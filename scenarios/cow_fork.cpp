@@ -73,6 +73,7 @@ Outcome run_cow_fork(const Options& opt, Sink&) {
   Outcome out;
   out.bytes = written * page;  // each written page is copied once
   out.units = written;
+  out.extra["copy_on_write"] = true;  // the analysis counts the write faults as page copies
   out.extra["region_bytes"] = len;
   out.extra["pages"] = pages;
   out.extra["pages_written"] = written;

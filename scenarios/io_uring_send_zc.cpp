@@ -128,6 +128,8 @@ Outcome run_io_uring_send_zc(const Options& opt, Sink& sink) {
   out.extra["send_zc_sqes"] = c.sends;
   out.extra["notifications"] = c.notifs;
   out.extra["notifications_copied"] = c.notifs_copied;
+  out.extra["zerocopy_api"] = "IORING_OP_SEND_ZC";
+  out.extra["zerocopy_sends"] = c.notifs;
   out.extra["zerocopy_copied"] = c.notifs_copied;
   return out;
 }

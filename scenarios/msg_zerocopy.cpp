@@ -112,6 +112,7 @@ Outcome run_msg_zerocopy(const Options& opt, Sink& sink) {
   reap(sink.fd, sends, c, true);
   phase_end();
   close(in);
+  out.extra["zerocopy_api"] = "MSG_ZEROCOPY";
   out.extra["zerocopy_sends"] = sends;
   out.extra["read_calls"] = reads;
   out.extra["completions"] = {{"notifications", c.notifications},

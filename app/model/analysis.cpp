@@ -1,5 +1,6 @@
 #include "model/analysis.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -63,6 +64,96 @@ std::string mib(uint64_t bytes) {
   return buf;
 }
 
+// What each method teaches where the kernel differs from the textbook: facts
+// from the counters and from the scenario's own report (`extra`).
+void add_method_notes(const Run& run, Summary& s) {
+  const std::string& m = run.params.method;
+  const json& x = s.extra.is_object() ? s.extra : json::object();
+  const Counts& c = s.counters;
+  auto calls = [&](const char* name) {
+    auto it = c.syscalls.find(name);
+    return it == c.syscalls.end() ? uint64_t{0} : it->second;
+  };
+  const double units = static_cast<double>(s.units);
+  if (m == "splice") {
+    s.deviations.push_back(
+        {"splice_calls_per_chunk", 1, round2(calls("splice") / units),
+         "splice needs a pipe at one end, so a chunk takes two calls: file -> pipe, then pipe -> sink. The pipe "
+         "only holds references to the page-cache pages, so neither call copies the data with the CPU; the "
+         "articles' single 'splice' hides the pipe"});
+  } else if (m == "tee") {
+    s.deviations.push_back(
+        {"calls_per_chunk", 1, round2((calls("tee") + calls("splice")) / units),
+         "tee only duplicates what a pipe already holds: each chunk is spliced from the file into a pipe, tee'd "
+         "into the sink pipe (buffer references, no copy), then drained from the first pipe (splice to "
+         "/dev/null); three calls, none of them copies with the CPU"});
+  } else if (m == "vmsplice") {
+    s.notes.push_back("vmsplice put references to the user's pages into the pipe (no copy); the user must not "
+                      "modify those pages until the reader consumed them, which the scenario guarantees by "
+                      "never reusing a buffer");
+  } else if (m == "io_uring" || m == "io_uring_send_zc") {
+    const uint64_t enters = calls("io_uring_enter");
+    s.deviations.push_back(
+        {"io_uring_enter_per_chunk", 1, round2(enters / units),
+         "requests are queued in the shared submission ring and submitted " + x.value("batch", json(8)).dump() +
+             " at a time: " + std::to_string(enters) + " io_uring_enter calls for " + std::to_string(s.units) +
+             " chunks. The data still moves as read (page cache -> user buffer) and write/send; CPU copies are "
+             "counted per io_uring request at its completion (tracepoint io_uring:io_uring_complete)"});
+  } else if (m == "direct_io" && x.contains("alignment")) {
+    const json& a = x["alignment"];
+    s.deviations.push_back(
+        {"alignment", "aligned buffer, offset and length",
+         "memory " + a.value("memory", json(0)).dump() + " B, offset " + a.value("offset", json(0)).dump() +
+             " B, buffer " + a.value("buffer_used", json(0)).dump() + " B",
+         "O_DIRECT needs the buffer address, the file offset and the length aligned to what the device and "
+         "filesystem require (" + a.value("source", std::string("?")) +
+             "); the buffer comes from posix_memalign and its size is rounded up to that alignment. The page "
+             "cache took " + std::to_string(c.page_cache_adds) + " pages during the transfer"});
+  } else if (m == "cow_fork") {
+    const uint64_t written = x.value("pages_written", uint64_t{0});
+    s.deviations.push_back(
+        {"page_copies", written, c.cow_faults,
+         "each first write to a page shared after fork faults (a write fault on a present page) and the kernel "
+         "copies that one 4 KiB page; the few faults beyond the pages written are the processes' own stack and "
+         "library pages touched after fork. Transparent huge pages were disabled for the region "
+         "(MADV_NOHUGEPAGE): with a 2 MiB huge page one write fault would copy all 2 MiB at once. The parent's "
+         "data was " +
+             std::string(x.value("parent_data_unchanged", false) ? "unchanged" : "CHANGED") + " afterwards (checked)"});
+  } else if (m == "mmap_truncate_sigbus" && x.value("outcome", std::string()) == "SIGBUS") {
+    s.deviations.push_back({"outcome", "SIGBUS", "SIGBUS",
+                            "expected: " + x.value("explanation", std::string("the child took SIGBUS"))});
+    s.notes.push_back("SIGBUS is the expected outcome of this scenario, not a failure of copyscope: mapping a "
+                      "file and letting another process truncate it is the hazard the articles warn about");
+  } else if (m == "msg_zerocopy" || m == "io_uring_send_zc") {
+    const uint64_t sends = x.value("zerocopy_sends", uint64_t{0}), copied = x.value("zerocopy_copied", uint64_t{0});
+    s.deviations.push_back(
+        {"zero_copy_send", "no copy", copied ? "copied by the kernel" : "not copied",
+         std::to_string(copied) + " of " + std::to_string(sends) + " completions said " +
+             (m == "msg_zerocopy" ? "SO_EE_CODE_ZEROCOPY_COPIED" : "IORING_NOTIF_USAGE_ZC_COPIED") +
+             (copied ? ": on loopback the data is delivered to a local socket, which must not keep pointers into "
+                       "the sender's memory, so the kernel copies it anyway; with a real NIC the pinned pages go "
+                       "to the device"
+                     : "")});
+  } else if (m == "copy_file_range" && x.contains("reflink")) {
+    const json& r = x["reflink"];
+    if (!r.value("supported", false))
+      s.deviations.push_back(
+          {"reflink", "extents shared (0 copies) on a reflink filesystem", "not supported",
+           "this filesystem (" + r.value("fs", std::string("?")) + ") refused FICLONE (" +
+               r.value("error", std::string("?")) +
+               "), so copy_file_range copied the pages inside the kernel: 1 CPU copy per byte, no user copy, "
+               "no mode switch per byte. On btrfs or XFS the same call shares extents and copies nothing"});
+  } else if (m == "mmap_write" || m == "java_mapped") {
+    s.notes.push_back("the file is mapped once for the whole transfer, so mmap costs two mode switches in total, "
+                      "not per chunk; its pages come in through " + std::to_string(c.page_faults) +
+                      " page faults taken while write() reads the mapping");
+  }
+  if (m == "java_transferto" || m == "java_mapped")
+    s.notes.push_back("the JVM makes the same system calls as C (" +
+                      std::string(m == "java_transferto" ? "transferTo -> sendfile" : "map -> mmap, write") +
+                      "); its JIT and GC threads add other syscalls during the phase, JVM startup is excluded");
+}
+
 }  // namespace
 
 CopyRule copy_rule(const Flow& f, const KernelVersion& kv) {
@@ -100,9 +191,64 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv) {
       break;
     case CS_SYS_COPY_FILE_RANGE:
       return {1, "copy_file_range without reflink support copies page-cache pages inside the kernel "
-                 "(no user copy)"};
+                 "(splice_file_range: file -> internal pipe by reference, then into the destination's page "
+                 "cache; no user copy); only a reflink filesystem (btrfs, XFS) shares the extents with 0 copies"};
+    case CS_FLOW_URING_READ:
+      if (s == CS_FD_FILE_DIRECT) return {0, "io_uring O_DIRECT read: the disk DMAs into the user buffer"};
+      if (s == CS_FD_FILE) return {1, "io_uring read copies page-cache pages into the user buffer, like read()"};
+      if (is_socket(s) || s == CS_FD_PIPE) return {1, "io_uring read copies the data into the user buffer"};
+      break;
+    case CS_FLOW_URING_RECV:
+      return {1, "io_uring recv copies socket-buffer data into the user buffer"};
+    case CS_FLOW_URING_WRITE:
+    case CS_FLOW_URING_SEND:
+      if (d == CS_FD_FILE_DIRECT) return {0, "io_uring O_DIRECT write: the disk DMAs from the user buffer"};
+      if (d == CS_FD_CHAR) return {0, "/dev/null discards the data without reading it"};
+      if (d == CS_FD_FILE || d == CS_FD_PIPE || is_socket(d))
+        return {1, "io_uring write/send copies the user buffer into the kernel, like write()"};
+      break;
+    case CS_FLOW_URING_SEND_ZC:
+      return {0, "IORING_OP_SEND_ZC pins the user pages and hands them to the device (no CPU copy) unless "
+                 "the notification reports a copy"};
+    case kFlowCowFault:
+      return {1, "copy-on-write: the first write to a page shared after fork faults and the kernel copies "
+                 "that page (wp_page_copy)"};
   }
   return {0, "no attribution rule for this combination: not counted", false};
+}
+
+std::string flow_name(uint8_t sys) {
+  switch (sys) {
+    case CS_FLOW_URING_READ: return "io_uring:read";
+    case CS_FLOW_URING_WRITE: return "io_uring:write";
+    case CS_FLOW_URING_SEND: return "io_uring:send";
+    case CS_FLOW_URING_SEND_ZC: return "io_uring:send_zc";
+    case CS_FLOW_URING_RECV: return "io_uring:recv";
+    case CS_FLOW_URING_OTHER: return "io_uring:other";
+    case kFlowCowFault: return "cow_fault";
+  }
+  return syscall_name(sys);
+}
+
+CopyRule copy_rule(const Flow& f, const KernelVersion& kv, const json& facts) {
+  CopyRule rule = copy_rule(f, kv);
+  if (!facts.is_object()) return rule;
+  // Zero-copy sends report per send whether the kernel copied after all.
+  const std::string api = facts.value("zerocopy_api", std::string());
+  const bool uring = f.sys == CS_FLOW_URING_SEND_ZC && api == "IORING_OP_SEND_ZC";
+  const bool msg = (f.sys == CS_SYS_SENDTO || f.sys == CS_SYS_SENDMSG) && f.src == CS_FD_USER && api == "MSG_ZEROCOPY";
+  const uint64_t sends = facts.value("zerocopy_sends", uint64_t{0});
+  if ((uring || msg) && sends) {
+    const uint64_t copied = std::min(sends, facts.value("zerocopy_copied", uint64_t{0}));
+    rule.copies_per_byte = static_cast<double>(copied) / static_cast<double>(sends);
+    rule.why = api + " pinned the user pages instead of copying them; " + std::to_string(copied) + " of " +
+               std::to_string(sends) + " completions said " +
+               (uring ? "IORING_NOTIF_USAGE_ZC_COPIED" : "SO_EE_CODE_ZEROCOPY_COPIED") +
+               (copied ? ": the kernel copied the data after all (on loopback the receiving socket may not keep "
+                         "pointers into the sender's memory, so the pages are copied on delivery)"
+                       : ": the device sent straight from the pinned pages");
+  }
+  return rule;
 }
 
 Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vector<CopyAttribution>* copies) {
@@ -122,9 +268,22 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
   out.page_cache_adds = c.page_cache_add_pages;
   out.events_captured = c.events_captured;
   out.events_dropped = c.events_dropped;
-  for (const Flow& f : run.flows) {
+  // Copy-on-write: a user-mode write fault on a present page (x86 error code
+  // PROT|WRITE = 0x3) is a write to a page shared after fork. Counted from the
+  // fault events; a CoW scenario says so ("copy_on_write") and then each such
+  // fault is one page copied, the transfer itself.
+  std::vector<Flow> flows = run.flows;
+  for (const Event& e : run.events)
+    if (e.type == CS_EV_FAULT && e.role == static_cast<uint8_t>(role) && e.a == 1 && (e.arg1 & 0x3) == 0x3)
+      ++out.cow_faults;
+  const json& facts = run.result.extra;
+  if (out.cow_faults && facts.is_object() && facts.value("copy_on_write", false)) {
+    const uint64_t page = facts.value("page_size", uint64_t{4096});
+    flows.push_back({role, kFlowCowFault, CS_FD_USER, CS_FD_USER, out.cow_faults, out.cow_faults * page});
+  }
+  for (const Flow& f : flows) {
     if (f.role != role) continue;
-    CopyRule rule = copy_rule(f, kv);
+    CopyRule rule = copy_rule(f, kv, facts);
     uint64_t bytes = static_cast<uint64_t>(std::llround(rule.copies_per_byte * static_cast<double>(f.bytes)));
     out.cpu_copy_bytes += bytes;
     if (rule.copies_per_byte > 0) out.cpu_copies += f.calls * static_cast<uint64_t>(std::ceil(rule.copies_per_byte));
@@ -162,7 +321,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
                       "hooked on this kernel (see kernel.hooks).");
   for (const auto& a : s.copies)
     if (!a.rule.known)
-      s.notes.push_back(std::string("unattributed flow: ") + syscall_name(a.flow.sys) + " " +
+      s.notes.push_back(std::string("unattributed flow: ") + flow_name(a.flow.sys) + " " +
                         fd_kind_name(a.flow.src) + " -> " + fd_kind_name(a.flow.dst));
 
   // Per-unit syscall mix, used to explain mode-switch figures.
@@ -171,6 +330,15 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   for (const auto& [name, n] : c.syscalls) {
     mix << (first ? "" : " + ") << fmt_num(round2(ratio(n, s.units))) << " " << name;
     first = false;
+  }
+
+  {
+    const RoleCounters& rc = run.counters[CS_ROLE_SENDER];
+    uint64_t known = 0;
+    for (unsigned i = 1; i < CS_SYS_MAX; ++i) known += rc.sys_calls[i];
+    if (rc.sys_calls[0] || rc.syscall_exits > known)
+      mix << (first ? "" : " + ") << fmt_num(round2(ratio(rc.syscall_exits - known, s.units)))
+          << " other syscalls (not transfers: e.g. futex, poll, the JVM's service threads)";
   }
 
   if (s.textbook.mode_switches) {
@@ -196,7 +364,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
       why << (attributed ? "attributed: " : "measured: ");
       bool sep = false;
       for (const auto& a : s.copies) {
-        why << (sep ? "; " : "") << syscall_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
+        why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
             << fd_kind_name(a.flow.dst) << " (" << mib(a.flow.bytes) << "): " << fmt_num(a.rule.copies_per_byte)
             << " copy per byte, " << a.rule.why;
         sep = true;
@@ -229,6 +397,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
       s.deviations.push_back({"dma_copies", tbv, m, why.empty() ? "unexplained difference" : why});
     }
   }
+  add_method_notes(run, s);
   return s;
 }
 
@@ -249,6 +418,7 @@ json counts_json(const Counts& c) {
           {"nic_dma_bytes", c.nic_dma_bytes},
           {"loopback_handoff_bytes", c.loopback_bytes},
           {"page_faults", c.page_faults},
+          {"cow_faults", c.cow_faults},
           {"page_cache_adds", c.page_cache_adds},
           {"events_captured", c.events_captured},
           {"events_dropped", c.events_dropped}};
@@ -263,7 +433,7 @@ json to_json(const Summary& s) {
   for (const Hook& h : s.kernel.hooks) hooks.push_back({{"name", h.name}, {"status", h.status}, {"detail", h.detail}});
   json copies = json::array();
   for (const auto& a : s.copies)
-    copies.push_back({{"syscall", syscall_name(a.flow.sys)},
+    copies.push_back({{"syscall", flow_name(a.flow.sys)},
                       {"from", fd_kind_name(a.flow.src)},
                       {"to", fd_kind_name(a.flow.dst)},
                       {"calls", a.flow.calls},

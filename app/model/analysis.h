@@ -26,6 +26,14 @@ struct KernelVersion {
 };
 
 CopyRule copy_rule(const Flow& flow, const KernelVersion& kv);
+// The same, corrected by what the scenario itself observed (its `extra`): e.g.
+// zero-copy completions that say the kernel copied after all.
+CopyRule copy_rule(const Flow& flow, const KernelVersion& kv, const nlohmann::json& scenario_facts);
+// "read", ..., or "io_uring:read" for the non-syscall flows (CS_FLOW_URING_*),
+// "cow_fault" for copy-on-write faults.
+std::string flow_name(uint8_t sys);
+// Pseudo flow for copy-on-write page copies (attributed from write faults).
+constexpr uint8_t kFlowCowFault = 200;
 
 struct CopyAttribution {
   Flow flow;
@@ -57,6 +65,7 @@ struct Counts {
   uint64_t nic_dma_bytes = 0;
   uint64_t loopback_bytes = 0;  // software hand-off on lo, not DMA
   uint64_t page_faults = 0;
+  uint64_t cow_faults = 0;       // user write faults on present pages (copy-on-write), from events
   uint64_t page_cache_adds = 0;  // 4 KiB pages inserted
   uint64_t events_captured = 0;
   uint64_t events_dropped = 0;
