@@ -33,12 +33,13 @@ int main(int argc, char** argv) {
   cli::add_list(app, exit_code);
   cli::add_run(app, exit_code);
   cli::add_compare(app, exit_code);
+  cli::add_gui(app, exit_code);
   cli::add_bench(app, exit_code);
   cli::add_replay(app, exit_code);
 
   try {
     app.parse(argc, argv);
-    if (app.get_subcommands().empty()) exit_code = cli::default_action();
+    if (app.get_subcommands().empty()) exit_code = cli::gui_or_default();
     return exit_code;
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);

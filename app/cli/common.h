@@ -55,6 +55,9 @@ void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs);
 CLI::App* add_list(CLI::App& app, int& exit_code);
 CLI::App* add_run(CLI::App& app, int& exit_code);
 CLI::App* add_compare(CLI::App& app, int& exit_code);
+CLI::App* add_gui(CLI::App& app, int& exit_code);
+// Plain `copyscope`: the GUI when a display is there, else default_action().
+int gui_or_default();
 CLI::App* add_bench(CLI::App& app, int& exit_code);
 CLI::App* add_replay(CLI::App& app, int& exit_code);
 // What plain `copyscope` does.

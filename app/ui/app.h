@@ -1,0 +1,142 @@
+// The window: session of runs, the live worker, the frame loop, fonts, theme,
+// screenshots. Panels are free functions, one file each, handed the App.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/analysis.h"
+#include "model/live_run.h"
+#include "model/run.h"
+#include "model/textbook.h"
+#include "ui/run_view.h"
+#include "ui/ui_state.h"
+
+struct GLFWwindow;
+struct ImFont;
+
+namespace copyscope::ui {
+
+struct GuiOptions {
+  std::string replay;      // a recording to open
+  std::string run_method;  // start a live run of this method at once
+  std::string size = "32M", buffer = "64K", cache = "cold", sink;
+  size_t synthetic = 0;    // open a synthetic run of about this many events
+  std::string panel = "datapath";
+  std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
+  int frames = 10;
+  std::string lang = "en", theme;  // theme: default dark, light in classroom mode
+  bool classroom = false;
+  int width = 1600, height = 900;
+};
+
+// One run of the session: live, recorded or synthetic.
+struct SessionRun {
+  std::string label;
+  std::string origin;  // live | recording | synthetic
+  Run run;
+  Summary summary;
+  bool finished = false;
+  bool failed = false;
+  std::string error;
+  RunView view;
+  uint64_t cursor = 0;  // replay position (absolute ns)
+};
+
+// A live run on a worker thread: the capture thread appends to `live`, the
+// window copies what is new once per frame.
+struct LiveJob {
+  RunParams params;
+  LiveRun live;
+  std::thread worker;
+  std::atomic<bool> done{false};
+  Run result;
+  std::string error;
+  size_t session_index = 0;
+  size_t copied = 0;  // events already copied into the session run
+  std::chrono::steady_clock::time_point last_view;
+};
+
+class App {
+ public:
+  explicit App(const GuiOptions& opt);
+  ~App();
+  int run();  // the frame loop; returns the exit code
+
+  // Model-side actions the panels call.
+  void start_live(const RunParams& p);
+  void queue_all(const RunParams& like);
+  void stop_live();
+  bool live_busy() const { return job_ != nullptr; }
+  bool open_recording(const std::string& path);
+  void add_run(SessionRun r);
+  SessionRun* current();
+  size_t current_index() const { return current_; }
+  void select(size_t i) { if (i < runs_.size()) current_ = i; }
+  const std::vector<std::unique_ptr<SessionRun>>& runs() const { return runs_; }
+  const std::string& capture_problem() const { return capture_problem_; }
+  const std::string& status() const { return status_; }
+  void set_status(std::string s) { status_ = std::move(s); }
+  bool screenshot_mode() const { return !opt_.screenshot.empty(); }
+  const GuiOptions& options() const { return opt_; }
+
+  UiPrefs prefs;
+  ImFont* font_big = nullptr;
+  bool cjk_missing = false;
+  std::string recording_path;  // Open recording text field
+  // Scenario panel edits these.
+  RunParams edit;
+  std::string edit_size = "32M", edit_buffer = "64K";
+  int method_index = 0;
+  // Where the data path drew its diagram (x, y, w, h), for the screenshot's sidecar file.
+  float diagram_rect[4] = {0, 0, 0, 0};
+
+ private:
+  void poll_live();
+  void finish_live();
+  void start_next_queued();
+  void advance_cursor(double dt);
+  void draw_frame();
+  void apply_fonts();
+  void apply_theme();
+  bool write_screenshot(const std::string& path, int w, int h);
+
+  GuiOptions opt_;
+  GLFWwindow* window_ = nullptr;
+  std::vector<std::unique_ptr<SessionRun>> runs_;
+  size_t current_ = 0;
+  std::unique_ptr<LiveJob> job_;
+  std::deque<RunParams> queue_;
+  std::string capture_problem_;  // empty: live capture works
+  std::string status_;
+  std::string fonts_for_;        // lang + size the atlas was built for
+};
+
+// Panels, one file each.
+void draw_scenario_panel(App& app);
+void draw_datapath_panel(App& app);
+void draw_plots_panel(App& app);
+void draw_timeline_panel(App& app);
+void draw_compare_panel(App& app);
+void draw_export_panel(App& app);
+
+// Colours the diagram, plots and tests agree on (RGB).
+struct Rgb { unsigned char r, g, b; };
+constexpr Rgb kCpuCopy{232, 80, 32};     // CPU copies: orange-red, drawn only when they happened
+constexpr Rgb kDma{40, 120, 232};        // DMA: blue
+constexpr Rgb kShare{140, 140, 140};     // page sharing / descriptors: grey, dashed
+constexpr Rgb kSwitch{214, 170, 0};      // user/kernel mode switches: amber
+unsigned int col(Rgb c, int alpha = 255);
+bool light_theme(const App& app);
+
+// True when DISPLAY or WAYLAND_DISPLAY is set and GLFW can start.
+bool display_available();
+int run_gui(const GuiOptions& opt);
+
+}  // namespace copyscope::ui

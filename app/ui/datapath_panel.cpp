@@ -1,0 +1,373 @@
+// Data path: the method's textbook diagram with what the run did along it.
+// CPU-copy arrows are drawn in kCpuCopy only when the run copied bytes along
+// them; a textbook copy that did not happen is ghosted, struck out and explained.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "ui/app.h"
+
+namespace copyscope::ui {
+
+namespace {
+
+struct BoxGeom {
+  ImVec2 c, half;
+};
+
+// Where the segment from a's centre towards b leaves a's rectangle.
+ImVec2 edge_point(const BoxGeom& a, ImVec2 towards) {
+  const float dx = towards.x - a.c.x, dy = towards.y - a.c.y;
+  float t = 1e9f;
+  if (std::fabs(dx) > 1e-3f) t = std::min(t, a.half.x / std::fabs(dx));
+  if (std::fabs(dy) > 1e-3f) t = std::min(t, a.half.y / std::fabs(dy));
+  return ImVec2(a.c.x + dx * t, a.c.y + dy * t);
+}
+
+void dashed(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 c, float th, float dash) {
+  const float len = std::hypot(b.x - a.x, b.y - a.y);
+  if (len < 1) return;
+  const ImVec2 d((b.x - a.x) / len, (b.y - a.y) / len);
+  for (float s = 0; s < len; s += dash * 2) {
+    const float e = std::min(len, s + dash);
+    dl->AddLine(ImVec2(a.x + d.x * s, a.y + d.y * s), ImVec2(a.x + d.x * e, a.y + d.y * e), c, th);
+  }
+}
+
+void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 c, float th, bool dash, float head) {
+  const float len = std::hypot(b.x - a.x, b.y - a.y);
+  if (len < 1) return;
+  const ImVec2 d((b.x - a.x) / len, (b.y - a.y) / len), n(-d.y, d.x);
+  const ImVec2 base(b.x - d.x * head, b.y - d.y * head);
+  if (dash)
+    dashed(dl, a, base, c, th, head * 0.6f);
+  else
+    dl->AddLine(a, base, c, th);
+  dl->AddTriangleFilled(b, ImVec2(base.x + n.x * head * 0.55f, base.y + n.y * head * 0.55f),
+                        ImVec2(base.x - n.x * head * 0.55f, base.y - n.y * head * 0.55f), c);
+}
+
+std::string fmt_ratio(double v) {
+  char buf[32];
+  if (std::fabs(v - std::round(v)) < 0.005)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+}  // namespace
+
+void draw_datapath_panel(App& app) {
+  const UiPrefs& p = app.prefs;
+  SessionRun* r = app.current();
+  const auto& methods = Textbook::builtin().methods();
+  const std::string method = r ? r->run.params.method : app.edit.method;
+  const TextbookMethod* tb = Textbook::builtin().find(method);
+  if (!tb && !methods.empty()) tb = &methods.front();
+  if (!tb) {
+    ImGui::TextUnformatted(L(p, "No textbook data (assets/textbook.json) was found.", "找不到教材数据（assets/textbook.json）。"));
+    return;
+  }
+  // Without a run the diagram is the textbook's alone.
+  RunView empty_view;
+  const RunView* view = r ? &r->view : nullptr;
+  if (view && view->textbook != tb) view = nullptr;
+  if (!view) {
+    empty_view.textbook = tb;
+    empty_view.arrows.resize(tb->arrows.size());
+    view = &empty_view;
+  }
+  const uint64_t cursor = r ? r->cursor : 0;
+  const bool light = light_theme(app);
+  const float fs = ImGui::GetFontSize();
+
+  ImGui::PushFont(app.font_big);
+  ImGui::TextUnformatted(tb->title.in(p.lang).c_str());
+  ImGui::PopFont();
+  ImGui::SameLine();
+  if (r) {
+    const char* origin = r->origin == "live"        ? L(p, "live run", "实时运行")
+                         : r->origin == "synthetic" ? L(p, "synthetic data, not a measurement", "合成数据，并非测量")
+                                                    : L(p, "recording", "录制文件");
+    ImGui::TextDisabled("%s · %s · %s %s", origin, r->label.c_str(), L(p, "copies", "拷贝"),
+                        r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
+                                                                    : L(p, "attributed", "推算"));
+  } else {
+    ImGui::TextDisabled("%s", L(p, "textbook only: press Run to measure", "仅教材模型：按“运行”开始测量"));
+  }
+
+  // Legend, outside the diagram so that its swatches are not counted as arrows.
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  auto swatch = [&](Rgb c, bool dash, const char* en, const char* zh) {
+    ImVec2 pos = ImGui::GetCursorScreenPos();
+    const float y = pos.y + ImGui::GetTextLineHeight() * 0.5f;
+    arrow(dl, ImVec2(pos.x, y), ImVec2(pos.x + fs * 2.2f, y), col(c), fs * 0.22f, dash, fs * 0.5f);
+    ImGui::Dummy(ImVec2(fs * 2.4f, ImGui::GetTextLineHeight()));
+    ImGui::SameLine();
+    ImGui::TextUnformatted(L(p, en, zh));
+    ImGui::SameLine(0, fs * 1.2f);
+  };
+  swatch(kDma, false, "DMA (device copies)", "DMA（设备拷贝）");
+  swatch(kCpuCopy, false, "CPU copy", "CPU 拷贝");
+  swatch(kShare, true, "shared pages / descriptor", "共享页 / 描述符");
+  {
+    ImVec2 pos = ImGui::GetCursorScreenPos();
+    const float h = ImGui::GetTextLineHeight();
+    dl->AddTriangleFilled(ImVec2(pos.x, pos.y + h * 0.2f), ImVec2(pos.x + h * 0.8f, pos.y + h * 0.2f),
+                          ImVec2(pos.x + h * 0.4f, pos.y + h * 0.9f), col(kSwitch));
+    ImGui::Dummy(ImVec2(h, h));
+    ImGui::SameLine();
+    ImGui::TextUnformatted(L(p, "mode switch", "模式切换"));
+  }
+
+  // The diagram: three bands, boxes placed left to right in the order data reaches them.
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float dh = std::max(fs * 12, avail.y * 0.52f);
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  const float W = avail.x;
+  ImGui::Dummy(ImVec2(W, dh));
+  app.diagram_rect[0] = o.x;
+  app.diagram_rect[1] = o.y;
+  app.diagram_rect[2] = W;
+  app.diagram_rect[3] = dh;
+  const char* bands[] = {"user", "kernel", "hardware"};
+  const char* band_en[] = {"User space", "Kernel space", "Hardware"};
+  const char* band_zh[] = {"用户态", "内核态", "硬件"};
+  const ImU32 band_bg[] = {light ? IM_COL32(232, 242, 232, 255) : IM_COL32(34, 48, 38, 255),
+                           light ? IM_COL32(236, 236, 248, 255) : IM_COL32(36, 38, 58, 255),
+                           light ? IM_COL32(246, 238, 228, 255) : IM_COL32(52, 42, 34, 255)};
+  const ImU32 text_col = ImGui::GetColorU32(ImGuiCol_Text);
+  const ImU32 dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  const float band_h = dh / 3;
+  float label_w = 0;
+  for (int b = 0; b < 3; ++b) label_w = std::max(label_w, ImGui::CalcTextSize(L(p, band_en[b], band_zh[b])).x);
+  label_w += fs;
+  for (int b = 0; b < 3; ++b) {
+    const float y0 = o.y + band_h * b;
+    dl->AddRectFilled(ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
+    dl->AddText(ImVec2(o.x + fs * 0.5f, y0 + fs * 0.4f), text_col, L(p, band_en[b], band_zh[b]));
+  }
+
+  std::map<std::string, int> column;
+  std::vector<const DiagramBox*> order;
+  auto place = [&](const std::string& id) {
+    if (column.count(id)) return;
+    for (const auto& b : tb->boxes)
+      if (b.id == id) {
+        column[id] = static_cast<int>(order.size());
+        order.push_back(&b);
+      }
+  };
+  for (const auto& a : tb->arrows) {
+    place(a.from);
+    place(a.to);
+  }
+  for (const auto& b : tb->boxes) place(b.id);
+  const int ncol = std::max<int>(1, static_cast<int>(order.size()));
+  const float col_w = (W - label_w) / static_cast<float>(ncol);
+  std::map<std::string, BoxGeom> geom;
+  for (const DiagramBox* b : order) {
+    int band = b->band == "user" ? 0 : b->band == "kernel" ? 1 : 2;
+    const float cx = o.x + label_w + col_w * (static_cast<float>(column[b->id]) + 0.5f);
+    const float cy = o.y + band_h * (static_cast<float>(band) + 0.55f);
+    const float tw = ImGui::CalcTextSize(b->label.in(p.lang).c_str()).x;
+    const float hw = std::min(col_w * 0.36f, std::max(tw * 0.5f + fs * 0.6f, fs * 3.5f));
+    geom[b->id] = {ImVec2(cx, cy), ImVec2(hw, std::min(band_h * 0.24f, fs * 1.3f))};
+  }
+
+  // The user/kernel boundary, with a mark for each crossing near the cursor.
+  const float by = o.y + band_h;
+  dashed(dl, ImVec2(o.x, by), ImVec2(o.x + W, by), col(kSwitch, 200), 2.0f, 6.0f);
+  const size_t nsw = view->switches_at(cursor);
+  {
+    // The last two transfer units' crossings, newest on the right: 8 marks for
+    // read + write, 4 for sendfile. Down = into the kernel, up = back to user.
+    const size_t show = std::min(nsw, static_cast<size_t>(2 * tb->expect.mode_switches.value_or(4.0)));
+    const float x0 = o.x + label_w + fs, x1 = o.x + W - fs;
+    const float tri = fs * 0.45f;
+    for (size_t k = 0; k < show; ++k) {
+      const size_t i = nsw - show + k;
+      const float x = show > 1 ? x0 + (x1 - x0) * static_cast<float>(k) / static_cast<float>(show - 1) : x1;
+      if (i % 2 == 0)
+        dl->AddTriangleFilled(ImVec2(x - tri, by - tri), ImVec2(x + tri, by - tri), ImVec2(x, by + tri), col(kSwitch));
+      else
+        dl->AddTriangleFilled(ImVec2(x - tri, by + tri), ImVec2(x + tri, by + tri), ImVec2(x, by - tri), col(kSwitch));
+    }
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s %zu", L(p, "mode switches:", "模式切换次数："), nsw);
+    dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, buf);
+  }
+
+  const int cur_step = view->step_at(cursor);
+  const int cur_n = cur_step >= 0 ? tb->steps[static_cast<size_t>(cur_step)].n : -1;
+  const bool animate = r && !app.screenshot_mode() && (app.prefs.playing || !r->finished);
+  const float t_anim = static_cast<float>(ImGui::GetTime());
+
+  for (const DiagramBox* b : order) {
+    const BoxGeom& g = geom[b->id];
+    bool touched = false;
+    for (size_t i = 0; i < tb->arrows.size(); ++i)
+      if (tb->arrows[i].step == cur_n && (tb->arrows[i].from == b->id || tb->arrows[i].to == b->id)) touched = true;
+    const ImVec2 a(g.c.x - g.half.x, g.c.y - g.half.y), z(g.c.x + g.half.x, g.c.y + g.half.y);
+    dl->AddRectFilled(a, z, light ? IM_COL32(255, 255, 255, 255) : IM_COL32(58, 62, 74, 255), 6);
+    dl->AddRect(a, z, touched ? col(kSwitch) : (light ? IM_COL32(90, 90, 100, 255) : IM_COL32(170, 170, 185, 255)), 6,
+                0, touched ? 4.0f : 1.5f);
+    const std::string& text = b->label.in(p.lang);
+    const ImVec2 ts = ImGui::CalcTextSize(text.c_str());
+    dl->AddText(ImVec2(g.c.x - ts.x * 0.5f, g.c.y - ts.y * 0.5f), text_col, text.c_str());
+  }
+
+  std::vector<std::string> ghost_notes;
+  for (size_t i = 0; i < tb->arrows.size(); ++i) {
+    const DiagramArrow& a = tb->arrows[i];
+    if (!geom.count(a.from) || !geom.count(a.to)) continue;
+    const BoxGeom &ga = geom[a.from], &gb = geom[a.to];
+    const ImVec2 s = edge_point(ga, gb.c), e = edge_point(gb, ga.c);
+    const ArrowTrack& t = view->arrows[i];
+    const bool cpu = a.kind == "cpu", dma = a.kind == "dma";
+    const bool ghost = !t.happened;
+    const bool software = dma && t.software;
+    Rgb c = cpu ? kCpuCopy : dma ? kDma : kShare;
+    ImU32 color = col(c);
+    if (ghost) color = light ? IM_COL32(200, 190, 186, 255) : IM_COL32(96, 90, 88, 255);
+    const bool current = a.step == cur_n;
+    const float th = fs * (current ? 0.34f : 0.24f);
+    arrow(dl, s, e, color, th, !(cpu || dma) || ghost || software, fs * 0.8f);
+    const ImVec2 mid((s.x + e.x) * 0.5f, (s.y + e.y) * 0.5f);
+    if (ghost) {  // struck out: the textbook's stage that this run did not perform
+      const float k = fs * 0.7f;
+      dl->AddLine(ImVec2(mid.x - k, mid.y - k), ImVec2(mid.x + k, mid.y + k), IM_COL32(200, 40, 40, 255), 3.0f);
+      dl->AddLine(ImVec2(mid.x - k, mid.y + k), ImVec2(mid.x + k, mid.y - k), IM_COL32(200, 40, 40, 255), 3.0f);
+      ghost_notes.push_back(std::to_string(a.step) + ". " + a.label.in(p.lang) + ": " +
+                            L(p, "did not happen in this run. ", "本次运行中没有发生。") + t.why);
+    } else if (software && !t.why.empty()) {
+      ghost_notes.push_back(std::to_string(a.step) + ". " + a.label.in(p.lang) + ": " + t.why);
+    }
+    // Tokens: bytes in flight along arrows that carried data just before the cursor.
+    if (animate && !ghost && t.total > 0) {
+      const uint64_t win = std::max<uint64_t>(1, (view->t1 - view->t0) / 40);
+      if (t.at(cursor) > t.at(cursor > win ? cursor - win : 0))
+        for (int k = 0; k < 3; ++k) {
+          const float f = std::fmod(t_anim * 0.7f + k / 3.0f, 1.0f);
+          dl->AddCircleFilled(ImVec2(s.x + (e.x - s.x) * f, s.y + (e.y - s.y) * f), fs * 0.3f,
+                              light ? IM_COL32(20, 20, 20, 255) : IM_COL32(255, 255, 255, 255));
+        }
+    }
+    // Label: step number, kind, bytes so far; centred on the arrow.
+    std::string line1 = std::to_string(a.step) + ". " + a.label.in(p.lang);
+    if (software) line1 = std::to_string(a.step) + ". " + L(p, "software hand-off", "软件交接");
+    std::string line2 = r ? format_bytes(static_cast<double>(t.at(cursor))) : L(p, "not run yet", "尚未运行");
+    if (ghost) line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
+    const ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
+    const float lw = std::max(s1.x, s2.x) + fs * 0.6f, lh = s1.y + s2.y + fs * 0.3f;
+    ImVec2 lp(mid.x - lw * 0.5f, mid.y - lh * 0.5f);
+    if (std::fabs(e.y - s.y) < 1.0f) lp.y = std::min(ga.c.y - ga.half.y, gb.c.y - gb.half.y) - lh - fs * 0.2f;
+    dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh), light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
+    dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(kSwitch) : dim_col), 4, 0,
+                current ? 2.5f : 1.0f);
+    dl->AddText(ImVec2(lp.x + fs * 0.3f, lp.y + fs * 0.1f), ghost ? dim_col : text_col, line1.c_str());
+    dl->AddText(ImVec2(lp.x + fs * 0.3f, lp.y + fs * 0.15f + s1.y), ghost ? dim_col : text_col, line2.c_str());
+  }
+
+  // Below: the numbered steps on the left, measured against the textbook on the right.
+  const float below_h = ImGui::GetContentRegionAvail().y;
+  const float half = ImGui::GetContentRegionAvail().x * 0.5f - ImGui::GetStyle().ItemSpacing.x * 0.5f;
+  ImGui::BeginChild("steps", ImVec2(half, below_h), true);
+  ImGui::TextUnformatted(L(p, "Steps", "步骤"));
+  for (size_t i = 0; i < tb->steps.size(); ++i) {
+    const DiagramStep& st = tb->steps[i];
+    const bool is_current = static_cast<int>(i) == cur_step;
+    bool passed = false;
+    for (const StepHit& h : view->step_hits) {
+      if (h.ts > cursor) break;
+      if (h.step == static_cast<int>(i)) {
+        passed = true;
+        break;
+      }
+    }
+    const ImVec2 pos = ImGui::GetCursorScreenPos();
+    std::string text = std::to_string(st.n) + ". " + st.text.in(p.lang);
+    ImGui::PushTextWrapPos(0);
+    if (is_current) {
+      const ImVec2 sz = ImGui::CalcTextSize(text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x);
+      ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(pos.x - 4, pos.y - 2), ImVec2(pos.x + sz.x + 4, pos.y + sz.y + 2),
+                                                col(kSwitch, light ? 90 : 70), 4);
+    }
+    if (!passed && !is_current && r)
+      ImGui::TextDisabled("%s", text.c_str());
+    else
+      ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
+  }
+  if (!ghost_notes.empty()) {
+    ImGui::Separator();
+    for (const auto& n : ghost_notes) ImGui::TextWrapped("%s", n.c_str());
+  }
+  ImGui::EndChild();
+  ImGui::SameLine();
+  ImGui::BeginChild("measured", ImVec2(0, below_h), true);
+  ImGui::TextUnformatted(L(p, "Per transfer unit: textbook vs measured", "每个传输单元：教材 vs 实测"));
+  const bool have = r && r->finished && !r->failed;
+  if (ImGui::BeginTable("vs", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
+    ImGui::TableSetupColumn("");
+    ImGui::TableSetupColumn(L(p, "textbook", "教材"));
+    ImGui::TableSetupColumn(L(p, "measured", "实测"));
+    ImGui::TableSetupColumn(L(p, "match", "一致"));
+    ImGui::TableHeadersRow();
+    struct Row {
+      const char* en;
+      const char* zh;
+      std::optional<double> tbv;
+      double m;
+    };
+    const Row rows[] = {
+        {"mode switches", "模式切换", tb->expect.mode_switches, have ? r->summary.per_call.mode_switches : 0},
+        {"CPU copies", "CPU 拷贝", tb->expect.cpu_copies, have ? r->summary.per_call.cpu_copies : 0},
+        {"DMA copies", "DMA 拷贝", tb->expect.dma_copies, have ? r->summary.per_call.dma_copies : 0},
+        {"context switches", "上下文切换", std::nullopt, have ? r->summary.per_call.context_switches : 0},
+    };
+    for (const Row& row : rows) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(L(p, row.en, row.zh));
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(row.tbv ? fmt_ratio(*row.tbv).c_str() : "-");
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(have ? fmt_ratio(row.m).c_str() : "-");
+      ImGui::TableNextColumn();
+      if (have && row.tbv) {
+        const bool ok = std::round(row.m) == *row.tbv;
+        ImGui::TextColored(ok ? ImVec4(0.15f, 0.65f, 0.25f, 1) : ImVec4(0.85f, 0.25f, 0.2f, 1), "%s",
+                           ok ? "\u2713" : "\u2717");
+      }
+    }
+    ImGui::EndTable();
+  }
+  if (have) {
+    ImGui::TextDisabled("%s %llu, %s %s", L(p, "units:", "传输单元："), static_cast<unsigned long long>(r->summary.units),
+                        L(p, "throughput", "吞吐量"),
+                        (fmt_ratio(r->summary.throughput_mib_s) + " MiB/s").c_str());
+    for (const Deviation& d : r->summary.deviations) {
+      ImGui::PushStyleColor(ImGuiCol_Text, light ? ImVec4(0.6f, 0.25f, 0.0f, 1) : ImVec4(1.0f, 0.7f, 0.35f, 1));
+      ImGui::TextWrapped("%s: %s %s, %s %s", d.what.c_str(), L(p, "textbook", "教材"), d.textbook.dump().c_str(),
+                         L(p, "measured", "实测"), d.measured.dump().c_str());
+      ImGui::PopStyleColor();
+      ImGui::TextWrapped("%s", d.why.c_str());
+    }
+    for (const auto& n : r->summary.notes) ImGui::TextWrapped("%s", n.c_str());
+  } else if (r && r->failed) {
+    ImGui::TextWrapped("%s %s", L(p, "The run failed:", "运行失败："), r->error.c_str());
+  } else if (r) {
+    ImGui::TextDisabled("%s", L(p, "measuring...", "测量中……"));
+  }
+  if (!tb->teaching_points.empty()) {
+    ImGui::Separator();
+    for (const auto& t : tb->teaching_points) ImGui::TextWrapped("- %s", t.in(p.lang).c_str());
+  }
+  ImGui::EndChild();
+}
+
+}  // namespace copyscope::ui

@@ -1,0 +1,104 @@
+// Live plots: CPU-copy vs DMA bytes, mode switches/s, context switches/s, page
+// faults/s and throughput over the transfer phase, up to the cursor. ImGui has
+// no plotting widget in Debian's package, so these are drawn with ImDrawList.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "ui/app.h"
+
+namespace copyscope::ui {
+
+namespace {
+
+struct Series {
+  const std::vector<double>* v;
+  Rgb color;
+  const char* name;
+};
+
+// One chart: series as lines over bins [0, upto), values scaled by `scale`.
+void chart(const char* title, const char* unit, const std::vector<Series>& series, size_t upto, double scale,
+           ImVec2 size, bool light) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float fs = ImGui::GetFontSize();
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(size);
+  dl->AddRectFilled(o, ImVec2(o.x + size.x, o.y + size.y), light ? IM_COL32(255, 255, 255, 255) : IM_COL32(28, 30, 36, 255), 4);
+  dl->AddRect(o, ImVec2(o.x + size.x, o.y + size.y), ImGui::GetColorU32(ImGuiCol_Border), 4);
+  dl->AddText(ImVec2(o.x + fs * 0.4f, o.y + fs * 0.2f), ImGui::GetColorU32(ImGuiCol_Text), title);
+  double maxv = 0;
+  for (const Series& s : series)
+    for (double x : *s.v) maxv = std::max(maxv, x * scale);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "max %.3g %s", maxv, unit);
+  const ImVec2 bs = ImGui::CalcTextSize(buf);
+  dl->AddText(ImVec2(o.x + size.x - bs.x - fs * 0.4f, o.y + fs * 0.2f), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+  // Legend under the title.
+  float lx = o.x + fs * 0.4f;
+  const float ly = o.y + fs * 1.4f;
+  if (series.size() > 1)
+    for (const Series& s : series) {
+      dl->AddRectFilled(ImVec2(lx, ly + fs * 0.3f), ImVec2(lx + fs * 0.8f, ly + fs * 0.8f), col(s.color));
+      dl->AddText(ImVec2(lx + fs, ly), ImGui::GetColorU32(ImGuiCol_Text), s.name);
+      lx += fs * 1.6f + ImGui::CalcTextSize(s.name).x;
+    }
+  const float top = o.y + fs * (series.size() > 1 ? 2.8f : 1.6f), bottom = o.y + size.y - fs * 0.4f;
+  const float left = o.x + fs * 0.4f, right = o.x + size.x - fs * 0.4f;
+  if (maxv <= 0 || series.empty() || series[0].v->empty()) {
+    dl->AddText(ImVec2(left, (top + bottom) * 0.5f - fs * 0.5f), ImGui::GetColorU32(ImGuiCol_TextDisabled), "0");
+    return;
+  }
+  const size_t n = series[0].v->size();
+  for (const Series& s : series) {
+    std::vector<ImVec2> pts;
+    for (size_t i = 0; i < std::min(upto, n); ++i) {
+      const float x = left + (right - left) * (static_cast<float>(i) + 0.5f) / static_cast<float>(n);
+      const float y = bottom - (bottom - top) * static_cast<float>((*s.v)[i] * scale / maxv);
+      pts.push_back(ImVec2(x, y));
+    }
+    if (pts.size() >= 2) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), col(s.color), 0, 2.5f);
+    else if (pts.size() == 1) dl->AddCircleFilled(pts[0], 3, col(s.color));
+  }
+}
+
+}  // namespace
+
+void draw_plots_panel(App& app) {
+  const UiPrefs& p = app.prefs;
+  SessionRun* r = app.current();
+  ImGui::PushFont(app.font_big);
+  ImGui::TextUnformatted(L(p, "Live plots", "实时曲线"));
+  ImGui::PopFont();
+  if (!r) {
+    ImGui::TextWrapped("%s", L(p, "Run a scenario or open a recording to see its plots.", "运行一个场景或打开录制文件即可看到曲线。"));
+    return;
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s", r->label.c_str());
+  const Bins& b = r->view.bins;
+  const size_t upto =
+      r->cursor <= b.t0 ? 0 : std::min(b.size(), static_cast<size_t>((r->cursor - b.t0) / b.width) + 1);
+  const double per_s = 1e9 / static_cast<double>(b.width);
+  const double mib_per_s = per_s / 1048576.0;
+  const bool light = light_theme(app);
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float gap = ImGui::GetStyle().ItemSpacing.x;
+  const ImVec2 big(avail.x, (avail.y - gap * 2) * 0.4f);
+  const ImVec2 small((avail.x - gap) * 0.5f, (avail.y - gap * 2) * 0.3f - gap);
+  const Rgb payload{40, 170, 90}, sw = kSwitch, cs{170, 80, 200}, pf{200, 60, 120};
+  chart(L(p, "Bytes moved per second: CPU copies vs DMA", "每秒搬运字节：CPU 拷贝 vs DMA"), "MiB/s",
+        {{&b.cpu_bytes, kCpuCopy, L(p, "CPU copy", "CPU 拷贝")},
+         {&b.dma_bytes, kDma, L(p, "DMA (disk + NIC)", "DMA（磁盘 + 网卡）")},
+         {&b.payload_bytes, payload, L(p, "throughput (to the sink)", "吞吐量（到接收端）")}},
+        upto, mib_per_s, big, light);
+  chart(L(p, "Mode switches / s", "模式切换 / 秒"), "/s", {{&b.mode_switches, sw, ""}}, upto, per_s, small, light);
+  ImGui::SameLine();
+  chart(L(p, "Context switches / s", "上下文切换 / 秒"), "/s", {{&b.ctx_switches, cs, ""}}, upto, per_s, small, light);
+  chart(L(p, "Page faults / s", "缺页异常 / 秒"), "/s", {{&b.faults, pf, ""}}, upto, per_s, small, light);
+  ImGui::SameLine();
+  chart(L(p, "Throughput", "吞吐量"), "MiB/s", {{&b.payload_bytes, payload, ""}}, upto, mib_per_s, small, light);
+}
+
+}  // namespace copyscope::ui

@@ -1,0 +1,90 @@
+// What the panels draw, derived once from a Run (and again while a live run
+// grows): no ImGui here, so tests can check it without a display.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/analysis.h"
+#include "model/run.h"
+#include "model/textbook.h"
+
+namespace copyscope::ui {
+
+// One textbook arrow and what the run did along it.
+struct ArrowTrack {
+  std::vector<uint64_t> ts;   // event times, sorted
+  std::vector<uint64_t> cum;  // bytes carried up to and including ts[i]
+  uint64_t moved_bytes = 0;   // bytes of the triggering calls, whether or not the CPU copied them
+  uint64_t total = 0;         // bytes carried along this arrow over the whole run
+  bool happened = true;       // false: the run shows this stage did not take place
+  bool software = false;      // loopback: a software hand-off, not DMA
+  std::string why;            // why it did not happen (or what it is instead)
+  uint64_t at(uint64_t t) const;  // bytes carried up to time t
+};
+
+struct StepHit {
+  uint64_t ts;
+  int step;  // index into TextbookMethod::steps
+};
+
+// Per-bin totals over the transfer phase, for the live plots.
+struct Bins {
+  uint64_t t0 = 0, width = 1;
+  std::vector<double> cpu_bytes, dma_bytes, payload_bytes, mode_switches, ctx_switches, faults;
+  size_t size() const { return cpu_bytes.size(); }
+};
+
+// Timeline: spans per lane with precomputed levels of detail.
+struct Span {
+  uint64_t t0, t1;
+  uint32_t event;  // index into Run::events (the first one when merged)
+  uint32_t count;  // > 1: several events merged into one drawn span
+  uint16_t key;    // syscall number or SpanKind; merged: the key of the longest one inside
+  uint64_t busy = 0;     // summed durations inside (merged spans are drawn fainter when sparse)
+  uint64_t longest = 0;  // duration of the longest one inside
+};
+constexpr uint16_t kMixed = 0xffff;
+enum SpanKind : uint16_t { kOffCpu = 1000, kBlockRead, kBlockWrite, kFault, kNetXmit };
+
+struct SpanLevels {
+  std::vector<std::vector<Span>> levels;  // 0 = every event
+  std::vector<uint64_t> gap;              // merge threshold of each level, ns
+  std::vector<std::vector<uint64_t>> max_end;  // running max of t1, for the visible-range search
+  void build(std::vector<Span> raw);
+  // The coarsest level whose merged gaps are below one pixel.
+  const std::vector<Span>& pick(double ns_per_px, size_t* level = nullptr) const;
+  // First span that may reach into [t, ...).
+  size_t first_visible(size_t level, uint64_t t) const;
+};
+
+struct Lane {
+  std::string name;
+  uint32_t tid = 0;
+  uint8_t role = CS_ROLE_SENDER;
+  SpanLevels syscalls, offcpu, ticks;
+};
+
+struct RunView {
+  uint64_t t0 = 0, t1 = 1;  // transfer phase (or first..last event)
+  const TextbookMethod* textbook = nullptr;
+  std::vector<ArrowTrack> arrows;          // parallel to textbook->arrows
+  std::vector<uint64_t> mode_switch_ts;    // sender user<->kernel crossings, sorted
+  std::vector<StepHit> step_hits;          // sorted by ts
+  Bins bins;
+  std::vector<Lane> lanes;
+  size_t event_count = 0;
+
+  int step_at(uint64_t t) const;           // index of the step the cursor is on, -1 before the first
+  size_t switches_at(uint64_t t) const;
+  uint64_t next_step_time(uint64_t t) const;  // t when there is none
+};
+
+// `finished`: the run is over, so a stage with no bytes did not happen.
+RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size_t bins = 120);
+
+std::string format_bytes(double bytes);
+std::string format_ns(double ns);
+
+}  // namespace copyscope::ui

@@ -1,0 +1,136 @@
+// Scenario: pick a method and its parameters, run it live (or say why not),
+// open a recording, choose among the session's runs.
+#include <imgui.h>
+#include <imgui_stdlib.h>
+
+#include "methods.h"
+#include "model/size.h"
+#include "ui/app.h"
+
+namespace copyscope::ui {
+
+namespace {
+
+std::vector<std::string> split_sinks(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    size_t c = s.find(',');
+    out.emplace_back(s.substr(0, c));
+    if (c == std::string_view::npos) break;
+    s.remove_prefix(c + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+void draw_scenario_panel(App& app) {
+  const UiPrefs& p = app.prefs;
+  const auto& methods = Textbook::builtin().methods();
+  ImGui::PushFont(app.font_big);
+  ImGui::TextUnformatted(L(p, "Scenario", "场景"));
+  ImGui::PopFont();
+
+  // Methods the scenario program can run first; the rest are listed, greyed out.
+  if (app.method_index >= static_cast<int>(methods.size())) app.method_index = 0;
+  for (size_t i = 0; i < methods.size(); ++i)
+    if (methods[i].name == app.edit.method) app.method_index = static_cast<int>(i);
+  const TextbookMethod* sel = methods.empty() ? nullptr : &methods[app.method_index];
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::BeginCombo("##method", sel ? sel->title.in(p.lang).c_str() : "-")) {
+    for (size_t i = 0; i < methods.size(); ++i) {
+      const bool runnable = scenario::method_info(methods[i].name) != nullptr;
+      std::string item = methods[i].title.in(p.lang);
+      if (!runnable) item += L(p, "  (no scenario yet)", "（尚无场景）");
+      if (ImGui::Selectable(item.c_str(), static_cast<int>(i) == app.method_index)) {
+        app.method_index = static_cast<int>(i);
+        app.edit.method = methods[i].name;
+        app.edit.sink.clear();
+      }
+    }
+    ImGui::EndCombo();
+  }
+  if (sel) ImGui::TextWrapped("%s", sel->summary.in(p.lang).c_str());
+  const scenario::MethodInfo* info = sel ? scenario::method_info(sel->name) : nullptr;
+
+  const float label_w = ImGui::GetFontSize() * 4.5f;
+  auto row = [&](const char* en, const char* zh) {
+    ImGui::TextUnformatted(L(p, en, zh));
+    ImGui::SameLine(label_w);
+    ImGui::SetNextItemWidth(-1);
+  };
+  row("Size", "大小");
+  ImGui::InputText("##size", &app.edit_size);
+  row("Buffer", "缓冲区");
+  ImGui::InputText("##buffer", &app.edit_buffer);
+  row("Cache", "缓存");
+  int cache = app.edit.cache == "warm" ? 1 : 0;
+  const char* caches[] = {L(p, "cold", "冷（不在缓存）"), L(p, "warm", "热（已在缓存）")};
+  if (ImGui::Combo("##cache", &cache, caches, 2)) app.edit.cache = cache ? "warm" : "cold";
+  row("Sink", "接收端");
+  std::vector<std::string> sinks = info ? split_sinks(info->sinks) : std::vector<std::string>{"tcp"};
+  if (app.edit.sink.empty() && !sinks.empty()) app.edit.sink = sinks[0];
+  if (ImGui::BeginCombo("##sink", app.edit.sink.c_str())) {
+    for (const auto& s : sinks)
+      if (ImGui::Selectable(s.c_str(), s == app.edit.sink)) app.edit.sink = s;
+    ImGui::EndCombo();
+  }
+
+  std::string err;
+  auto size = parse_size(app.edit_size, &err);
+  auto buffer = size ? parse_size(app.edit_buffer, &err) : std::nullopt;
+  const bool params_ok = size && buffer && *buffer <= *size;
+  RunParams rp = app.edit;
+  if (params_ok) {
+    rp.size = *size;
+    rp.buffer = *buffer;
+  }
+  const bool can_live = app.capture_problem().empty();
+  const bool busy = app.live_busy();
+  ImGui::BeginDisabled(!can_live || busy || !params_ok || !info);
+  if (ImGui::Button(L(p, "Run", "运行"))) app.start_live(rp);
+  ImGui::SameLine();
+  if (ImGui::Button(L(p, "Run all", "全部运行"))) app.queue_all(rp);
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!busy);
+  if (ImGui::Button(L(p, "Stop", "停止"))) app.stop_live();
+  ImGui::EndDisabled();
+  const ImVec4 warn(0.85f, 0.35f, 0.15f, 1);
+  if (!can_live) {
+    ImGui::PushStyleColor(ImGuiCol_Text, warn);
+    ImGui::TextWrapped("%s %s", L(p, "Live capture is off:", "无法实时采集："), app.capture_problem().c_str());
+    ImGui::PopStyleColor();
+  } else if (!params_ok) {
+    ImGui::PushStyleColor(ImGuiCol_Text, warn);
+    ImGui::TextWrapped("%s", err.empty() ? L(p, "the buffer is larger than the size", "缓冲区大于传输大小")
+                                         : err.c_str());
+    ImGui::PopStyleColor();
+  } else if (!info) {
+    ImGui::TextWrapped("%s", L(p, "This method has no scenario yet: its diagram is shown from the textbook.",
+                               "该方法尚无可运行的场景：只显示教材中的示意图。"));
+  }
+
+  ImGui::Separator();
+  ImGui::TextUnformatted(L(p, "Open recording", "打开录制文件"));
+  ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 4);
+  ImGui::InputTextWithHint("##rec", "assets/recordings/read_write.json", &app.recording_path);
+  ImGui::SameLine();
+  ImGui::BeginDisabled(app.recording_path.empty());
+  if (ImGui::Button(L(p, "Open", "打开"))) app.open_recording(app.recording_path);
+  ImGui::EndDisabled();
+
+  ImGui::Separator();
+  ImGui::TextUnformatted(L(p, "Runs of this session", "本次会话的运行"));
+  const auto& runs = app.runs();
+  if (runs.empty()) ImGui::TextDisabled("%s", L(p, "none yet", "暂无"));
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const SessionRun& r = *runs[i];
+    std::string label = std::to_string(i + 1) + ". " + r.label;
+    if (!r.finished) label += L(p, "  (running)", "（运行中）");
+    else if (r.failed) label += L(p, "  (failed)", "（失败）");
+    if (ImGui::Selectable(label.c_str(), i == app.current_index())) app.select(i);
+  }
+}
+
+}  // namespace copyscope::ui

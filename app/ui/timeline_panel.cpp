@@ -1,0 +1,192 @@
+// Timeline: a lane per thread (and one for the disk). Syscall spans, off-CPU
+// spans between sched out and in, block I/O, faults and transmits as ticks.
+// Wheel zooms around the mouse, dragging pans, hovering shows the event.
+// Spans come from per-lane levels of detail (run_view.cpp), so the number of
+// shapes drawn follows the width in pixels, not the number of events.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "ui/app.h"
+
+namespace copyscope::ui {
+
+namespace {
+
+struct TimelineState {
+  const void* run = nullptr;
+  double start = 0, span = 1;  // visible range, ns relative to view.t0
+  bool finished = false;
+};
+
+ImU32 syscall_color(uint16_t key) {
+  static const Rgb palette[] = {{70, 150, 220}, {230, 140, 50}, {90, 180, 120}, {200, 90, 160},
+                                {150, 120, 220}, {60, 180, 190}, {210, 190, 70}};
+  if (key == kMixed) return IM_COL32(150, 150, 150, 255);
+  if (key == kBlockRead || key == kBlockWrite) return col(kDma);
+  const Rgb c = palette[key % std::size(palette)];
+  return col(c);
+}
+
+void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPrefs& p) {
+  ImGui::BeginTooltip();
+  if (s.count > 1 || s.event >= run.events.size()) {
+    ImGui::Text("%u %s", s.count, L(p, "events merged at this zoom: zoom in to see each", "个事件在此缩放级别下合并：放大可逐个查看"));
+    ImGui::Text("%s .. %s", format_ns(static_cast<double>(s.t0 - v.t0)).c_str(),
+                format_ns(static_cast<double>(s.t1 - v.t0)).c_str());
+    ImGui::EndTooltip();
+    return;
+  }
+  const Event& e = run.events[s.event];
+  const char* type = event_type_name(e.type);
+  if (s.key == kOffCpu) type = "off CPU (sched out .. in)";
+  ImGui::Text("%s", type);
+  if (e.type == CS_EV_SYSCALL && s.key != kOffCpu) {
+    ImGui::Text("%s(%s -> %s)  ret %lld", syscall_name(e.sys), fd_kind_name(e.a), fd_kind_name(e.b),
+                static_cast<long long>(e.ret));
+    ImGui::Text("count %llu", static_cast<unsigned long long>(e.arg1));
+  } else if (e.type == CS_EV_BLOCK) {
+    ImGui::Text("%s sector %llu, %s", e.a ? "write" : "read", static_cast<unsigned long long>(e.arg0),
+                format_bytes(static_cast<double>(e.arg1)).c_str());
+  } else if (e.type == CS_EV_FAULT) {
+    ImGui::Text("%s fault at 0x%llx", e.a ? "user" : "kernel", static_cast<unsigned long long>(e.arg0));
+  } else if (e.type == CS_EV_NET_XMIT) {
+    ImGui::Text("%s %s", format_bytes(static_cast<double>(e.arg1)).c_str(), e.a ? "on loopback" : "to a NIC");
+  }
+  ImGui::Text("t = %s, %s %s", format_ns(static_cast<double>(s.t0 - std::min(s.t0, v.t0))).c_str(),
+              L(p, "duration", "时长"), format_ns(static_cast<double>(s.t1 - s.t0)).c_str());
+  ImGui::Text("tid %u, cpu %u", e.tid, e.cpu);
+  ImGui::EndTooltip();
+}
+
+}  // namespace
+
+void draw_timeline_panel(App& app) {
+  static TimelineState st;
+  const UiPrefs& p = app.prefs;
+  SessionRun* r = app.current();
+  ImGui::PushFont(app.font_big);
+  ImGui::TextUnformatted(L(p, "Timeline", "时间线"));
+  ImGui::PopFont();
+  if (!r) {
+    ImGui::TextWrapped("%s", L(p, "Run a scenario or open a recording to see its timeline.", "运行一个场景或打开录制文件即可看到时间线。"));
+    return;
+  }
+  const RunView& v = r->view;
+  const double total = static_cast<double>(v.t1 - v.t0);
+  // A new run, or one still growing: show all of it.
+  if (st.run != r || !st.finished) {
+    st.start = 0;
+    st.span = std::max(1.0, total);
+    st.run = r;
+    st.finished = r->finished;
+  }
+  ImGui::SameLine();
+  ImGui::TextDisabled("%s · %zu %s · %s", r->label.c_str(), v.event_count, L(p, "events", "个事件"),
+                      L(p, "wheel: zoom, drag: pan, double-click: reset", "滚轮缩放，拖动平移，双击复位"));
+
+  const float fs = ImGui::GetFontSize();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  float name_w = fs * 4;
+  for (const Lane& l : v.lanes) name_w = std::max(name_w, ImGui::CalcTextSize(l.name.c_str()).x + fs);
+  const float axis_h = fs * 1.6f;
+  const float lane_h = std::clamp((avail.y - axis_h - fs * 2.5f) / std::max<float>(1, static_cast<float>(v.lanes.size())),
+                                  fs * 2.0f, fs * 4.0f);
+  const float x0 = o.x + name_w, x1 = o.x + avail.x;
+  const float plot_w = std::max(1.0f, x1 - x0);
+  const float h = axis_h + lane_h * static_cast<float>(v.lanes.size());
+  ImGui::InvisibleButton("##timeline", ImVec2(avail.x, std::max(h, fs * 4)));
+  const bool hovered = ImGui::IsItemHovered();
+  ImGuiIO& io = ImGui::GetIO();
+  if (hovered && io.MouseWheel != 0 && io.MousePos.x >= x0) {
+    const double at = st.start + (io.MousePos.x - x0) / plot_w * st.span;
+    const double f = std::pow(0.8, io.MouseWheel);
+    st.span = std::clamp(st.span * f, 200.0, std::max(1.0, total));
+    st.start = at - (io.MousePos.x - x0) / plot_w * st.span;
+  }
+  if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0))
+    st.start -= io.MouseDelta.x / plot_w * st.span;
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+    st.start = 0;
+    st.span = std::max(1.0, total);
+  }
+  st.start = std::clamp(st.start, 0.0, std::max(0.0, total - st.span));
+
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const bool light = light_theme(app);
+  const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text), dim = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+  dl->PushClipRect(o, ImVec2(x1, o.y + h), true);
+  // Axis: about eight ticks at round numbers.
+  const double ns_per_px = st.span / plot_w;
+  double step = std::pow(10.0, std::floor(std::log10(st.span / 8)));
+  if (st.span / step > 16) step *= 5; else if (st.span / step > 8) step *= 2;
+  for (double t = std::ceil(st.start / step) * step; t <= st.start + st.span; t += step) {
+    const float x = x0 + static_cast<float>((t - st.start) / ns_per_px);
+    dl->AddLine(ImVec2(x, o.y + axis_h * 0.7f), ImVec2(x, o.y + h), light ? IM_COL32(0, 0, 0, 30) : IM_COL32(255, 255, 255, 25));
+    const std::string label = format_ns(t);
+    if (x + ImGui::CalcTextSize(label.c_str()).x < x1) dl->AddText(ImVec2(x + 3, o.y), dim, label.c_str());
+  }
+  const uint64_t a = v.t0 + static_cast<uint64_t>(std::max(0.0, st.start));
+  const uint64_t z = v.t0 + static_cast<uint64_t>(st.start + st.span);
+  auto X = [&](uint64_t t) { return x0 + static_cast<float>((static_cast<double>(t) - static_cast<double>(a)) / ns_per_px); };
+  const Span* hover = nullptr;
+  size_t drawn = 0;
+  for (size_t li = 0; li < v.lanes.size(); ++li) {
+    const Lane& lane = v.lanes[li];
+    const float y = o.y + axis_h + lane_h * static_cast<float>(li);
+    if (li % 2) dl->AddRectFilled(ImVec2(o.x, y), ImVec2(x1, y + lane_h), light ? IM_COL32(0, 0, 0, 12) : IM_COL32(255, 255, 255, 10));
+    dl->AddText(ImVec2(o.x + fs * 0.3f, y + (lane_h - fs) * 0.5f), text, lane.name.c_str());
+    auto draw_spans = [&](const SpanLevels& lv, float top, float bottom, bool ticks) {
+      size_t level = 0;
+      const auto& spans = lv.pick(ns_per_px, &level);
+      if (spans.empty()) return;
+      for (size_t i = lv.first_visible(level, a); i < spans.size() && spans[i].t0 <= z; ++i) {
+        const Span& s = spans[i];
+        float sx = X(s.t0), ex = X(s.t1);
+        if (ticks) {
+          ex = sx + 2;
+          sx -= 1;
+        } else if (ex - sx < 1.0f) {
+          ex = sx + 1.0f;  // never thinner than a pixel: a merged burst must stay visible
+        }
+        ImU32 c = s.key == kOffCpu ? (light ? IM_COL32(120, 120, 130, 110) : IM_COL32(200, 200, 210, 70))
+                  : s.key == kFault ? IM_COL32(200, 60, 120, 255)
+                  : s.key == kNetXmit ? IM_COL32(40, 170, 90, 255)
+                                      : syscall_color(s.key);
+        if (s.count > 1 && !ticks && s.t1 > s.t0) {
+          // Sparse bursts fainter, busy ones solid: density survives the merge.
+          const double density = std::min(1.0, static_cast<double>(s.busy) / static_cast<double>(s.t1 - s.t0));
+          c = (c & 0x00ffffffu) | (static_cast<ImU32>(90 + 165 * density) << 24);
+        }
+        dl->AddRectFilled(ImVec2(sx, top), ImVec2(ex, bottom), c);
+        ++drawn;
+        if (hovered && io.MousePos.x >= sx - 1 && io.MousePos.x <= ex + 1 && io.MousePos.y >= top && io.MousePos.y <= bottom)
+          hover = &s;
+      }
+    };
+    draw_spans(lane.offcpu, y + lane_h * 0.08f, y + lane_h * 0.92f, false);
+    draw_spans(lane.syscalls, y + lane_h * 0.22f, y + lane_h * 0.78f, false);
+    draw_spans(lane.ticks, y + lane_h * 0.05f, y + lane_h * 0.30f, true);
+  }
+  // The replay cursor.
+  if (r->cursor >= a && r->cursor <= z) {
+    const float cx = X(r->cursor);
+    dl->AddLine(ImVec2(cx, o.y), ImVec2(cx, o.y + h), col(kSwitch), 2.0f);
+  }
+  dl->PopClipRect();
+  if (hover) event_tooltip(r->run, *hover, v, p);
+
+  // Legend and level-of-detail figures.
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("%s", L(p, "colour = syscall; pale band = thread off CPU (sched out .. in); blue = block I/O (disk DMA); "
+                                 "pink tick = page fault; green tick = transmit",
+                              "颜色 = 系统调用；浅色带 = 线程不在 CPU 上（调度出..调度入）；蓝色 = 块 I/O（磁盘 DMA）；粉色刻度 = 缺页；绿色刻度 = 发送"));
+  ImGui::PopStyleColor();
+  ImGui::TextDisabled("%s %s, %zu %s", L(p, "visible:", "可见范围："), format_ns(st.span).c_str(), drawn,
+                      L(p, "shapes drawn", "个图形"));
+}
+
+}  // namespace copyscope::ui

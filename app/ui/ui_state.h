@@ -1,0 +1,31 @@
+// Preferences of the window: a plain struct, apart from the data it shows.
+#pragma once
+
+#include <string>
+
+namespace copyscope::ui {
+
+enum class Panel { DataPath, Plots, Timeline, Compare, Export };
+
+const char* panel_id(Panel p);                  // "datapath", ...
+bool panel_from_id(const std::string& id, Panel* out);
+
+struct UiPrefs {
+  std::string lang = "en";     // en | zh
+  std::string theme = "dark";  // dark | light
+  bool classroom = false;      // large fonts (and the light theme when switched on)
+  Panel panel = Panel::DataPath;
+  float speed = 0.2f;          // replay speed; 1x plays the whole transfer in kReplaySeconds
+  bool playing = false;
+  bool follow_live = true;     // during a live run the cursor follows the newest event
+};
+
+// A replay at 1x shows the whole transfer phase in this many seconds: real
+// transfers last milliseconds, far too fast to watch.
+constexpr double kReplaySeconds = 10.0;
+
+// Pick the string for the current language. Every literal of the UI goes
+// through here so that both languages stay side by side in the source.
+const char* L(const UiPrefs& p, const char* en, const char* zh);
+
+}  // namespace copyscope::ui

@@ -1,0 +1,156 @@
+// The data behind the panels, without a display: arrows follow the measured
+// copies, steps and mode switches line up, and the timeline's levels of detail
+// keep the number of drawn shapes bounded by pixels, not events.
+#include <gtest/gtest.h>
+
+#include "model/synthetic.h"
+#include "model/textbook.h"
+#include "ui/run_view.h"
+
+using namespace copyscope;
+using namespace copyscope::ui;
+
+namespace {
+
+const TextbookMethod& method(const char* name) {
+  const TextbookMethod* m = Textbook::builtin().find(name);
+  if (!m) throw std::runtime_error(std::string("no textbook entry for ") + name);
+  return *m;
+}
+
+size_t drawn_cpu_arrows(const RunView& v) {
+  size_t n = 0;
+  for (size_t i = 0; i < v.arrows.size(); ++i)
+    if (v.textbook->arrows[i].kind == "cpu" && v.arrows[i].happened) ++n;
+  return n;
+}
+
+// sendfile of `chunks` x 64 KiB from a file to TCP on a 6.18 kernel.
+Run sendfile_run(int chunks) {
+  Run r;
+  r.params = {"sendfile", uint64_t(chunks) * 65536, 65536, "cold", "tcp"};
+  r.kernel.release = "6.18.0";
+  uint64_t t = 1000;
+  auto add = [&](uint8_t type, uint64_t ts, uint64_t dur) -> Event& {
+    Event e{};
+    e.type = type;
+    e.ts = ts;
+    e.dur = dur;
+    e.tgid = e.tid = 10;
+    r.events.push_back(e);
+    return r.events.back();
+  };
+  add(CS_EV_PHASE, t, 0).a = 1;
+  for (int i = 0; i < chunks; ++i) {
+    Event& b = add(CS_EV_BLOCK, t + 10, 500);
+    b.arg1 = 65536;
+    Event& s = add(CS_EV_SYSCALL, t, 1000);
+    s.sys = CS_SYS_SENDFILE;
+    s.a = CS_FD_FILE;
+    s.b = CS_FD_TCP;
+    s.ret = 65536;
+    Event& x = add(CS_EV_NET_XMIT, t + 900, 0);
+    x.arg1 = 65536;
+    x.a = 1;
+    t += 2000;
+  }
+  add(CS_EV_PHASE, t, 0).a = 0;
+  sort_events(r.events);
+  return r;
+}
+
+}  // namespace
+
+TEST(RunView, ReadWriteDrawsBothCpuCopies) {
+  copyscope::Run run = make_synthetic_run(20000);
+  run.kernel.release = "6.18.0";
+  RunView v = build_view(run, &method("read_write"), true);
+  EXPECT_EQ(drawn_cpu_arrows(v), 2u);
+  // Each CPU arrow carried every payload byte once.
+  for (size_t i = 0; i < v.arrows.size(); ++i)
+    if (v.textbook->arrows[i].kind == "cpu") EXPECT_EQ(v.arrows[i].total, run.result.bytes);
+  // Two crossings per sender syscall.
+  EXPECT_EQ(v.mode_switch_ts.size(), 2 * (run.sender().syscall_enters));
+  EXPECT_EQ(v.switches_at(v.t1), v.mode_switch_ts.size());
+}
+
+TEST(RunView, SendfileCpuCopyIsGhostedWithTheReason) {
+  RunView v = build_view(sendfile_run(50), &method("sendfile"), true);
+  EXPECT_EQ(drawn_cpu_arrows(v), 0u);
+  bool explained = false;
+  for (size_t i = 0; i < v.arrows.size(); ++i)
+    if (v.textbook->arrows[i].kind == "cpu") {
+      EXPECT_FALSE(v.arrows[i].happened);
+      EXPECT_EQ(v.arrows[i].moved_bytes, 50u * 65536);
+      explained = v.arrows[i].why.find("MSG_SPLICE_PAGES") != std::string::npos;
+    }
+  EXPECT_TRUE(explained);
+  // Loopback: the last stage is a software hand-off, and says so.
+  const ArrowTrack& nic = v.arrows.back();
+  EXPECT_TRUE(nic.software);
+  EXPECT_NE(nic.why.find("loopback"), std::string::npos);
+}
+
+TEST(RunView, SendfileOnAnOldKernelCopiesOnce) {
+  copyscope::Run r = sendfile_run(10);
+  r.kernel.release = "5.10.0";  // before MSG_SPLICE_PAGES: tcp_sendpage hands pages over (still no copy)
+  RunView v = build_view(r, &method("sendfile"), true);
+  EXPECT_EQ(drawn_cpu_arrows(v), 0u);
+}
+
+TEST(RunView, StepsFollowTheCursor) {
+  RunView v = build_view(sendfile_run(3), &method("sendfile"), true);
+  ASSERT_FALSE(v.step_hits.empty());
+  EXPECT_EQ(v.step_at(v.t0 - 1), -1);
+  // Stepping from the start visits the steps in time order.
+  uint64_t t = v.t0 - 1;
+  std::vector<int> seen;
+  for (int i = 0; i < 6; ++i) {
+    uint64_t n = v.next_step_time(t);
+    if (n == t) break;
+    t = n;
+    seen.push_back(v.textbook->steps[v.step_at(t)].n);
+  }
+  ASSERT_GE(seen.size(), 3u);
+  EXPECT_EQ(seen.front(), 1);  // sendfile() entered first
+}
+
+TEST(RunView, CountersGrowWithTheCursor) {
+  RunView v = build_view(sendfile_run(10), &method("sendfile"), true);
+  const ArrowTrack& disk = v.arrows.front();
+  EXPECT_EQ(disk.at(v.t0), 0u);
+  const uint64_t mid = disk.at(v.t0 + (v.t1 - v.t0) / 2);
+  EXPECT_GT(mid, 0u);
+  EXPECT_LT(mid, disk.total);
+  EXPECT_EQ(disk.at(v.t1), 10u * 65536);
+}
+
+TEST(RunView, AMillionEventsStayWithinPixelBudget) {
+  copyscope::Run run = make_synthetic_run(1'000'000);
+  ASSERT_GE(run.events.size(), 990'000u);
+  RunView v = build_view(run, &method("read_write"), true);
+  ASSERT_GE(v.lanes.size(), 3u);  // sender, sink, disk
+  const double width_px = 1500;
+  const double ns_per_px = static_cast<double>(v.t1 - v.t0) / width_px;
+  size_t raw = 0, drawn = 0;
+  for (const Lane& l : v.lanes)
+    for (const SpanLevels* s : {&l.syscalls, &l.offcpu, &l.ticks}) {
+      if (s->levels.empty()) continue;
+      raw += s->levels[0].size();
+      size_t level = 0;
+      const auto& spans = s->pick(ns_per_px, &level);
+      drawn += spans.size() - s->first_visible(level, v.t0);
+      // Merged spans keep every event accounted for.
+      uint64_t count = 0;
+      for (const Span& sp : spans) count += sp.count;
+      EXPECT_EQ(count, s->levels[0].size());
+    }
+  EXPECT_GT(raw, 500'000u);
+  // Zoomed out, at most a few shapes per pixel per row, whatever the event count.
+  EXPECT_LE(drawn, static_cast<size_t>(width_px) * 3 * v.lanes.size());
+  // Zoomed in to 1 us per pixel, every span is an event of its own.
+  const Lane& sender = v.lanes.front();
+  size_t level = 99;
+  sender.syscalls.pick(1.0, &level);
+  EXPECT_EQ(level, 0u);
+}
