@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/common.h"
@@ -9,22 +10,38 @@ namespace copyscope::cli {
 
 using nlohmann::json;
 
+// Where copyscope (and copyscope-scenario, and its java/ classes) live.
+static std::string self_dir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : exe.parent_path().string();
+}
+
 static int list_methods(bool as_json) {
   const Textbook& tb = Textbook::builtin();
   json out = json::array();
+  const std::string bin_dir = self_dir();
   for (const auto& m : scenario::kMethods) {
     const TextbookMethod* t = tb.find(std::string(m.name));
-    out.push_back({{"name", m.name},
-                   {"description", t ? t->summary.en : ""},
-                   {"sinks", m.sinks},
-                   {"available", true}});
+    const std::string why_not = scenario::unavailable_reason(m, bin_dir);
+    json row = {{"name", m.name},
+                {"description", t ? t->summary.en : ""},
+                {"sinks", m.sinks},
+                {"available", why_not.empty()}};
+    if (!why_not.empty()) row["unavailable_reason"] = why_not;
+    out.push_back(row);
   }
   if (as_json) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  for (const auto& m : out)
-    std::printf("%-22s %s\n", m["name"].get<std::string>().c_str(), m["description"].get<std::string>().c_str());
+  for (const auto& m : out) {
+    if (m["available"].get<bool>())
+      std::printf("%-22s %s\n", m["name"].get<std::string>().c_str(), m["description"].get<std::string>().c_str());
+    else
+      std::printf("%-22s (unavailable: %s)\n", m["name"].get<std::string>().c_str(),
+                  m["unavailable_reason"].get<std::string>().c_str());
+  }
   return 0;
 }
 
