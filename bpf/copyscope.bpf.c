@@ -336,6 +336,9 @@ int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	c->syscall_enters++;
 	p.sys = syscall_from_nr(BPF_CORE_READ(ctx, id));
+	/* Other syscalls are only counted: their exit needs no saved state. */
+	if (p.sys == CS_SYS_OTHER)
+		return 0;
 	p.role = st->role;
 	p.ts = bpf_ktime_get_ns();
 	bpf_probe_read_kernel(args, sizeof(args), ctx->args);
@@ -358,8 +361,15 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	long ret;
 
 	/* A syscall that entered during the phase is finished even if it ended it. */
-	if (!p)
+	if (!p) {
+		struct cs_task_state *st = current_in_phase();
+
+		if (st && (c = role_counters(st->role))) {
+			c->syscall_exits++;
+			c->sys_calls[CS_SYS_OTHER]++;
+		}
 		return 0;
+	}
 	c = role_counters(p->role);
 	if (!c)
 		goto out;
@@ -723,7 +733,6 @@ int BPF_PROG(on_net_xmit, struct sk_buff *skb, struct net_device *dev)
 {
 	__u64 key = (__u64)BPF_CORE_READ(skb, sk);
 	struct cs_counters *c;
-	struct cs_event ev = {};
 	unsigned int len;
 	bool loopback;
 	__u8 *role;
@@ -740,12 +749,6 @@ int BPF_PROG(on_net_xmit, struct sk_buff *skb, struct net_device *dev)
 		c->loopback_xmit_bytes += len;
 	else
 		c->net_xmit_bytes += len;
-	fill_current(&ev, CS_EV_NET_XMIT, *role);
-	if (!bpf_map_lookup_elem(&tracked, &ev.tgid))
-		ev.tgid = ev.tid = 0;	/* softirq on behalf of the socket */
-	ev.a = loopback;
-	ev.arg1 = len;
-	emit(c, &ev);
 	return 0;
 }
 

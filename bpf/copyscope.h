@@ -68,7 +68,7 @@ enum cs_event_type {
 	CS_EV_PHASE,		/* USDT marker; a = 1 begin, 0 end; b = role */
 	CS_EV_FORK,		/* arg0 = child tgid */
 	CS_EV_EXIT,
-	CS_EV_NET_XMIT,		/* arg1 = bytes, a = 1 when the device is loopback */
+	CS_EV_NET_XMIT,		/* reserved: transmits are counted, not emitted */
 	CS_EV_MAX,
 };
 
