@@ -10,7 +10,7 @@ packages=(
 	libimgui-dev libglfw3-dev libstb-dev libgl-dev
 	nlohmann-json3-dev libcli11-dev libgtest-dev
 	systemtap-sdt-dev liburing-dev
-	xvfb xauth libgl1-mesa-dri fonts-noto-cjk
+	xvfb xauth libgl1-mesa-dri fonts-noto-cjk fonts-dejavu-core
 	default-jdk-headless
 	iproute2 procps
 )

@@ -112,7 +112,14 @@ SessionRun* App::current() { return current_ < runs_.size() ? runs_[current_].ge
 
 void App::add_run(SessionRun r) {
   runs_.push_back(std::make_unique<SessionRun>(std::move(r)));
-  current_ = runs_.size() - 1;
+  select(runs_.size() - 1);
+}
+
+void App::select(size_t i) {
+  if (i >= runs_.size()) return;
+  current_ = i;
+  // The Scenario panel shows the method of the run on screen.
+  if (!runs_[i]->run.params.method.empty()) edit.method = runs_[i]->run.params.method;
 }
 
 bool App::open_recording(const std::string& path) {
@@ -325,7 +332,9 @@ void App::apply_fonts() {
       cfg.FontNo = cjk->face;
       cfg.OversampleH = 1;
       cfg.PixelSnapH = true;
-      io.Fonts->AddFontFromFileTTF(cjk->path, size, &cfg, cjk_ranges.Data);
+      // Noto CJK draws smaller than DejaVu at the same pixel size: match their heights.
+      cfg.GlyphOffset.y = size * 0.04f;
+      io.Fonts->AddFontFromFileTTF(cjk->path, size * 1.12f, &cfg, cjk_ranges.Data);
     }
     return f;
   };
@@ -377,8 +386,9 @@ void App::draw_frame() {
     if (on) ImGui::PopStyleColor();
     ImGui::SameLine();
   }
-  ImGui::TextDisabled("|");
-  ImGui::SameLine();
+  // Classroom controls on the same row when they fit, else on the next one.
+  const float controls_w = fs * 30.0f;
+  if (ImGui::GetContentRegionAvail().x < controls_w) ImGui::NewLine();
   SessionRun* r = current();
   const bool can_play = r && r->finished && r->view.event_count > 0;
   ImGui::BeginDisabled(!can_play);
@@ -429,7 +439,7 @@ void App::draw_frame() {
 
   const float status_h = ImGui::GetFrameHeightWithSpacing();
   const float body_h = ImGui::GetContentRegionAvail().y - status_h;
-  const float left_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.25f, fs * 15.0f, fs * 22.0f);
+  const float left_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.24f, fs * 11.0f, fs * 22.0f);
   ImGui::BeginChild("scenario", ImVec2(left_w, body_h), true);
   draw_scenario_panel(*this);
   ImGui::EndChild();

@@ -78,7 +78,7 @@ class App {
   void add_run(SessionRun r);
   SessionRun* current();
   size_t current_index() const { return current_; }
-  void select(size_t i) { if (i < runs_.size()) current_ = i; }
+  void select(size_t i);
   const std::vector<std::unique_ptr<SessionRun>>& runs() const { return runs_; }
   const std::string& capture_problem() const { return capture_problem_; }
   const std::string& status() const { return status_; }

@@ -101,7 +101,11 @@ void draw_datapath_panel(App& app) {
 
   // Legend, outside the diagram so that its swatches are not counted as arrows.
   ImDrawList* dl = ImGui::GetWindowDrawList();
+  auto fits = [&](const char* text, float extra) {
+    if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text).x + extra) ImGui::NewLine();
+  };
   auto swatch = [&](Rgb c, bool dash, const char* en, const char* zh) {
+    fits(L(p, en, zh), fs * 2.6f);
     ImVec2 pos = ImGui::GetCursorScreenPos();
     const float y = pos.y + ImGui::GetTextLineHeight() * 0.5f;
     arrow(dl, ImVec2(pos.x, y), ImVec2(pos.x + fs * 2.2f, y), col(c), fs * 0.22f, dash, fs * 0.5f);
@@ -114,6 +118,7 @@ void draw_datapath_panel(App& app) {
   swatch(kCpuCopy, false, "CPU copy", "CPU 拷贝");
   swatch(kShare, true, "shared pages / descriptor", "共享页 / 描述符");
   {
+    fits(L(p, "mode switch", "模式切换"), fs * 1.4f);
     ImVec2 pos = ImGui::GetCursorScreenPos();
     const float h = ImGui::GetTextLineHeight();
     dl->AddTriangleFilled(ImVec2(pos.x, pos.y + h * 0.2f), ImVec2(pos.x + h * 0.8f, pos.y + h * 0.2f),
@@ -174,7 +179,7 @@ void draw_datapath_panel(App& app) {
     const float cx = o.x + label_w + col_w * (static_cast<float>(column[b->id]) + 0.5f);
     const float cy = o.y + band_h * (static_cast<float>(band) + 0.55f);
     const float tw = ImGui::CalcTextSize(b->label.in(p.lang).c_str()).x;
-    const float hw = std::min(col_w * 0.36f, std::max(tw * 0.5f + fs * 0.6f, fs * 3.5f));
+    const float hw = std::min(col_w * 0.42f, std::max(tw * 0.5f + fs * 0.6f, fs * 3.5f));
     geom[b->id] = {ImVec2(cx, cy), ImVec2(hw, std::min(band_h * 0.24f, fs * 1.3f))};
   }
 
@@ -216,8 +221,11 @@ void draw_datapath_panel(App& app) {
     dl->AddRect(a, z, touched ? col(kSwitch) : (light ? IM_COL32(90, 90, 100, 255) : IM_COL32(170, 170, 185, 255)), 6,
                 0, touched ? 4.0f : 1.5f);
     const std::string& text = b->label.in(p.lang);
-    const ImVec2 ts = ImGui::CalcTextSize(text.c_str());
-    dl->AddText(ImVec2(g.c.x - ts.x * 0.5f, g.c.y - ts.y * 0.5f), text_col, text.c_str());
+    // Narrow windows or large fonts: shrink the label to its box rather than spill.
+    const ImVec2 full = ImGui::CalcTextSize(text.c_str());
+    const float size = std::min(fs, fs * (g.half.x * 2 - fs * 0.4f) / std::max(1.0f, full.x));
+    const ImVec2 ts(full.x * size / fs, full.y * size / fs);
+    dl->AddText(ImGui::GetFont(), size, ImVec2(g.c.x - ts.x * 0.5f, g.c.y - ts.y * 0.5f), text_col, text.c_str());
   }
 
   std::vector<std::string> ghost_notes;
@@ -258,18 +266,32 @@ void draw_datapath_panel(App& app) {
     }
     // Label: step number, kind, bytes so far; centred on the arrow.
     std::string line1 = std::to_string(a.step) + ". " + a.label.in(p.lang);
-    if (software) line1 = std::to_string(a.step) + ". " + L(p, "software hand-off", "软件交接");
+    if (software) line1 = std::to_string(a.step) + ". " + L(p, "hand-off", "软件交接");
     std::string line2 = r ? format_bytes(static_cast<double>(t.at(cursor))) : L(p, "not run yet", "尚未运行");
     if (ghost) line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
-    const ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
-    const float lw = std::max(s1.x, s2.x) + fs * 0.6f, lh = s1.y + s2.y + fs * 0.3f;
-    ImVec2 lp(mid.x - lw * 0.5f, mid.y - lh * 0.5f);
-    if (std::fabs(e.y - s.y) < 1.0f) lp.y = std::min(ga.c.y - ga.half.y, gb.c.y - gb.half.y) - lh - fs * 0.2f;
+    ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
+    const float lfs = std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f));
+    s1 = ImVec2(s1.x * lfs / fs, s1.y * lfs / fs);
+    s2 = ImVec2(s2.x * lfs / fs, s2.y * lfs / fs);
+    const float lw = std::max(s1.x, s2.x) + lfs * 0.6f, lh = s1.y + s2.y + lfs * 0.3f;
+    // Beside the arrow, never on it: in the half-plane the line does not enter
+    // (one box per column, so that corner of the band is free).
+    ImVec2 lp;
+    if (std::fabs(e.y - s.y) < 1.0f) {
+      lp = ImVec2(mid.x - lw * 0.5f, std::min(ga.c.y - ga.half.y, gb.c.y - gb.half.y) - lh - fs * 0.2f);
+    } else {
+      const bool right = e.x >= s.x;
+      const bool below = (e.x - s.x) * (e.y - s.y) < 0;  // rising to the right: the free side is right-below
+      lp.x = right ? mid.x + fs * 0.4f : mid.x - fs * 0.4f - lw;
+      lp.y = below == right ? mid.y + fs * 0.2f : mid.y - lh - fs * 0.2f;
+    }
     dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh), light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
     dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(kSwitch) : dim_col), 4, 0,
                 current ? 2.5f : 1.0f);
-    dl->AddText(ImVec2(lp.x + fs * 0.3f, lp.y + fs * 0.1f), ghost ? dim_col : text_col, line1.c_str());
-    dl->AddText(ImVec2(lp.x + fs * 0.3f, lp.y + fs * 0.15f + s1.y), ghost ? dim_col : text_col, line2.c_str());
+    dl->AddText(ImGui::GetFont(), lfs, ImVec2(lp.x + lfs * 0.3f, lp.y + lfs * 0.1f), ghost ? dim_col : text_col,
+                line1.c_str());
+    dl->AddText(ImGui::GetFont(), lfs, ImVec2(lp.x + lfs * 0.3f, lp.y + lfs * 0.15f + s1.y), ghost ? dim_col : text_col,
+                line2.c_str());
   }
 
   // Below: the numbered steps on the left, measured against the textbook on the right.
@@ -311,8 +333,8 @@ void draw_datapath_panel(App& app) {
   ImGui::BeginChild("measured", ImVec2(0, below_h), true);
   ImGui::TextUnformatted(L(p, "Per transfer unit: textbook vs measured", "每个传输单元：教材 vs 实测"));
   const bool have = r && r->finished && !r->failed;
-  if (ImGui::BeginTable("vs", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("");
+  if (ImGui::BeginTable("vs", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+    ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableSetupColumn(L(p, "textbook", "教材"));
     ImGui::TableSetupColumn(L(p, "measured", "实测"));
     ImGui::TableSetupColumn(L(p, "match", "一致"));
