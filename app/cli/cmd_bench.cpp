@@ -3,7 +3,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "cli/common.h"
+#include "methods.h"
 #include "model/size.h"
 #include "scenario/runner.h"
 
@@ -95,6 +101,77 @@ int overhead(const BenchOptions& o) {
   return 0;
 }
 
+// What a leak would grow: this process's fds and memory, the system's BPF
+// objects, and copyscope temp directories.
+struct Footprint {
+  uint64_t open_fds = 0, rss_kib = 0, bpf_progs = 0, bpf_maps = 0, temp_dirs = 0;
+};
+
+Footprint footprint() {
+  namespace fs = std::filesystem;
+  Footprint f;
+  std::error_code ec;
+  for (auto it = fs::directory_iterator("/proc/self/fd", ec); !ec && it != fs::directory_iterator(); ++it) ++f.open_fds;
+  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    unsigned long size = 0, resident = 0;
+    if (std::fscanf(statm, "%lu %lu", &size, &resident) == 2)
+      f.rss_kib = resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+    std::fclose(statm);
+  }
+  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) ++f.bpf_progs;
+  for (__u32 id = 0; bpf_map_get_next_id(id, &id) == 0;) ++f.bpf_maps;
+  const char* tmp = std::getenv("TMPDIR");
+  for (auto it = fs::directory_iterator(tmp && *tmp ? tmp : "/tmp", ec); !ec && it != fs::directory_iterator(); ++it)
+    if (it->path().filename().string().rfind("copyscope.", 0) == 0) ++f.temp_dirs;
+  return f;
+}
+
+struct SoakOptions {
+  unsigned iterations = 10;
+  std::string size = "4M";
+  bool json = false;
+};
+
+// compare --all, again and again, in one process; one row per iteration.
+int soak(const SoakOptions& o) {
+  std::string err;
+  auto size = parse_size(o.size, &err);
+  if (!size) usage_error("--size " + err);
+  if (o.iterations == 0) usage_error("--iterations must be at least 1");
+  json rows = json::array();
+  auto row = [](unsigned i, const Footprint& f, uint64_t runs) {
+    return json{{"iteration", i},      {"runs", runs},          {"open_fds", f.open_fds},
+                {"rss_kib", f.rss_kib}, {"bpf_progs", f.bpf_progs}, {"bpf_maps", f.bpf_maps},
+                {"temp_dirs", f.temp_dirs}};
+  };
+  const std::string bin_dir = std::filesystem::path(scenario_binary()).parent_path().string();
+  rows.push_back(row(0, footprint(), 0));
+  for (unsigned i = 1; i <= o.iterations; ++i) {
+    uint64_t runs = 0;
+    for (const auto& m : scenario::kMethods) {
+      if (!scenario::unavailable_reason(m, bin_dir).empty()) continue;
+      RunRequest req;
+      req.params = {std::string(m.name), *size, std::min<uint64_t>(*size, 64 * 1024), "cold", ""};
+      run_scenario(req);
+      ++runs;
+    }
+    rows.push_back(row(i, footprint(), runs));
+    if (!o.json) std::fprintf(stderr, "copyscope bench soak: iteration %u/%u\n", i, o.iterations);
+  }
+  if (o.json) {
+    std::cout << rows.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%9s %5s %8s %9s %9s %8s %9s\n", "iteration", "runs", "open fds", "RSS KiB", "BPF progs", "BPF maps",
+              "temp dirs");
+  for (const auto& r : rows)
+    std::printf("%9u %5llu %8llu %9llu %9llu %8llu %9llu\n", r["iteration"].get<unsigned>(),
+                (unsigned long long)r["runs"].get<uint64_t>(), (unsigned long long)r["open_fds"].get<uint64_t>(),
+                (unsigned long long)r["rss_kib"].get<uint64_t>(), (unsigned long long)r["bpf_progs"].get<uint64_t>(),
+                (unsigned long long)r["bpf_maps"].get<uint64_t>(), (unsigned long long)r["temp_dirs"].get<uint64_t>());
+  return 0;
+}
+
 }  // namespace
 
 CLI::App* add_bench(CLI::App& app, int& exit_code) {
@@ -107,6 +184,13 @@ CLI::App* add_bench(CLI::App& app, int& exit_code) {
   ov->add_flag("--json", opt.json, "print a JSON array, one object per row");
   ov->footer("\nEXAMPLES\n  copyscope bench overhead\n  copyscope bench overhead --pairs 7 --size 512M --json\n");
   ov->callback([&exit_code] { exit_code = overhead(opt); });
+
+  static SoakOptions soak_opt;
+  auto* sk = cmd->add_subcommand("soak", "compare every method again and again; show fds, memory, BPF objects, temp dirs");
+  sk->add_option("--iterations", soak_opt.iterations, "rounds of every available method")->capture_default_str();
+  sk->add_option("--size", soak_opt.size, "bytes per run")->capture_default_str();
+  sk->add_flag("--json", soak_opt.json, "print a JSON array, one object per iteration (0 = before)");
+  sk->callback([&exit_code] { exit_code = soak(soak_opt); });
   return cmd;
 }
 
