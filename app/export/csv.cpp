@@ -48,7 +48,7 @@ void add_counts(std::vector<Column>& cols, const std::string& prefix, const Coun
       {"events_dropped", &Counts::events_dropped},
   };
   for (const auto& [name, field] : scalars)
-    cols.push_back({prefix + name, [which, field](const Summary& s) { return num((s.*which).*field); }});
+    cols.push_back({prefix + name, [which, f = field](const Summary& s) { return num((s.*which).*f); }});
 }
 
 const std::vector<Column>& columns() {
