@@ -219,8 +219,17 @@ std::string md_escape(const std::string& s) {
   return o;
 }
 
+std::string words(std::string s) {
+  std::replace(s.begin(), s.end(), '_', ' ');
+  return s;
+}
+
 std::string value_text(const nlohmann::json& v) {
-  if (v.is_number_float()) return fixed(v.get<double>());
+  if (v.is_number()) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", v.get<double>());
+    return b;
+  }
   if (v.is_null()) return "-";
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
@@ -351,7 +360,7 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       o << "<h3>" << html_escape(s.params.method) << "</h3>\n";
       if (s.deviations.empty()) o << "<p>Matches the textbook.</p>\n";
       for (const auto& d : s.deviations)
-        o << "<p class=\"dev\"><b>" << html_escape(d.what) << "</b>: textbook " << html_escape(value_text(d.textbook))
+        o << "<p class=\"dev\"><b>" << html_escape(words(d.what)) << "</b>: textbook " << html_escape(value_text(d.textbook))
           << ", measured " << html_escape(value_text(d.measured)) << ". " << html_escape(d.why) << "</p>\n";
       for (const auto& n : s.notes) o << "<p class=\"note\">" << html_escape(n) << "</p>\n";
     }
@@ -389,7 +398,7 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       o << "### " << md_escape(s.params.method) << "\n\n";
       if (s.deviations.empty()) o << "Matches the textbook.\n\n";
       for (const auto& d : s.deviations)
-        o << "- **" << md_escape(d.what) << "**: textbook " << md_escape(value_text(d.textbook)) << ", measured "
+        o << "- **" << md_escape(words(d.what)) << "**: textbook " << md_escape(value_text(d.textbook)) << ", measured "
           << md_escape(value_text(d.measured)) << ". " << md_escape(d.why) << "\n";
       for (const auto& n : s.notes) o << "- _note_: " << md_escape(n) << "\n";
       o << "\n";

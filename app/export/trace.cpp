@@ -130,7 +130,7 @@ json trace_to_json(const Run& run, const Summary& summary) {
         steps.push_back({e.ts, 2, 2});
         if (e.ret > 0) {
           Flow f{Role::Sender, static_cast<uint8_t>(e.sys), e.a, e.b, 1, static_cast<uint64_t>(e.ret)};
-          double per_byte = copy_rule(f, kv).copies_per_byte;
+          double per_byte = copy_rule(f, kv, run.result.extra).copies_per_byte;
           if (per_byte > 0)
             steps.push_back({e.ts + e.dur, 0, static_cast<uint64_t>(std::llround(per_byte * e.ret))});
         }

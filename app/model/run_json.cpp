@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "model/analysis.h"
+
 namespace copyscope {
 
 using nlohmann::json;
@@ -99,6 +101,13 @@ RoleCounters role_counters_from_json(const json& j, const std::string& where) {
   return c;
 }
 
+// Flows name a syscall, or a pseudo flow such as "io_uring:send_zc".
+int flow_from_name(const std::string& name) {
+  for (unsigned i = 0; i <= UINT8_MAX; ++i)
+    if (flow_name(static_cast<uint8_t>(i)) == name) return static_cast<int>(i);
+  return -1;
+}
+
 uint8_t enum_from_name(const json& obj, const std::string& where, const char* key, int (*lookup)(const std::string&)) {
   std::string name = get_str(obj, where, key);
   int v = lookup(name);
@@ -130,7 +139,7 @@ json run_to_json(const Run& run) {
   json flows = json::array();
   for (const Flow& f : run.flows)
     flows.push_back({{"role", role_name(static_cast<unsigned>(f.role))},
-                     {"sys", syscall_name(f.sys)},
+                     {"sys", flow_name(f.sys)},
                      {"src", fd_kind_name(f.src)},
                      {"dst", fd_kind_name(f.dst)},
                      {"calls", f.calls},
@@ -213,7 +222,7 @@ Run run_from_json(const json& j) {
     const std::string w = "flows[" + std::to_string(i) + "]";
     Flow f;
     f.role = static_cast<Role>(enum_from_name(flows[i], w, "role", role_from_name));
-    f.sys = enum_from_name(flows[i], w, "sys", syscall_from_name);
+    f.sys = enum_from_name(flows[i], w, "sys", flow_from_name);
     f.src = enum_from_name(flows[i], w, "src", fd_kind_from_name);
     f.dst = enum_from_name(flows[i], w, "dst", fd_kind_from_name);
     f.calls = get_u64(flows[i], w, "calls");

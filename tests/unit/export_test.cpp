@@ -83,7 +83,8 @@ copyscope::Run synthetic_run() {
   k.dma_write_bytes = UINT64_MAX;  // the largest value must survive
   r.flows = {{Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, 64, 4 << 20},
              {Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, 64, 4 << 20},
-             {Role::Sink, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, 70, 4 << 20}};
+             {Role::Sink, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, 70, 4 << 20},
+             {Role::Sender, CS_FLOW_URING_SEND_ZC, CS_FD_USER, CS_FD_TCP, 3, 300}};  // a pseudo flow
   r.thread_names = {{100, "scenario"}, {101, "sender"}, {200, "receiver"}};
   r.partial = true;
 
@@ -537,4 +538,80 @@ TEST(Csv, HeaderAndOneRowPerRunParse) {
   EXPECT_EQ(table[1][col("params.size")], std::to_string(4 << 20));
   EXPECT_EQ(table[1][col("textbook.cpu_copies")], "");  // no textbook given
   std::filesystem::remove(path);
+}
+
+// ---- report --------------------------------------------------------------
+
+#include <stb/stb_image.h>
+
+#include "export/report.h"
+
+TEST(Report, HtmlAndMarkdownWithChartsThatDecode) {
+  copyscope::Run a = synthetic_run();
+  copyscope::Run b = synthetic_run();
+  b.params.method = "sendfile";
+  TextbookMethod tb;
+  tb.expect.mode_switches = 2;
+  tb.expect.cpu_copies = 1;
+  tb.expect.dma_copies = 2;
+  std::vector<copyscope::Run> runs = {a, b};
+  std::vector<Summary> ss = {summarize(a, &tb), summarize(b, &tb)};
+  const std::filesystem::path dir = temp_path("report");
+  std::filesystem::create_directories(dir);
+  for (const char* name : {"r.html", "r.md"}) {
+    SCOPED_TRACE(name);
+    const std::string path = (dir / name).string();
+    write_report(runs, ss, path);
+    const std::string text = read_file(path);
+    const bool html = std::string(name) == "r.html";
+    if (html) {
+      EXPECT_EQ(text.rfind("<!DOCTYPE html>", 0), 0u);
+      EXPECT_NE(text.find("</html>"), std::string::npos);
+      EXPECT_NE(text.find("<table"), std::string::npos);
+      EXPECT_EQ(text.find("<script"), std::string::npos);
+    } else {
+      EXPECT_NE(text.find("| method |"), std::string::npos);
+    }
+    EXPECT_NE(text.find("6.18.0-test"), std::string::npos);
+    EXPECT_NE(text.find("attributed"), std::string::npos);
+    EXPECT_NE(text.find("sendfile"), std::string::npos);
+    const std::string deviation = html ? "<b>mode switches</b>: textbook 2, measured" : "**mode switches**: textbook 2, measured";
+    EXPECT_NE(text.find(deviation), std::string::npos) << "deviations in words:\n" << text.substr(text.find("differs from"));
+    for (const char* png : {"r-copies.png", "r-switches.png", "r-timeline-read_write.png", "r-timeline-sendfile.png"}) {
+      EXPECT_NE(text.find(png), std::string::npos) << png;
+      int w = 0, h = 0, n = 0;
+      unsigned char* px = stbi_load((dir / png).string().c_str(), &w, &h, &n, 3);
+      ASSERT_NE(px, nullptr) << png << ": " << stbi_failure_reason();
+      EXPECT_GE(w, 400);
+      EXPECT_GE(h, 150);
+      // Not blank: some pixels carry the bar / span colours.
+      size_t colored = 0;
+      for (int i = 0; i < w * h; ++i) {
+        const unsigned char* p = px + 3 * i;
+        colored += !(p[0] == p[1] && p[1] == p[2]);
+      }
+      EXPECT_GT(colored, 500u) << png;
+      stbi_image_free(px);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Report, RecordingsInAssetsAreValidTraces) {
+  const std::filesystem::path dir = std::filesystem::path(COPYSCOPE_SOURCE_ASSETS) / "recordings";
+  size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    SCOPED_TRACE(entry.path().string());
+    ++n;
+    const json doc = json::parse(read_file(entry.path().string()));
+    const auto problems = check_trace_events(doc);
+    EXPECT_TRUE(problems.empty()) << problems.front();
+    const copyscope::Run run = load_trace(entry.path().string());
+    EXPECT_FALSE(run.events.empty());
+    const json replayed = to_json(summarize(run, nullptr));
+    for (const auto& [key, value] : doc["copyscope"]["summary"]["counters"].items())
+      EXPECT_EQ(replayed["counters"][key], value) << key;
+  }
+  EXPECT_GE(n, 2u);
 }
