@@ -570,7 +570,7 @@ int App::run() {
         if (!write_screenshot(opt_.screenshot, w, h)) {
           std::fprintf(stderr, "copyscope: could not write %s\n", opt_.screenshot.c_str());
           exit_code = 1;
-        } else if (FILE* f = std::fopen((opt_.screenshot + ".json").c_str(), "w")) {
+        } else if (FILE* f = opt_.regions ? std::fopen((opt_.screenshot + ".json").c_str(), "w") : nullptr) {
           // Where things are, for tests that check the picture (pixels, not pixels scaled).
           SessionRun* cur = current();
           std::fprintf(f, "{\"panel\": \"%s\", \"method\": \"%s\", \"width\": %d, \"height\": %d, "

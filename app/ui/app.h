@@ -31,6 +31,7 @@ struct GuiOptions {
   std::string panel = "datapath";
   std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
   int frames = 10;
+  bool regions = false;     // also write FILE.png.json: where the panels drew (for tests)
   std::string lang = "en", theme;  // theme: default dark, light in classroom mode
   bool classroom = false;
   int width = 1600, height = 900;

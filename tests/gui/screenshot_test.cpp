@@ -53,7 +53,7 @@ std::string shoot(const std::string& method, const std::string& panel, const std
   fs::create_directories(kDir);
   std::string out = kDir + "/" + method + "-" + panel + (extra.empty() ? "" : "-x") + ".png";
   const std::string cmd = std::string(COPYSCOPE_BIN) + " gui " + source_for(method) + " --panel " + panel +
-                          " --screenshot " + out + " --frames 6 " + size + " " + extra + " 2>&1";
+                          " --screenshot " + out + " --regions --frames 6 " + size + " " + extra + " 2>&1";
   const int rc = std::system(cmd.c_str());
   if (rc != 0) {
     ADD_FAILURE() << cmd << " exited with " << rc;
