@@ -124,7 +124,8 @@ void add_method_notes(const Run& run, Summary& s) {
                             "expected: " + x.value("explanation", std::string("the child took SIGBUS"))});
     s.notes.push_back("SIGBUS is the expected outcome of this scenario, not a failure of copyscope: mapping a "
                       "file and letting another process truncate it is the hazard the articles warn about");
-  } else if (m == "msg_zerocopy" || m == "io_uring_send_zc") {
+  }
+  if (m == "msg_zerocopy" || m == "io_uring_send_zc") {
     const uint64_t sends = x.value("zerocopy_sends", uint64_t{0}), copied = x.value("zerocopy_copied", uint64_t{0});
     s.deviations.push_back(
         {"zero_copy_send", "no copy", copied ? "copied by the kernel" : "not copied",
