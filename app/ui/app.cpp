@@ -536,6 +536,7 @@ int App::run() {
 
   int exit_code = 0;
   int frames_ready = 0;
+  double frame_ms_sum = 0, frame_ms_max = 0;
   auto last = std::chrono::steady_clock::now();
   while (!glfwWindowShouldClose(window_)) {
     glfwPollEvents();
@@ -562,11 +563,19 @@ int App::run() {
 
     if (screenshot_mode()) {
       const bool settled = !job_ && queue_.empty();
+      if (settled) {
+        glFinish();  // charge the GPU's work to this frame
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - now).count();
+        frame_ms_sum += ms;
+        frame_ms_max = std::max(frame_ms_max, ms);
+      }
       if (settled && ++frames_ready >= std::max(2, opt_.frames)) {
         if (SessionRun* r = current(); r && r->failed) {
           std::fprintf(stderr, "copyscope: the run failed: %s\n", r->error.c_str());
           exit_code = 1;
         }
+        std::fprintf(stderr, "copyscope: %d frames, mean %.2f ms, max %.2f ms per frame\n", frames_ready,
+                     frame_ms_sum / frames_ready, frame_ms_max);
         if (!write_screenshot(opt_.screenshot, w, h)) {
           std::fprintf(stderr, "copyscope: could not write %s\n", opt_.screenshot.c_str());
           exit_code = 1;

@@ -123,11 +123,16 @@ void draw_timeline_panel(App& app) {
   const double ns_per_px = st.span / plot_w;
   double step = std::pow(10.0, std::floor(std::log10(st.span / 8)));
   if (st.span / step > 16) step *= 5; else if (st.span / step > 8) step *= 2;
+  float label_end = -1e9f;
   for (double t = std::ceil(st.start / step) * step; t <= st.start + st.span; t += step) {
     const float x = x0 + static_cast<float>((t - st.start) / ns_per_px);
     dl->AddLine(ImVec2(x, o.y + axis_h * 0.7f), ImVec2(x, o.y + h), light ? IM_COL32(0, 0, 0, 30) : IM_COL32(255, 255, 255, 25));
     const std::string label = format_ns(t);
-    if (x + ImGui::CalcTextSize(label.c_str()).x < x1) dl->AddText(ImVec2(x + 3, o.y), dim, label.c_str());
+    const float lw = ImGui::CalcTextSize(label.c_str()).x;
+    if (x + 3 > label_end + fs * 0.5f && x + 3 + lw < x1) {
+      dl->AddText(ImVec2(x + 3, o.y), dim, label.c_str());
+      label_end = x + 3 + lw;
+    }
   }
   const uint64_t a = v.t0 + static_cast<uint64_t>(std::max(0.0, st.start));
   const uint64_t z = v.t0 + static_cast<uint64_t>(st.start + st.span);
@@ -138,7 +143,13 @@ void draw_timeline_panel(App& app) {
     const Lane& lane = v.lanes[li];
     const float y = o.y + axis_h + lane_h * static_cast<float>(li);
     if (li % 2) dl->AddRectFilled(ImVec2(o.x, y), ImVec2(x1, y + lane_h), light ? IM_COL32(0, 0, 0, 12) : IM_COL32(255, 255, 255, 10));
-    dl->AddText(ImVec2(o.x + fs * 0.3f, y + (lane_h - fs) * 0.5f), text, lane.name.c_str());
+    std::string name = lane.name;
+    if (p.lang == "zh") {  // run_view names lanes in English; the words are few
+      for (auto [en, zh] : {std::pair{"sender", "发送方"}, {"sink", "接收方"}, {"disk (block I/O)", "磁盘（块 I/O）"},
+                            {"softirq / IRQ", "软中断 / 中断"}})
+        if (name.rfind(en, 0) == 0) name = zh + name.substr(std::string(en).size());
+    }
+    dl->AddText(ImVec2(o.x + fs * 0.3f, y + (lane_h - fs) * 0.5f), text, name.c_str());
     auto draw_spans = [&](const SpanLevels& lv, float top, float bottom, bool ticks) {
       size_t level = 0;
       const auto& spans = lv.pick(ns_per_px, &level);
