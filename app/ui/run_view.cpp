@@ -219,6 +219,10 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
   disk.name = "disk (block I/O)";
   std::vector<Span> disk_spans;
 
+  // Bytes the sender handed towards the sink, by time: transmits are counted in
+  // the kernel, not emitted one by one, so the NIC stage follows these calls.
+  std::vector<std::pair<uint64_t, uint64_t>> to_sink;
+  bool saw_xmit = false;
   for (size_t i = 0; i < ev.size(); ++i) {
     const Event& e = ev[i];
     const uint32_t idx = static_cast<uint32_t>(i);
@@ -239,6 +243,7 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
           b.cpu_bytes[bi] += static_cast<double>(cpu);
           if (e.b == sink_kind) b.payload_bytes[bi] += static_cast<double>(bytes);
         }
+        if (e.b == sink_kind && bytes) to_sink.push_back({e.ts + e.dur, bytes});
         for (size_t a = 0; a < na; ++a) {
           if (src[a] != kSys || arrow_sys[a] != e.sys || bytes == 0) continue;
           ArrowTrack& t = v.arrows[a];
@@ -268,6 +273,7 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
         break;
       }
       case CS_EV_NET_XMIT: {
+        saw_xmit = true;
         if (e.tid) {
           size_t l = lane(e);
           tick_spans[l].push_back({e.ts, e.ts, idx, 1, kNetXmit});
@@ -344,6 +350,22 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
     v.lanes.push_back(std::move(disk));
   }
 
+  if (!saw_xmit && run.params.sink == "tcp") {
+    const RoleCounters& c = run.sender();
+    const uint64_t counted = c.net_xmit_bytes + c.loopback_xmit_bytes;
+    uint64_t handed = 0;
+    for (const auto& [ts, bytes] : to_sink) handed += bytes;
+    // Scale to the exact counters when the run is over; during a live run the
+    // counters are not known yet, so the calls' own byte counts stand in.
+    const double scale = finished && handed ? static_cast<double>(counted) / static_cast<double>(handed) : 1.0;
+    for (size_t a = 0; a < na; ++a) {
+      if (src[a] != kNic) continue;
+      for (const auto& [ts, bytes] : to_sink)
+        add_point(v.arrows[a], ts, static_cast<uint64_t>(std::llround(static_cast<double>(bytes) * scale)));
+      v.arrows[a].software = c.net_xmit_bytes == 0;
+    }
+    for (const auto& [ts, bytes] : to_sink) hit_event("net_xmit", ts);
+  }
   std::sort(v.mode_switch_ts.begin(), v.mode_switch_ts.end());
   std::stable_sort(v.step_hits.begin(), v.step_hits.end(),
                    [](const StepHit& x, const StepHit& y) { return x.ts < y.ts; });

@@ -91,7 +91,7 @@ TEST(RunView, SendfileCpuCopyIsGhostedWithTheReason) {
   EXPECT_NE(nic.why.find("loopback"), std::string::npos);
 }
 
-TEST(RunView, SendfileOnAnOldKernelCopiesOnce) {
+TEST(RunView, SendfileOnAnOlderKernelStillCopiesNothing) {
   copyscope::Run r = sendfile_run(10);
   r.kernel.release = "5.10.0";  // before MSG_SPLICE_PAGES: tcp_sendpage hands pages over (still no copy)
   RunView v = build_view(r, &method("sendfile"), true);
@@ -153,4 +153,19 @@ TEST(RunView, AMillionEventsStayWithinPixelBudget) {
   size_t level = 99;
   sender.syscalls.pick(1.0, &level);
   EXPECT_EQ(level, 0u);
+}
+
+TEST(RunView, TransmitsCountedInTheKernelFeedTheNicArrow) {
+  // Kernels' transmit events are no longer emitted one by one: the last stage
+  // follows the sender's calls towards the socket, scaled to the exact counter.
+  copyscope::Run r = sendfile_run(8);
+  std::erase_if(r.events, [](const Event& e) { return e.type == CS_EV_NET_XMIT; });
+  r.counters[CS_ROLE_SENDER].loopback_xmit_bytes = 8 * 65536 + 8 * 66;  // payload plus headers
+  RunView v = build_view(r, &method("sendfile"), true);
+  const ArrowTrack& nic = v.arrows.back();
+  EXPECT_TRUE(nic.happened);
+  EXPECT_TRUE(nic.software);
+  EXPECT_NEAR(static_cast<double>(nic.total), 8.0 * 65536 + 8 * 66, 8.0);
+  EXPECT_GT(nic.at(v.t0 + (v.t1 - v.t0) / 2), 0u);
+  EXPECT_LT(nic.at(v.t0 + (v.t1 - v.t0) / 2), nic.total);
 }

@@ -166,6 +166,20 @@ constexpr int kDma[3] = {40, 120, 232};
 
 const char* kPanels[] = {"datapath", "plots", "timeline", "compare", "export"};
 
+// Screenshots stay behind only when something failed, to be looked at.
+class KeepOnFailure : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (::testing::UnitTest::GetInstance()->failed_test_count() == 0) {
+      std::error_code ec;
+      fs::remove_all(kDir, ec);
+    } else {
+      std::printf("screenshots kept in %s\n", kDir.c_str());
+    }
+  }
+};
+const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new KeepOnFailure);
+
 }  // namespace
 
 TEST(Screenshots, EveryPanelIsDrawnAndDiffers) {
