@@ -43,6 +43,7 @@ void add_counts(std::vector<Column>& cols, const std::string& prefix, const Coun
       {"nic_dma_bytes", &Counts::nic_dma_bytes},
       {"loopback_handoff_bytes", &Counts::loopback_bytes},
       {"page_faults", &Counts::page_faults},
+      {"cow_faults", &Counts::cow_faults},
       {"page_cache_adds", &Counts::page_cache_adds},
       {"events_captured", &Counts::events_captured},
       {"events_dropped", &Counts::events_dropped},

@@ -45,9 +45,12 @@ struct Series {
 };
 
 Canvas bar_chart(const std::string& title, const std::vector<std::string>& groups, const std::vector<Series>& series) {
-  const int bar_w = 34, gap = 14, group_gap = 40, left = 70, top = 70, plot_h = 300, bottom = 70;
+  const int bar_w = 34, gap = 14, group_gap = 40, left = 70, top = 70, plot_h = 300, bottom = 90;
   const int group_w = static_cast<int>(series.size()) * (bar_w + 4) - 4;
-  int width = left + static_cast<int>(groups.size()) * (group_w + group_gap) + 40;
+  // Names alternate between two rows, so a group needs half its name's width.
+  int slot = group_w + group_gap;
+  for (const std::string& g : groups) slot = std::max(slot, Canvas::text_width(g) / 2 + 12);
+  int width = left + static_cast<int>(groups.size()) * slot + 40;
   int legend_w = left + Canvas::text_width("textbook") + 60;
   for (const Series& s : series) legend_w += Canvas::text_width(s.name) + 46;
   width = std::max({width, legend_w, 640});
@@ -82,7 +85,7 @@ Canvas bar_chart(const std::string& title, const std::vector<std::string>& group
   c.line(left, top - 5, left, y0, kInk, 2);
   c.line(left, y0, width - 20, y0, kInk, 2);
   for (size_t g = 0; g < groups.size(); ++g) {
-    const int gx = left + gap + static_cast<int>(g) * (group_w + group_gap);
+    const int gx = left + gap + static_cast<int>(g) * slot + (slot - group_gap - group_w) / 2;
     for (size_t k = 0; k < series.size(); ++k) {
       const Series& s = series[k];
       const int x = gx + static_cast<int>(k) * (bar_w + 4);
@@ -97,11 +100,11 @@ Canvas bar_chart(const std::string& title, const std::vector<std::string>& group
       c.text(x + (bar_w - Canvas::text_width(label)) / 2.0, ypos(label_at) - 20, label, kInk);
     }
     std::string name = groups[g];
-    c.text(gx + (group_w - Canvas::text_width(name)) / 2.0, y0 + 10, name, kInk);
+    c.text(gx + (group_w - Canvas::text_width(name)) / 2.0, y0 + 10 + (g % 2) * 20, name, kInk);
   }
   // Legend.
   int lx = left;
-  const int ly = top + plot_h + 42;
+  const int ly = top + plot_h + 62;
   for (const Series& s : series) {
     c.fill_rect(lx, ly, lx + 16, ly + 16, s.color);
     c.text(lx + 22, ly + 2, s.name, kInk);
@@ -313,6 +316,9 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
   }
 
   const Summary& first = ss.front();
+  bool one_sink = true;
+  for (const Summary& s : ss) one_sink &= s.params.sink == first.params.sink;
+  const std::string sink = one_sink ? first.params.sink : "per method (see the table)";
   const Table table = comparison(ss);
   std::ostringstream o;
   if (html) {
@@ -325,7 +331,7 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     o << "<h1>copyscope report</h1>\n";
     o << "<h2>Parameters</h2>\n<table><tr><th>size</th><th>buffer</th><th>cache</th><th>sink</th></tr><tr><td>"
       << mib(first.params.size) << "</td><td>" << first.params.buffer << " bytes</td><td>"
-      << html_escape(first.params.cache) << "</td><td>" << html_escape(first.params.sink) << "</td></tr></table>\n";
+      << html_escape(first.params.cache) << "</td><td>" << html_escape(sink) << "</td></tr></table>\n";
     o << "<h2>Kernel and accounting</h2>\n<p>Kernel <b>" << html_escape(first.kernel.release)
       << "</b>; CPU copies are <b>" << html_escape(first.kernel.copy_accounting) << "</b>"
       << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked)."
@@ -368,7 +374,7 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
   } else {
     o << "# copyscope report\n\n## Parameters\n\n| size | buffer | cache | sink |\n|---|---|---|---|\n| "
       << mib(first.params.size) << " | " << first.params.buffer << " bytes | " << md_escape(first.params.cache)
-      << " | " << md_escape(first.params.sink) << " |\n\n";
+      << " | " << md_escape(sink) << " |\n\n";
     o << "## Kernel and accounting\n\nKernel **" << md_escape(first.kernel.release) << "**; CPU copies are **"
       << first.kernel.copy_accounting << "**"
       << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked).\n\n"
