@@ -217,11 +217,15 @@ void App::poll_live() {
     }
   });
   auto now = std::chrono::steady_clock::now();
-  if (now - job_->last_view > std::chrono::milliseconds(250)) {
+  if (now - job_->last_view > job_->view_every) {
     sort_events(r.run.events);
     r.view = build_view(r.run, Textbook::builtin().find(r.run.params.method), false);
     if (prefs.follow_live) r.cursor = r.run.events.empty() ? r.view.t0 : r.run.events.back().ts;
-    job_->last_view = now;
+    // Rebuilding grows with the events: keep it under a fifth of the time so
+    // the window stays responsive however large the run gets.
+    const auto done = std::chrono::steady_clock::now();
+    job_->view_every = std::max<std::chrono::steady_clock::duration>(std::chrono::milliseconds(250), (done - now) * 5);
+    job_->last_view = done;
   }
   if (job_->done.load()) finish_live();
 }
@@ -496,6 +500,8 @@ int App::run() {
     r.cursor = r.view.t1;
     add_run(std::move(r));
   }
+  if (opt_.at >= 0)
+    for (auto& r : runs_) r->cursor = r->view.t0 + static_cast<uint64_t>(opt_.at * static_cast<double>(r->view.t1 - r->view.t0));
   if (!opt_.run_method.empty()) {
     if (!capture_problem_.empty()) {
       std::fprintf(stderr, "copyscope: cannot run %s live: %s\n", opt_.run_method.c_str(), capture_problem_.c_str());

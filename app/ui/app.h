@@ -31,6 +31,7 @@ struct GuiOptions {
   std::string panel = "datapath";
   std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
   int frames = 10;
+  double at = -1;           // open recordings with the replay cursor at this fraction (0..1)
   bool regions = false;     // also write FILE.png.json: where the panels drew (for tests)
   std::string lang = "en", theme;  // theme: default dark, light in classroom mode
   bool classroom = false;
@@ -62,6 +63,7 @@ struct LiveJob {
   size_t session_index = 0;
   size_t copied = 0;  // events already copied into the session run
   std::chrono::steady_clock::time_point last_view;
+  std::chrono::steady_clock::duration view_every = std::chrono::milliseconds(250);
 };
 
 class App {

@@ -208,7 +208,7 @@ void draw_datapath_panel(App& app) {
 
   const int cur_step = view->step_at(cursor);
   const int cur_n = cur_step >= 0 ? tb->steps[static_cast<size_t>(cur_step)].n : -1;
-  const bool animate = r && !app.screenshot_mode() && (app.prefs.playing || !r->finished);
+  const bool animate = r && (app.prefs.playing || !r->finished || app.options().at >= 0);
   const float t_anim = static_cast<float>(ImGui::GetTime());
 
   for (const DiagramBox* b : order) {
