@@ -269,6 +269,7 @@ void draw_datapath_panel(App& app) {
     if (software) line1 = std::to_string(a.step) + ". " + L(p, "hand-off", "软件交接");
     std::string line2 = r ? format_bytes(static_cast<double>(t.at(cursor))) : L(p, "not run yet", "尚未运行");
     if (ghost) line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
+    else if (r && !t.measured) line2 = L(p, "no byte counter", "无字节计数");
     ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
     const float lfs = std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f));
     s1 = ImVec2(s1.x * lfs / fs, s1.y * lfs / fs);

@@ -373,6 +373,7 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
   // A finished run proves which stages did not happen; say why.
   for (size_t a = 0; a < na; ++a) {
     ArrowTrack& t = v.arrows[a];
+    t.measured = src[a] != kNone;
     const std::string& kind = tb->arrows[a].kind;
     if (kind == "cpu" && t.moved_bytes > 0 && t.total == 0) {
       t.happened = false;  // the call moved data, yet no CPU copy: e.g. sendfile to TCP since 6.5

@@ -20,6 +20,7 @@ struct ArrowTrack {
   uint64_t total = 0;         // bytes carried along this arrow over the whole run
   bool happened = true;       // false: the run shows this stage did not take place
   bool software = false;      // loopback: a software hand-off, not DMA
+  bool measured = true;       // false: no event feeds this arrow (e.g. page-table sharing at fork)
   std::string why;            // why it did not happen (or what it is instead)
   uint64_t at(uint64_t t) const;  // bytes carried up to time t
 };

@@ -3,6 +3,9 @@
 #include <imgui.h>
 #include <imgui_stdlib.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "methods.h"
 #include "model/size.h"
 #include "ui/app.h"
@@ -119,6 +122,22 @@ void draw_scenario_panel(App& app) {
   ImGui::BeginDisabled(app.recording_path.empty());
   if (ImGui::Button(L(p, "Open", "打开"))) app.open_recording(app.recording_path);
   ImGui::EndDisabled();
+  // The bundled recordings, one click each: what a lecture hall without root uses.
+  static std::vector<std::string> bundled = [] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(assets_dir() + "/recordings", ec))
+      if (e.path().extension() == ".json") out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }();
+  for (const std::string& path : bundled) {
+    const std::string name = std::filesystem::path(path).stem().string();
+    if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(name.c_str()).x + ImGui::GetFontSize()) ImGui::NewLine();
+    if (ImGui::SmallButton(name.c_str())) app.open_recording(path);
+    ImGui::SameLine();
+  }
+  if (!bundled.empty()) ImGui::NewLine();
 
   ImGui::Separator();
   ImGui::TextUnformatted(L(p, "Runs of this session", "本次会话的运行"));
