@@ -1,12 +1,32 @@
 #include "model/size.h"
 
 #include <cctype>
+#include <cstdio>
 
 namespace copyscope {
 
+namespace {
+
+// The user's text, safe to quote on one line: control bytes shown as \xNN.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text.substr(0, 64)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return text.size() > 64 ? out + "..." : out;
+}
+
+}  // namespace
+
 std::optional<uint64_t> parse_size(const std::string& text, std::string* error) {
   auto fail = [&](const std::string& why) -> std::optional<uint64_t> {
-    if (error) *error = "'" + text + "' is not a size: " + why;
+    if (error) *error = "'" + printable(text) + "' is not a size: " + why;
     return std::nullopt;
   };
   size_t i = 0;
@@ -31,7 +51,7 @@ std::optional<uint64_t> parse_size(const std::string& text, std::string* error) 
   else if (suffix == "G" || suffix == "GB" || suffix == "GIB") shift = 30;
   else if (suffix == "T" || suffix == "TB" || suffix == "TIB") shift = 40;
   else if (suffix == "P" || suffix == "PB" || suffix == "PIB") shift = 50;
-  else return fail("unknown suffix '" + suffix + "' (use K, M or G)");
+  else return fail("unknown suffix '" + printable(suffix) + "' (use K, M or G)");
   if (shift && value > (UINT64_MAX >> shift)) return fail("too large");
   return value << shift;
 }
