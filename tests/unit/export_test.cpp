@@ -373,6 +373,12 @@ TEST(TraceFile, BadFilesAreRejectedWithAReason) {
     write_file(p, text);
     expect_rejected(p, why);
   };
+  {
+    // Sparse: takes no disk space, but its size says 3 GiB.
+    std::ofstream(p, std::ios::trunc).close();
+    std::filesystem::resize_file(p, 3ull << 30);
+    expect_rejected(p, "2 GiB");
+  }
   check("", "empty");
   check(" \n\t", "empty");
   check("\x7f" "ELF\x02\x01\x01\x00garbage", "not JSON");
