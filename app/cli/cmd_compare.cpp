@@ -1,3 +1,5 @@
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/common.h"
@@ -25,7 +27,14 @@ State& state() {
 int compare(State& st) {
   if (st.all || st.methods.empty()) {
     st.methods.clear();
-    for (const auto& m : scenario::kMethods) st.methods.emplace_back(m.name);
+    const std::string bin_dir = std::filesystem::path(scenario_binary()).parent_path().string();
+    for (const auto& m : scenario::kMethods) {
+      const std::string why_not = scenario::unavailable_reason(m, bin_dir);
+      if (why_not.empty())
+        st.methods.emplace_back(m.name);
+      else
+        std::fprintf(stderr, "copyscope: skipping %s: %s\n", std::string(m.name).c_str(), why_not.c_str());
+    }
   }
   // Validate every plan before the first run: a typo should not cost minutes.
   std::vector<RunParams> plans;

@@ -86,6 +86,8 @@ std::string scenario_binary() {
 void validate(RunParams& p) {
   const scenario::MethodInfo* m = scenario::method_info(p.method);
   if (!m) throw RunError(2, "unknown method '" + p.method + "': see 'copyscope list' for the methods");
+  const std::string why_not = scenario::unavailable_reason(*m, fs::path(scenario_binary()).parent_path().string());
+  if (!why_not.empty()) throw RunError(2, "method " + p.method + " cannot run here: " + why_not);
   if (p.sink.empty()) p.sink = std::string(scenario::default_sink(*m));
   if (!scenario::method_supports_sink(*m, p.sink))
     throw RunError(2, "method " + p.method + " cannot use sink '" + p.sink + "' (it supports " +

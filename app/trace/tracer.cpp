@@ -100,28 +100,35 @@ Tracer::Tracer(const TracerOptions& opt) {
   if (!skel_) throw TraceError("failed to open the BPF object: " + errstr(errno));
   skel_->rodata->emit_events = opt.emit_events ? 1 : 0;
 
-  // Tracepoints the running kernel lacks are turned off, and said so.
+  // Tracepoints the running kernel lacks are turned off, and said so. Raw
+  // tracepoints have the same names, so tracefs tells for both.
   struct Tp {
     bpf_program* prog;
+    const char* kind;
     const char* category;
     const char* name;
   } tps[] = {
-      {skel_->progs.on_sys_enter, "raw_syscalls", "sys_enter"},
-      {skel_->progs.on_sys_exit, "raw_syscalls", "sys_exit"},
-      {skel_->progs.on_exit, "sched", "sched_process_exit"},
-      {skel_->progs.on_fault_user, "exceptions", "page_fault_user"},
-      {skel_->progs.on_fault_kernel, "exceptions", "page_fault_kernel"},
-      {skel_->progs.on_page_cache_add, "filemap", "mm_filemap_add_to_page_cache"},
+      {skel_->progs.on_sys_enter, "tracepoint", "raw_syscalls", "sys_enter"},
+      {skel_->progs.on_sys_exit, "tracepoint", "raw_syscalls", "sys_exit"},
+      {skel_->progs.on_exit, "tracepoint", "sched", "sched_process_exit"},
+      {skel_->progs.on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
+      {skel_->progs.on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
+      {skel_->progs.on_page_cache_add, "tracepoint", "filemap", "mm_filemap_add_to_page_cache"},
+      {skel_->progs.on_sched_switch, "raw_tp", "sched", "sched_switch"},
+      {skel_->progs.on_fork, "raw_tp", "sched", "sched_process_fork"},
+      {skel_->progs.on_bio_queue, "raw_tp", "block", "block_bio_queue"},
+      {skel_->progs.on_bio_split, "raw_tp", "block", "block_split"},
+      {skel_->progs.on_rq_issue, "raw_tp", "block", "block_rq_issue"},
+      {skel_->progs.on_rq_complete, "raw_tp", "block", "block_rq_complete"},
+      {skel_->progs.on_net_xmit, "raw_tp", "net", "net_dev_start_xmit"},
+      {skel_->progs.on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
   };
   for (const Tp& tp : tps) {
     bool ok = tracepoint_exists(tp.category, tp.name);
     if (!ok) bpf_program__set_autoload(tp.prog, false);
-    kernel_.hooks.push_back({std::string("tracepoint/") + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
-                             ok ? "" : "no such tracepoint in this kernel"});
+    kernel_.hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
+                             ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
   }
-  for (const char* raw : {"sched_switch", "sched_process_fork", "block_bio_queue", "block_split", "block_rq_issue",
-                          "block_rq_complete", "net_dev_start_xmit"})
-    kernel_.hooks.push_back({std::string("raw_tp/") + raw, "attached", ""});
 
   if (int err = copyscope_bpf__load(skel_)) {
     copyscope_bpf__destroy(skel_);
