@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   cli::add_list(app, exit_code);
   cli::add_run(app, exit_code);
   cli::add_compare(app, exit_code);
-  cli::add_gui(app, exit_code);
   cli::add_bench(app, exit_code);
+  cli::add_gui(app, exit_code);
   cli::add_replay(app, exit_code);
 
   try {

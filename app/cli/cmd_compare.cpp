@@ -45,7 +45,13 @@ int compare(State& st) {
   }
   check_export_paths(st.opt);
   std::vector<RunOutcome> outcomes;
-  for (const auto& p : plans) outcomes.push_back(run_one(p, st.opt, !st.opt.json));
+  for (const auto& p : plans) {
+    try {
+      outcomes.push_back(run_one(p, st.opt, !st.opt.json));
+    } catch (const RunError& e) {
+      export_partial_and_rethrow(st.opt, std::move(outcomes), e);
+    }
+  }
   write_exports(st.opt, outcomes);
   std::vector<Summary> rows;
   for (const auto& o : outcomes) rows.push_back(o.summary);

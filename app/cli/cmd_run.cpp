@@ -17,7 +17,12 @@ CLI::App* add_run(CLI::App& app, int& exit_code) {
   cmd->footer(kExamples);
   cmd->callback([&exit_code] {
     check_export_paths(st.opt);
-    RunOutcome r = run_one(params_from(st.method, st.opt), st.opt, false);
+    RunOutcome r;
+    try {
+      r = run_one(params_from(st.method, st.opt), st.opt, false);
+    } catch (const RunError& e) {
+      export_partial_and_rethrow(st.opt, {}, e);
+    }
     write_exports(st.opt, {r});
     if (st.opt.json)
       std::cout << to_json(r.summary).dump(2) << "\n";

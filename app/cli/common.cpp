@@ -90,6 +90,22 @@ void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs) 
   }
 }
 
+void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e) {
+  if (e.partial && (!o.trace.empty() || !o.csv.empty() || !o.report.empty())) {
+    RunOutcome partial;
+    partial.run = *e.partial;
+    partial.summary = summarize(partial.run, Textbook::builtin().find(partial.run.params.method));
+    done.push_back(std::move(partial));
+    try {
+      write_exports(o, done);
+      std::fprintf(stderr, "copyscope: the exports hold what was captured, marked partial\n");
+    } catch (const RunError& write_error) {
+      std::fprintf(stderr, "copyscope: %s\n", write_error.what());
+    }
+  }
+  throw e;
+}
+
 void usage_error(const std::string& msg) {
   std::fprintf(stderr, "copyscope: %s\n", msg.c_str());
   std::exit(2);

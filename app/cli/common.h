@@ -7,6 +7,7 @@
 
 #include "model/analysis.h"
 #include "model/run.h"
+#include "scenario/runner.h"
 
 namespace copyscope::cli {
 
@@ -43,6 +44,10 @@ struct RunOutcome {
   Summary summary;
 };
 RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress);
+// After an interrupt or a timeout: exports what finished plus the partial run
+// (marked partial), then rethrows `e`.
+[[noreturn]] void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done,
+                                             const RunError& e);
 
 // --trace/--csv/--report. check_export_paths fails (exit 2) before any run when
 // a file cannot be created; write_exports writes them (one trace per run: with
@@ -55,10 +60,10 @@ void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs);
 CLI::App* add_list(CLI::App& app, int& exit_code);
 CLI::App* add_run(CLI::App& app, int& exit_code);
 CLI::App* add_compare(CLI::App& app, int& exit_code);
+CLI::App* add_bench(CLI::App& app, int& exit_code);
 CLI::App* add_gui(CLI::App& app, int& exit_code);
 // Plain `copyscope`: the GUI when a display is there, else default_action().
 int gui_or_default();
-CLI::App* add_bench(CLI::App& app, int& exit_code);
 CLI::App* add_replay(CLI::App& app, int& exit_code);
 // What plain `copyscope` does.
 int default_action();

@@ -31,6 +31,9 @@ std::string format_summary(const Summary& s) {
   std::ostringstream o;
   const Counts& c = s.counters;
   char line[256];
+  if (s.partial)
+    o << "PARTIAL RUN (interrupted or timed out): the scenario never reported its totals; the counters are what "
+         "the kernel saw until then\n";
   o << s.params.method << ": " << mib(s.bytes) << " in " << s.duration_ns / 1e6 << " ms";
   std::snprintf(line, sizeof line, " (%.1f MiB/s)", s.throughput_mib_s);
   o << line << ", sink " << s.params.sink << ", " << s.params.cache << " cache, kernel " << s.kernel.release << "\n";
