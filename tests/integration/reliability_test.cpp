@@ -198,3 +198,20 @@ TEST(Reliability, UnrelatedProcessesAreNotCounted) {
   EXPECT_EQ(sys.value("write", 0ull), 256u);
   EXPECT_EQ(j["counters"]["cpu_copy_bytes"].get<uint64_t>(), 2ull * (16 << 20));
 }
+
+TEST(Reliability, InterruptedRunStillWritesItsTraceMarkedPartial) {
+  REQUIRE_LIVE_CAPTURE();
+  TempDir tmp, out;
+  const std::string trace = out.path + "/partial.json";
+  pid_t pid = spawn_copyscope(
+      {"run", "read_write", "--size", "512M", "--buffer", "64K", "--cache", "warm", "--trace", trace}, tmp.path);
+  ASSERT_TRUE(wait_until([&] { return !processes_named("copyscope-scena", tmp.path).empty(); }, 20000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  kill(pid, SIGINT);
+  EXPECT_NE(wait_exit(pid), 0);
+  ASSERT_TRUE(fs::exists(trace)) << "no partial trace written";
+  json j = run_json("replay " + trace);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["partial"], true);
+  EXPECT_EQ(tmp.entries(), 0u);
+}
