@@ -118,8 +118,20 @@ Footprint footprint() {
       f.rss_kib = resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
     std::fclose(statm);
   }
-  for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) ++f.bpf_progs;
-  for (__u32 id = 0; bpf_map_get_next_id(id, &id) == 0;) ++f.bpf_maps;
+  // The kernel frees programs and maps after an RCU grace period or from a
+  // workqueue, not at close(): wait until the counts settle.
+  auto count_bpf = [&f] {
+    f.bpf_progs = f.bpf_maps = 0;
+    for (__u32 id = 0; bpf_prog_get_next_id(id, &id) == 0;) ++f.bpf_progs;
+    for (__u32 id = 0; bpf_map_get_next_id(id, &id) == 0;) ++f.bpf_maps;
+  };
+  count_bpf();
+  for (int i = 0; i < 30; ++i) {
+    const uint64_t progs = f.bpf_progs, maps = f.bpf_maps;
+    usleep(100 * 1000);
+    count_bpf();
+    if (f.bpf_progs == progs && f.bpf_maps == maps) break;
+  }
   const char* tmp = std::getenv("TMPDIR");
   for (auto it = fs::directory_iterator(tmp && *tmp ? tmp : "/tmp", ec); !ec && it != fs::directory_iterator(); ++it)
     if (it->path().filename().string().rfind("copyscope.", 0) == 0) ++f.temp_dirs;
