@@ -320,6 +320,26 @@ static __always_inline bool moves_data(__u8 sys)
 	       sys != CS_SYS_CLONE && sys != CS_SYS_FORK && sys != CS_SYS_WAIT4;
 }
 
+static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __u64 bytes)
+{
+	struct cs_flow_key key = {};
+	struct cs_flow_val *fv, zero = {};
+
+	key.role = role;
+	key.sys = sys;
+	key.src = src;
+	key.dst = dst;
+	fv = bpf_map_lookup_elem(&flows, &key);
+	if (!fv) {
+		bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
+		fv = bpf_map_lookup_elem(&flows, &key);
+	}
+	if (fv) {
+		fv->calls++;
+		fv->bytes += bytes;
+	}
+}
+
 SEC("tracepoint/raw_syscalls/sys_enter")
 int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -354,8 +374,6 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_syscall *p = bpf_map_lookup_elem(&pending, &tid);
-	struct cs_flow_key key = {};
-	struct cs_flow_val *fv, zero = {};
 	struct cs_event ev = {};
 	struct cs_counters *c;
 	long ret;
@@ -380,21 +398,8 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 		if (ret < 0)
 			c->sys_errors[p->sys]++;
 	}
-	if (ret > 0 && moves_data(p->sys)) {
-		key.role = p->role;
-		key.sys = p->sys;
-		key.src = p->src;
-		key.dst = p->dst;
-		fv = bpf_map_lookup_elem(&flows, &key);
-		if (!fv) {
-			bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
-			fv = bpf_map_lookup_elem(&flows, &key);
-		}
-		if (fv) {
-			fv->calls++;
-			fv->bytes += ret;
-		}
-	}
+	if (ret > 0 && moves_data(p->sys))
+		add_flow(p->role, p->sys, p->src, p->dst, ret);
 	if (p->sys != CS_SYS_OTHER) {
 		fill_current(&ev, CS_EV_SYSCALL, p->role);
 		ev.dur = ev.ts - p->ts;
@@ -410,26 +415,6 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 out:
 	bpf_map_delete_elem(&pending, &tid);
 	return 0;
-}
-
-static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __u64 bytes)
-{
-	struct cs_flow_key key = {};
-	struct cs_flow_val *fv, zero = {};
-
-	key.role = role;
-	key.sys = sys;
-	key.src = src;
-	key.dst = dst;
-	fv = bpf_map_lookup_elem(&flows, &key);
-	if (!fv) {
-		bpf_map_update_elem(&flows, &key, &zero, BPF_NOEXIST);
-		fv = bpf_map_lookup_elem(&flows, &key);
-	}
-	if (fv) {
-		fv->calls++;
-		fv->bytes += bytes;
-	}
 }
 
 /*

@@ -37,11 +37,7 @@ Exit codes: 0 ok, 2 the file is missing or not a copyscope trace (with the reaso
       return;
     }
     r.summary = summarize(r.run, Textbook::builtin().find(r.run.params.method));
-    write_exports(st.opt, {r});
-    if (st.opt.json)
-      std::cout << to_json(r.summary).dump(2) << "\n";
-    else
-      std::cout << format_summary(r.summary);
+    report_outcome(st.opt, r);
     exit_code = 0;
   });
   return cmd;

@@ -23,11 +23,7 @@ CLI::App* add_run(CLI::App& app, int& exit_code) {
     } catch (const RunError& e) {
       export_partial_and_rethrow(st.opt, {}, e);
     }
-    write_exports(st.opt, {r});
-    if (st.opt.json)
-      std::cout << to_json(r.summary).dump(2) << "\n";
-    else
-      std::cout << format_summary(r.summary);
+    report_outcome(st.opt, r);
     exit_code = 0;
   });
   return cmd;

@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iostream>
 
+#include "cli/output.h"
 #include "export/csv.h"
 #include "export/report.h"
 #include "export/trace.h"
@@ -88,6 +90,14 @@ void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs) 
   } catch (const std::runtime_error& e) {
     throw RunError(2, e.what());
   }
+}
+
+void report_outcome(const CommonOptions& o, const RunOutcome& r) {
+  write_exports(o, {r});
+  if (o.json)
+    std::cout << to_json(r.summary).dump(2) << "\n";
+  else
+    std::cout << format_summary(r.summary);
 }
 
 void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e) {

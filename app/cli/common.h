@@ -44,6 +44,8 @@ struct RunOutcome {
   Summary summary;
 };
 RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress);
+// Writes the requested exports, then prints the summary (table or JSON).
+void report_outcome(const CommonOptions& o, const RunOutcome& r);
 // After an interrupt or a timeout: exports what finished plus the partial run
 // (marked partial), then rethrows `e`.
 [[noreturn]] void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done,
