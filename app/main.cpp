@@ -11,6 +11,7 @@ using namespace copyscope;
 namespace {
 
 void on_signal(int) {
+  g_quit.store(true);
   g_cancel.store(true);
   // A second Ctrl-C gets the default behaviour.
   signal(SIGINT, SIG_DFL);

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::atomic<bool> g_cancel{false};
+std::atomic<bool> g_quit{false};
 
 namespace {
 

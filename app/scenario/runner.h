@@ -35,6 +35,9 @@ std::string scenario_binary();
 
 // Set from a signal handler: the run stops, kills its tree and cleans up.
 extern std::atomic<bool> g_cancel;
+// Set from a signal handler too: the whole program should stop (the GUI uses
+// g_cancel alone for its Stop button, so it needs to tell the two apart).
+extern std::atomic<bool> g_quit;
 
 // Runs it; `live` (optional) receives events as they arrive. Throws RunError.
 Run run_scenario(const RunRequest& req, LiveRun* live = nullptr);

@@ -544,7 +544,7 @@ int App::run() {
   int frames_ready = 0;
   double frame_ms_sum = 0, frame_ms_max = 0;
   auto last = std::chrono::steady_clock::now();
-  while (!glfwWindowShouldClose(window_)) {
+  while (!glfwWindowShouldClose(window_) && !g_quit.load()) {
     glfwPollEvents();
     auto now = std::chrono::steady_clock::now();
     const double dt = std::chrono::duration<double>(now - last).count();
@@ -607,6 +607,10 @@ int App::run() {
     job_->worker.join();
     job_.reset();
     g_cancel.store(false);
+  }
+  if (g_quit.load()) {
+    std::fprintf(stderr, "copyscope: interrupted: the window was closed and any run stopped and cleaned up\n");
+    exit_code = 130;
   }
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
