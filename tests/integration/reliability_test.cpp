@@ -70,7 +70,7 @@ struct TempDir {
   size_t entries() const { return static_cast<size_t>(std::distance(fs::directory_iterator(path), {})); }
 };
 
-pid_t spawn_copyscope(const std::vector<std::string>& args, const std::string& tmpdir) {
+pid_t spawn_with_tmpdir(const std::vector<std::string>& full, const std::string& tmpdir) {
   std::vector<std::string> env_store;
   for (char** e = environ; *e; ++e)
     if (std::string(*e).rfind("TMPDIR=", 0) != 0) env_store.emplace_back(*e);
@@ -78,18 +78,23 @@ pid_t spawn_copyscope(const std::vector<std::string>& args, const std::string& t
   std::vector<char*> envp, argv;
   for (auto& s : env_store) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::vector<std::string> full = {COPYSCOPE_BIN};
-  full.insert(full.end(), args.begin(), args.end());
-  for (auto& s : full) argv.push_back(s.data());
+  std::vector<std::string> args = full;
+  for (auto& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
   pid_t pid = -1;
-  posix_spawn(&pid, COPYSCOPE_BIN, &fa, nullptr, argv.data(), envp.data());
+  posix_spawnp(&pid, args[0].c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   return pid;
+}
+
+pid_t spawn_copyscope(const std::vector<std::string>& args, const std::string& tmpdir) {
+  std::vector<std::string> full = {COPYSCOPE_BIN};
+  full.insert(full.end(), args.begin(), args.end());
+  return spawn_with_tmpdir(full, tmpdir);
 }
 
 template <typename Pred>
@@ -214,4 +219,25 @@ TEST(Reliability, InterruptedRunStillWritesItsTraceMarkedPartial) {
   ASSERT_TRUE(j.is_object());
   EXPECT_EQ(j["partial"], true);
   EXPECT_EQ(tmp.entries(), 0u);
+}
+
+TEST(Reliability, SigintClosesTheGuiAndCleansUpItsRun) {
+  REQUIRE_LIVE_CAPTURE();
+  if (access("/usr/bin/xvfb-run", X_OK) != 0) GTEST_SKIP() << "xvfb-run is missing (install xvfb)";
+  TempDir tmp;
+  pid_t xvfb = spawn_with_tmpdir({"xvfb-run", "-a", "-s", "-screen 0 1280x720x24", COPYSCOPE_BIN, "gui", "--run",
+                                  "read_write", "--size", "512M", "--buffer", "4K"},
+                                 tmp.path);
+  ASSERT_GT(xvfb, 0);
+  ASSERT_TRUE(wait_until([&] { return !processes_named("copyscope-scena", tmp.path).empty(); }, 30000))
+      << "the GUI never started its run";
+  std::vector<pid_t> gui = processes_named("copyscope", "gui");
+  ASSERT_FALSE(gui.empty());
+  for (pid_t p : gui) kill(p, SIGINT);
+  EXPECT_EQ(wait_exit(xvfb), 130);
+  size_t left = 0;
+  for (const auto& e : fs::directory_iterator(tmp.path))
+    left += e.path().filename().string().rfind("copyscope.", 0) == 0;
+  EXPECT_EQ(left, 0u) << "the run's temp directory was left behind";
+  EXPECT_TRUE(wait_until([&] { return processes_named("copyscope-scena", tmp.path).empty(); }, 2000));
 }
