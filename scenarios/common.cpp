@@ -85,6 +85,18 @@ std::string binary_dir() {
   return p.substr(0, p.rfind('/'));
 }
 
+void splice_all(int pipe_rd, int fd, size_t n, uint64_t* calls) {
+  while (n) {
+    ssize_t m = splice(pipe_rd, nullptr, fd, nullptr, n, SPLICE_F_MOVE);
+    if (calls) ++*calls;
+    if (m < 0) {
+      if (errno == EINTR) continue;
+      fail("splice pipe -> sink");
+    }
+    n -= static_cast<size_t>(m);
+  }
+}
+
 int open_source(const Options& opt, int extra_flags) {
   int fd = open(opt.file.c_str(), O_RDONLY | O_CLOEXEC | extra_flags);
   if (fd < 0) fail("open " + opt.file);

@@ -63,6 +63,8 @@ nlohmann::json close_sink(Sink& sink);  // waits for the receiver, returns its r
 int open_source(const Options& opt, int extra_flags = 0);
 [[noreturn]] void fail(const std::string& what);  // throws with strerror(errno)
 void write_all(int fd, const char* buf, size_t n, uint64_t* calls);
+// Splices exactly n bytes from the pipe's read end to fd; counts the calls.
+void splice_all(int pipe_rd, int fd, size_t n, uint64_t* calls);
 void read_exact(int fd, char* buf, size_t n);  // before the phase: fills buf from fd
 // Waits for a child; returns its wait status.
 int wait_child(int pid);

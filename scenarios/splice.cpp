@@ -26,13 +26,7 @@ Outcome run_splice(const Options& opt, Sink& sink) {
     ++to_pipe;
     if (n < 0) fail("splice file -> pipe");
     if (n == 0) break;
-    size_t left = static_cast<size_t>(n);
-    while (left) {
-      ssize_t m = splice(p[0], nullptr, sink.fd, nullptr, left, SPLICE_F_MOVE);
-      ++from_pipe;
-      if (m < 0) fail("splice pipe -> sink");
-      left -= static_cast<size_t>(m);
-    }
+    splice_all(p[0], sink.fd, static_cast<size_t>(n), &from_pipe);
     out.bytes += static_cast<uint64_t>(n);
     ++out.units;
   }

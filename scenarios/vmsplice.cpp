@@ -34,13 +34,7 @@ Outcome run_vmsplice(const Options& opt, Sink& sink) {
     ssize_t n = vmsplice(p[1], &iov, 1, 0);
     ++vmsplices;
     if (n < 0) fail("vmsplice");
-    size_t left = static_cast<size_t>(n);
-    while (left) {
-      ssize_t m = splice(p[0], nullptr, sink.fd, nullptr, left, SPLICE_F_MOVE);
-      ++splices;
-      if (m < 0) fail("splice pipe -> sink");
-      left -= static_cast<size_t>(m);
-    }
+    splice_all(p[0], sink.fd, static_cast<size_t>(n), &splices);
     out.bytes += static_cast<uint64_t>(n);
     ++out.units;
   }
