@@ -340,6 +340,14 @@ static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __
 	}
 }
 
+/* The transfer syscall the current thread is in, or NULL (none, or not decoded). */
+static __always_inline struct pending_syscall *current_pending(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&pending, &tid);
+}
+
 SEC("tracepoint/raw_syscalls/sys_enter")
 int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 {
@@ -373,7 +381,7 @@ SEC("tracepoint/raw_syscalls/sys_exit")
 int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_syscall *p = bpf_map_lookup_elem(&pending, &tid);
+	struct pending_syscall *p = current_pending();
 	struct cs_event ev = {};
 	struct cs_counters *c;
 	long ret;
