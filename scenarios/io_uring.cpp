@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scenario.h"
+#include "uring_batch.h"
 
 namespace scenario {
 
@@ -62,21 +63,10 @@ Outcome run_io_uring(const Options& opt, Sink& sink) {
   phase_begin();
   while (off < opt.size) {
     // A batch of reads at consecutive offsets, one submission.
-    unsigned n = 0;
-    for (; n < kBatch && off + n * opt.buffer < opt.size; ++n) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-      uint64_t o = off + n * opt.buffer;
-      io_uring_prep_read(sqe, in, bufs[n].data(), static_cast<unsigned>(std::min<uint64_t>(opt.buffer, opt.size - o)), o);
-      sqe->user_data = n;
-      ++c.reads;
-    }
-    submit_and_wait(ring, n, c);
-    reap(ring, n, res);
+    unsigned n = read_batch(ring, in, bufs, off, opt.size, res);
+    ++c.enters;
+    c.reads += n;
     for (unsigned i = 0; i < n; ++i) {
-      if (res[i] < 0) {
-        errno = -res[i];
-        fail("io_uring read");
-      }
       len[i] = static_cast<size_t>(res[i]);
       done[i] = 0;
     }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "scenario.h"
+#include "uring_batch.h"
 
 #ifndef IORING_SEND_ZC_REPORT_USAGE
 #define IORING_SEND_ZC_REPORT_USAGE (1U << 3)
@@ -59,25 +60,11 @@ Outcome run_io_uring_send_zc(const Options& opt, Sink& sink) {
   uint64_t off = 0;
   phase_begin();
   while (off < opt.size) {
-    unsigned n = 0;
-    for (; n < kBatch && off + n * opt.buffer < opt.size; ++n) {
-      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-      uint64_t o = off + n * opt.buffer;
-      io_uring_prep_read(sqe, in, bufs[n].data(), static_cast<unsigned>(std::min<uint64_t>(opt.buffer, opt.size - o)), o);
-      sqe->user_data = n;
-      ++c.reads;
-    }
-    check(io_uring_submit_and_wait(&ring, n), "io_uring_submit_and_wait");
+    unsigned n = read_batch(ring, in, bufs, off, opt.size, read_res);
     ++c.enters;
-    for (unsigned i = 0; i < n; ++i) {
-      io_uring_cqe* cqe;
-      check(io_uring_wait_cqe(&ring, &cqe), "io_uring_wait_cqe");
-      read_res[cqe->user_data] = cqe->res;
-      io_uring_cqe_seen(&ring, cqe);
-    }
+    c.reads += n;
     // One linked chain of zero-copy sends; MSG_WAITALL makes each send complete fully.
     for (unsigned i = 0; i < n; ++i) {
-      check(read_res[i], "io_uring read");
       io_uring_sqe* sqe = io_uring_get_sqe(&ring);
       io_uring_prep_send_zc(sqe, sink.fd, bufs[i].data(), static_cast<size_t>(read_res[i]), MSG_WAITALL,
                             IORING_SEND_ZC_REPORT_USAGE);

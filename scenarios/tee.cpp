@@ -36,13 +36,7 @@ Outcome run_tee(const Options& opt, Sink& sink) {
       ssize_t t = tee(p[0], sink.fd, left, 0);
       ++tees;
       if (t < 0) fail("tee");
-      size_t d = static_cast<size_t>(t);
-      while (d) {
-        ssize_t m = splice(p[0], nullptr, devnull, nullptr, d, SPLICE_F_MOVE);
-        ++drains;
-        if (m < 0) fail("splice pipe -> /dev/null");
-        d -= static_cast<size_t>(m);
-      }
+      splice_all(p[0], devnull, static_cast<size_t>(t), &drains);
       left -= static_cast<size_t>(t);
     }
     out.bytes += static_cast<uint64_t>(n);
