@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -240,4 +243,27 @@ TEST(Reliability, SigintClosesTheGuiAndCleansUpItsRun) {
     left += e.path().filename().string().rfind("copyscope.", 0) == 0;
   EXPECT_EQ(left, 0u) << "the run's temp directory was left behind";
   EXPECT_TRUE(wait_until([&] { return processes_named("copyscope-scena", tmp.path).empty(); }, 2000));
+}
+
+// A run that cannot fit in TMPDIR says so before writing anything.
+TEST(Reliability, RunLargerThanTheFreeSpaceIsRefusedWithExitTwo) {
+  REQUIRE_LIVE_CAPTURE();
+  TempDir tmp;
+  if (mount("copyscope-test", tmp.path.c_str(), "tmpfs", 0, "size=4m") != 0)
+    GTEST_SKIP() << "could not mount a small tmpfs: " << std::strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { umount2(path.c_str(), MNT_DETACH); }
+  } unmount{tmp.path};
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old ? old : "";
+  setenv("TMPDIR", tmp.path.c_str(), 1);
+  CommandResult r = run_copyscope_stderr("run read_write --size 64M");
+  if (old) setenv("TMPDIR", saved.c_str(), 1);
+  else unsetenv("TMPDIR");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("not enough free space"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("TMPDIR"), std::string::npos) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line, got: " << r.out;
+  EXPECT_EQ(tmp.entries(), 0u) << "the refused run left files in TMPDIR";
 }
