@@ -689,12 +689,17 @@ int BPF_PROG(on_rq_complete, struct request *rq, int error, unsigned int nr_byte
 
 	if (!o)
 		return 0;
-	c = role_counters(o->role);
+	/*
+	 * Only reads and writes move data. A discard (ext4 mounted with -o discard
+	 * issues one for the blocks a truncate frees), flush or write-zeroes
+	 * request carries a byte count but no data: it is not DMA of ours.
+	 */
+	op = BPF_CORE_READ(rq, cmd_flags) & CS_REQ_OP_MASK;
+	c = op <= CS_REQ_OP_WRITE ? role_counters(o->role) : NULL;
 	if (c) {
-		op = BPF_CORE_READ(rq, cmd_flags) & CS_REQ_OP_MASK;
 		c->dma_ops++;
 		c->dma_bytes += nr_bytes;
-		if (op == 1)
+		if (op == CS_REQ_OP_WRITE)
 			c->dma_write_bytes += nr_bytes;
 		else
 			c->dma_read_bytes += nr_bytes;
@@ -704,7 +709,7 @@ int BPF_PROG(on_rq_complete, struct request *rq, int error, unsigned int nr_byte
 		ev.tid = o->tid;
 		ev.type = CS_EV_BLOCK;
 		ev.role = o->role;
-		ev.a = op == 1;
+		ev.a = op == CS_REQ_OP_WRITE;
 		ev.arg0 = BPF_CORE_READ(rq, __sector);
 		ev.arg1 = nr_bytes;
 		ev.ret = error;

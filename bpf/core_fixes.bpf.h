@@ -20,6 +20,8 @@
 
 #define CS_IFF_LOOPBACK	0x8
 #define CS_REQ_OP_MASK	((1U << 8) - 1)
+#define CS_REQ_OP_READ	0	/* enum req_op: stable since Linux 4.10 */
+#define CS_REQ_OP_WRITE	1
 
 /*
  * Linux 6.11 (commit "mm: add order to filemap tracepoints") added the folio
