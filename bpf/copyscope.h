@@ -153,7 +153,13 @@ enum cs_copy_dir {
 	CS_COPY_NONE = 0xff,	/* not a copy: page reference or a discarding iter */
 };
 
-/* The hooked copy routines; names drift between kernels. */
+/*
+ * The hooked copy routines; names drift between kernels. The lib/ ones
+ * (_copy_to_iter ... _copy_from_user) are built without ftrace on standard
+ * kernels (lib/Makefile removes CC_FLAGS_FTRACE), so fentry and kprobe events
+ * can rarely attach there; the copy sites (CS_CR_FILEMAP_READ ...) wrap the
+ * same copies in mm/, fs/ and net/, which can be traced.
+ */
 enum cs_copy_routine {
 	CS_CR_COPY_TO_ITER = 0,
 	CS_CR_COPY_FROM_ITER,
@@ -166,6 +172,16 @@ enum cs_copy_routine {
 	CS_CR_CSUM_AND_COPY_FROM_ITER,
 	CS_CR_COPY_TO_USER,
 	CS_CR_COPY_FROM_USER,
+	CS_CR_FILEMAP_READ,		/* page cache -> iter (buffered read) */
+	CS_CR_SHMEM_FILE_READ_ITER,	/* tmpfs -> iter */
+	CS_CR_GENERIC_PERFORM_WRITE,	/* iter -> page cache (buffered write) */
+	CS_CR_PIPE_READ,		/* pipe pages -> iter */
+	CS_CR_PIPE_WRITE,		/* iter -> pipe pages */
+	CS_CR_ANON_PIPE_READ,		/* the same since Linux 6.14 */
+	CS_CR_ANON_PIPE_WRITE,
+	CS_CR_TCP_SENDMSG_LOCKED,	/* iter -> socket buffer */
+	CS_CR_SKB_COPY_DATAGRAM_ITER,	/* socket buffer -> iter (receive) */
+	CS_CR_SKB_COPY_DATAGRAM_FROM_ITER,	/* iter -> socket buffer (unix, tun, ...) */
 	CS_CR_MAX,
 };
 

@@ -24,7 +24,10 @@ constexpr const char* kCopyRoutineNames[CS_CR_MAX] = {
     "_copy_to_iter",         "_copy_from_iter",       "_copy_from_iter_nocache",
     "copy_page_to_iter",     "copy_page_from_iter",   "copy_page_from_iter_atomic",
     "copy_folio_from_iter_atomic", "csum_and_copy_to_iter", "csum_and_copy_from_iter",
-    "_copy_to_user",         "_copy_from_user",
+    "_copy_to_user",         "_copy_from_user",       "filemap_read",
+    "shmem_file_read_iter",  "generic_perform_write", "pipe_read",
+    "pipe_write",            "anon_pipe_read",        "anon_pipe_write",
+    "tcp_sendmsg_locked",    "skb_copy_datagram_iter", "skb_copy_datagram_from_iter",
 };
 }  // namespace
 

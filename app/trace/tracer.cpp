@@ -207,28 +207,32 @@ Tracer::Tracer(const TracerOptions& opt) {
     hooked[r] = true;
   }
 
-  // kernel.hooks: every copy routine's fentry and kprobe, with why.
-  size_t in_btf = 0, by_fentry = 0, by_kprobe = 0;
+  // kernel.hooks: every copy routine's fentry and kprobe, with why. The copy
+  // sites must all be hooked for "measured"; the lib/ routines inside them
+  // are extras (the per-thread depth keeps a copy from counting twice).
+  size_t sites = 0, extras = 0, by_fentry = 0, by_kprobe = 0;
   std::vector<std::string> unhooked;
   for (size_t r = 0; r < plan.size(); ++r) {
     const CopyRoutinePlan& p = plan[r];
+    const bool site = p.routine >= CS_CR_FILEMAP_READ;
     Hook fe{"fentry/" + p.name, "unavailable", p.fentry_why};
     Hook kp{"kprobe/" + p.name, "unavailable", p.kprobe_why};
     if (p.in_btf) {
-      ++in_btf;
+      sites += site;
       if (p.fentry_ok) fe = {fe.name, "available", "fentry attaches here"};
       else fe.status = "refused";
       if (p.kprobe_ok) kp = {kp.name, "available", "kprobe PMU present"};
       Hook& used = via[r] == CopyVia::Fentry ? fe : kp;
       if (hooked[r]) {
         used.status = "attached";
-        used.detail = via[r] == CopyVia::Fentry
-                          ? "measures copies: fentry + fexit (the return value is the bytes copied)"
-                          : "measures copies: kprobe + kretprobe (fentry: " + p.fentry_why + ")";
+        used.detail = std::string(site ? "measures copies" : "measures copies made outside the copy sites") +
+                      (via[r] == CopyVia::Fentry ? ": fentry + fexit (the return value gives the bytes copied)"
+                                                 : ": kprobe + kretprobe (fentry: " + p.fentry_why + ")");
         if (via[r] == CopyVia::Fentry && p.kprobe_ok) kp.detail = "not needed: fentry is attached";
-        ++(via[r] == CopyVia::Fentry ? by_fentry : by_kprobe);
+        if (site) ++(via[r] == CopyVia::Fentry ? by_fentry : by_kprobe);
+        else ++extras;
       } else {
-        unhooked.push_back(p.name);
+        if (site) unhooked.push_back(p.name);
         if (!attach_failed[r].empty()) {
           used.status = "refused";
           used.detail = attach_failed[r];
@@ -237,32 +241,32 @@ Tracer::Tracer(const TracerOptions& opt) {
           Hook& tried = p.fentry_ok ? fe : kp;
           tried.status = "refused";
           tried.detail = load_failed[r];
-          if (p.fentry_ok && p.kprobe_ok && via[r] == CopyVia::None) {
-            kp.status = "refused";
-            kp.detail = load_failed[r];
-          }
         }
+        // Standard kernels build lib/ without ftrace: no fentry, no kprobe event.
+        if (!site)
+          for (Hook* h : {&fe, &kp})
+            if (h->status == "refused")
+              h->detail += " (lib/ is built without ftrace on standard kernels, so its routines cannot be traced; "
+                           "the copy sites that call them are hooked instead)";
       }
     }
     kernel_.hooks.push_back(fe);
     kernel_.hooks.push_back(kp);
   }
-  const std::string absent = std::to_string(plan.size() - in_btf) + " of the " + std::to_string(plan.size()) +
-                             " known routines are not in this kernel";
-  if (in_btf > 0 && unhooked.empty()) {
+  if (sites > 0 && unhooked.empty()) {
     kernel_.copy_accounting = "measured";
-    kernel_.copy_accounting_why = "all " + std::to_string(in_btf) + " copy routines of this kernel are hooked (" +
+    kernel_.copy_accounting_why = "all " + std::to_string(sites) + " copy sites of this kernel are hooked (" +
                                   std::to_string(by_fentry) + " by fentry, " + std::to_string(by_kprobe) +
-                                  " by kprobe); " + absent;
+                                  " by kprobe), plus " + std::to_string(extras) + " lib/ copy routines";
   } else {
     kernel_.copy_accounting = "attributed";
     std::string names;
     for (const std::string& n : unhooked) names += (names.empty() ? "" : ", ") + n;
     kernel_.copy_accounting_why =
-        in_btf == 0 ? "none of the known copy routines is in this kernel's BTF"
-                    : std::to_string(unhooked.size()) + " of " + std::to_string(in_btf) +
-                          " copy routines of this kernel could not be hooked (" + names +
-                          "; see kernel.hooks), so copies are attributed from syscall results and fd kinds";
+        sites == 0 ? "none of the known copy sites is in this kernel's BTF"
+                   : std::to_string(unhooked.size()) + " of " + std::to_string(sites) +
+                         " copy sites of this kernel could not be hooked (" + names +
+                         "; see kernel.hooks), so copies are attributed from syscall results and fd kinds";
   }
   kernel_.hooks.insert(kernel_.hooks.end(), tp_hooks.begin(), tp_hooks.end());
 
