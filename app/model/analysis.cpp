@@ -477,14 +477,19 @@ std::string measured_copies_why(const Run& run, const Summary& s) {
     auto it = measured.find({a.flow.sys, a.flow.src, a.flow.dst});
     why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
         << fd_kind_name(a.flow.dst) << " (" << mib(a.flow.bytes) << " moved): ";
-    if (it == measured.end() || it->second.bytes == 0) {
-      why << "no CPU copy";
+    const bool copied = it != measured.end() && it->second.bytes > 0;
+    if (!copied && a.copy_bytes == 0) {
+      why << "no CPU copy, because " << a.rule.why << " (attribution agrees)";
     } else {
-      why << mib(it->second.bytes) << " copied (" << detail(it->second) << ")";
-      it->second.shown = true;
+      if (copied) {
+        why << mib(it->second.bytes) << " copied (" << detail(it->second) << ")";
+        it->second.shown = true;
+      } else {
+        why << "no CPU copy";
+      }
+      why << "; attribution: " << mib(a.copy_bytes) << " (" << fmt_num(a.rule.copies_per_byte)
+          << " copy per byte) because " << a.rule.why;
     }
-    why << "; attribution: " << mib(a.copy_bytes) << " (" << fmt_num(a.rule.copies_per_byte)
-        << " copy per byte) because " << a.rule.why;
     sep = true;
   }
   for (const auto& [key, g] : measured) {

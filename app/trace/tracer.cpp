@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdarg>
 #include <cstring>
 #include <filesystem>
@@ -58,6 +59,10 @@ std::vector<CopyRoutinePlan> probe_copy_hooks() {
   btf* vmlinux = btf__load_vmlinux_btf();
   if (libbpf_get_error(vmlinux)) vmlinux = nullptr;
   const bool kprobes = kprobe_pmu_present();
+  // COPYSCOPE_COPY_HOOKS=kprobe skips fentry, =none hooks nothing: to compare
+  // the hook kinds, or measured with attributed copies, on one kernel.
+  const char* env = std::getenv("COPYSCOPE_COPY_HOOKS");
+  const std::string only = env ? env : "";
   for (unsigned r = 0; r < CS_CR_MAX; ++r) {
     CopyRoutinePlan p;
     p.routine = r;
@@ -66,9 +71,13 @@ std::vector<CopyRoutinePlan> probe_copy_hooks() {
     if (!p.in_btf) {
       p.fentry_why = p.kprobe_why = "not a function in this kernel's BTF (renamed, inlined or absent here)";
     } else {
-      p.fentry_ok = probe_fentry(btf__find_by_name_kind(vmlinux, p.name.c_str(), BTF_KIND_FUNC), &p.fentry_why);
-      p.kprobe_ok = kprobes;
+      if (only == "kprobe" || only == "none")
+        p.fentry_why = "not tried: COPYSCOPE_COPY_HOOKS=" + only;
+      else
+        p.fentry_ok = probe_fentry(btf__find_by_name_kind(vmlinux, p.name.c_str(), BTF_KIND_FUNC), &p.fentry_why);
+      p.kprobe_ok = kprobes && only != "none";
       if (!kprobes) p.kprobe_why = "this kernel is built without kprobes (no kprobe PMU)";
+      else if (only == "none") p.kprobe_why = "not tried: COPYSCOPE_COPY_HOOKS=none";
     }
     plan.push_back(p);
   }
@@ -220,7 +229,7 @@ Tracer::Tracer(const TracerOptions& opt) {
     if (p.in_btf) {
       sites += site;
       if (p.fentry_ok) fe = {fe.name, "available", "fentry attaches here"};
-      else fe.status = "refused";
+      else fe.status = p.fentry_why.rfind("not tried", 0) == 0 ? "available" : "refused";
       if (p.kprobe_ok) kp = {kp.name, "available", "kprobe PMU present"};
       Hook& used = via[r] == CopyVia::Fentry ? fe : kp;
       if (hooked[r]) {
