@@ -798,3 +798,5 @@ int BPF_USDT(on_phase_end, long role)
 {
 	return phase_mark(ctx, role, false);
 }
+
+#include "copy_hooks.bpf.h"

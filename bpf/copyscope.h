@@ -124,6 +124,11 @@ struct cs_counters {
 	__u64 events_dropped;
 	__u64 sys_calls[CS_SYS_MAX];
 	__u64 sys_errors[CS_SYS_MAX];
+	/* Measured at the copy routines (bpf/copy_hooks.bpf.h); 0 when not hooked. */
+	__u64 copy_calls;		/* outermost copy-routine calls that copied */
+	__u64 copy_to_user_bytes;
+	__u64 copy_from_user_bytes;
+	__u64 copy_kernel_bytes;	/* kernel memory to kernel memory */
 };
 
 /* Bytes moved by one syscall kind between two endpoint kinds. */
@@ -135,6 +140,63 @@ struct cs_flow_key {
 };
 
 struct cs_flow_val {
+	__u64 calls;
+	__u64 bytes;
+};
+
+/* Where a measured CPU copy moved data. */
+enum cs_copy_dir {
+	CS_COPY_TO_USER = 0,
+	CS_COPY_FROM_USER,
+	CS_COPY_KERNEL,		/* kernel memory to kernel memory (bvec, kvec, pipe pages) */
+	CS_COPY_DIR_MAX,
+	CS_COPY_NONE = 0xff,	/* not a copy: page reference or a discarding iter */
+};
+
+/*
+ * The hooked copy routines; names drift between kernels. The lib/ ones
+ * (_copy_to_iter ... _copy_from_user) are built without ftrace on standard
+ * kernels (lib/Makefile removes CC_FLAGS_FTRACE), so fentry and kprobe events
+ * can rarely attach there; the copy sites (CS_CR_FILEMAP_READ ...) wrap the
+ * same copies in mm/, fs/ and net/, which can be traced.
+ */
+enum cs_copy_routine {
+	CS_CR_COPY_TO_ITER = 0,
+	CS_CR_COPY_FROM_ITER,
+	CS_CR_COPY_FROM_ITER_NOCACHE,
+	CS_CR_COPY_PAGE_TO_ITER,
+	CS_CR_COPY_PAGE_FROM_ITER,
+	CS_CR_COPY_PAGE_FROM_ITER_ATOMIC,
+	CS_CR_COPY_FOLIO_FROM_ITER_ATOMIC,
+	CS_CR_CSUM_AND_COPY_TO_ITER,
+	CS_CR_CSUM_AND_COPY_FROM_ITER,
+	CS_CR_COPY_TO_USER,
+	CS_CR_COPY_FROM_USER,
+	CS_CR_FILEMAP_READ,		/* page cache -> iter (buffered read) */
+	CS_CR_SHMEM_FILE_READ_ITER,	/* tmpfs -> iter */
+	CS_CR_GENERIC_PERFORM_WRITE,	/* iter -> page cache (buffered write) */
+	CS_CR_PIPE_READ,		/* pipe pages -> iter */
+	CS_CR_PIPE_WRITE,		/* iter -> pipe pages */
+	CS_CR_ANON_PIPE_READ,		/* the same since Linux 6.14 */
+	CS_CR_ANON_PIPE_WRITE,
+	CS_CR_TCP_SENDMSG_LOCKED,	/* iter -> socket buffer */
+	CS_CR_SKB_COPY_DATAGRAM_ITER,	/* socket buffer -> iter (receive) */
+	CS_CR_SKB_COPY_DATAGRAM_FROM_ITER,	/* iter -> socket buffer (unix, tun, ...) */
+	CS_CR_MAX,
+};
+
+/* Bytes the CPU copied, by the syscall in flight (cs_flow_key's sys/src/dst). */
+struct cs_copy_key {
+	__u8 role;
+	__u8 sys;
+	__u8 src;
+	__u8 dst;
+	__u8 dir;		/* enum cs_copy_dir */
+	__u8 routine;		/* enum cs_copy_routine: the outermost one */
+	__u8 pad[2];
+};
+
+struct cs_copy_val {
 	__u64 calls;
 	__u64 bytes;
 };

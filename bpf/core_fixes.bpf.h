@@ -52,4 +52,38 @@ sock_protocol(struct sock *sk)
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
 
+/*
+ * iov_iter flavours. Linux 5.14 (commit 8cd54c1c8480, "iov_iter: separate
+ * direction from flavour") moved the flavour into u8 iter_type; before it,
+ * `type` held flavour | direction (bit 0). The enum's values changed then too,
+ * and ITER_UBUF (6.0) came, ITER_PIPE went (6.4): values come from the running
+ * kernel's BTF, and a name it lacks never matches.
+ */
+struct iov_iter___o {
+	unsigned int type;
+} __attribute__((preserve_access_index));
+
+enum iter_type___cs {
+	ITER_UBUF___cs,
+	ITER_IOVEC___cs,
+	ITER_PIPE___cs,
+	ITER_DISCARD___cs,
+};
+
+static __always_inline unsigned int
+iov_iter_flavour(struct iov_iter *i)
+{
+	struct iov_iter___o *o = (void *)i;
+
+	if (bpf_core_field_exists(i->iter_type))
+		return BPF_CORE_READ(i, iter_type);
+	return BPF_CORE_READ(o, type) & ~1U;
+}
+
+#define iter_is(t, name)							\
+	(bpf_core_enum_value_exists(enum iter_type___cs, name##___cs) &&	\
+	 (t) == bpf_core_enum_value(enum iter_type___cs, name##___cs))
+
+#define iter_is_user(t)	(iter_is(t, ITER_UBUF) || iter_is(t, ITER_IOVEC))
+
 #endif /* CORE_FIXES_BPF_H */

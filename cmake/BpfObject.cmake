@@ -37,12 +37,13 @@ function(bpf_object name source header)
   set(skel ${BPF_GEN_DIR}/${name}.skel.h)
   get_filename_component(src_abs ${source} ABSOLUTE)
   get_filename_component(src_dir ${src_abs} DIRECTORY)
+  file(GLOB bpf_headers ${src_dir}/*.h)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${CLANG_EXE} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -I${BPF_GEN_DIR} -I${src_dir} -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE} -Wall -Wno-unused-function
             -c ${src_abs} -o ${obj}
-    DEPENDS ${src_abs} ${header} ${src_dir}/core_fixes.bpf.h ${BPF_GEN_DIR}/vmlinux.h
+    DEPENDS ${src_abs} ${header} ${bpf_headers} ${BPF_GEN_DIR}/vmlinux.h
     COMMENT "Compiling BPF object ${name}"
     VERBATIM)
   add_custom_command(

@@ -47,6 +47,7 @@ std::string format_summary(const Summary& s) {
                 (unsigned long long)c.page_faults, (unsigned long long)c.page_cache_adds);
   o << line;
   o << "  CPU copies " << c.cpu_copies << " (" << mib(c.cpu_copy_bytes) << ", " << s.kernel.copy_accounting
+    << (c.copies_measured ? "; attribution would say " + mib(c.attributed_cpu_copy_bytes) : std::string())
     << "), disk DMA " << mib(c.disk_dma_bytes) << " in " << c.dma_ops << " requests, NIC DMA "
     << mib(c.nic_dma_bytes) << ", loopback hand-off " << mib(c.loopback_bytes) << "\n";
   o << "  events captured " << c.events_captured << ", dropped " << c.events_dropped << "\n";

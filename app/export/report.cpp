@@ -337,6 +337,7 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked)."
                                                       : " from syscall results and fd kinds (the copy routines could not "
                                                         "be hooked on this kernel).")
+      << (first.kernel.copy_accounting_why.empty() ? std::string() : " " + html_escape(first.kernel.copy_accounting_why) + ".")
       << "</p>\n";
     if (!first.kernel.hooks.empty()) {
       size_t attached = 0;
@@ -367,7 +368,9 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       if (s.deviations.empty()) o << "<p>Matches the textbook.</p>\n";
       for (const auto& d : s.deviations)
         o << "<p class=\"dev\"><b>" << html_escape(words(d.what)) << "</b>: textbook " << html_escape(value_text(d.textbook))
-          << ", measured " << html_escape(value_text(d.measured)) << ". " << html_escape(d.why) << "</p>\n";
+          << ", measured " << html_escape(value_text(d.measured))
+          << (d.attributed.is_null() ? std::string() : ", attribution would say " + html_escape(value_text(d.attributed)))
+          << ". " << html_escape(d.why) << "</p>\n";
       for (const auto& n : s.notes) o << "<p class=\"note\">" << html_escape(n) << "</p>\n";
     }
     o << "</body></html>\n";
@@ -377,9 +380,11 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       << " | " << md_escape(sink) << " |\n\n";
     o << "## Kernel and accounting\n\nKernel **" << md_escape(first.kernel.release) << "**; CPU copies are **"
       << first.kernel.copy_accounting << "**"
-      << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked).\n\n"
+      << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked)."
                                                       : " from syscall results and fd kinds (the copy routines could "
-                                                        "not be hooked on this kernel).\n\n");
+                                                        "not be hooked on this kernel).")
+      << (first.kernel.copy_accounting_why.empty() ? std::string() : " " + md_escape(first.kernel.copy_accounting_why) + ".")
+      << "\n\n";
     if (!first.kernel.hooks.empty()) {
       o << "| hook | status | detail |\n|---|---|---|\n";
       for (const Hook& h : first.kernel.hooks)
@@ -405,7 +410,9 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       if (s.deviations.empty()) o << "Matches the textbook.\n\n";
       for (const auto& d : s.deviations)
         o << "- **" << md_escape(words(d.what)) << "**: textbook " << md_escape(value_text(d.textbook)) << ", measured "
-          << md_escape(value_text(d.measured)) << ". " << md_escape(d.why) << "\n";
+          << md_escape(value_text(d.measured))
+          << (d.attributed.is_null() ? std::string() : ", attribution would say " + md_escape(value_text(d.attributed)))
+          << ". " << md_escape(d.why) << "\n";
       for (const auto& n : s.notes) o << "- _note_: " << md_escape(n) << "\n";
       o << "\n";
     }

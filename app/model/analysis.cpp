@@ -1,6 +1,9 @@
 #include "model/analysis.h"
 
 #include <algorithm>
+#include <array>
+#include <map>
+#include <tuple>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -155,6 +158,8 @@ void add_method_notes(const Run& run, Summary& s) {
                       "); its JIT and GC threads add other syscalls during the phase, JVM startup is excluded");
 }
 
+std::string measured_copies_why(const Run& run, const Summary& s);
+
 }  // namespace
 
 CopyRule copy_rule(const Flow& f, const KernelVersion& kv) {
@@ -286,12 +291,29 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
     if (f.role != role) continue;
     CopyRule rule = copy_rule(f, kv, facts);
     uint64_t bytes = static_cast<uint64_t>(std::llround(rule.copies_per_byte * static_cast<double>(f.bytes)));
-    out.cpu_copy_bytes += bytes;
-    if (rule.copies_per_byte > 0) out.cpu_copies += f.calls * static_cast<uint64_t>(std::ceil(rule.copies_per_byte));
+    out.attributed_cpu_copy_bytes += bytes;
+    if (rule.copies_per_byte > 0)
+      out.attributed_cpu_copies += f.calls * static_cast<uint64_t>(std::ceil(rule.copies_per_byte));
     if (copies) copies->push_back({f, rule, bytes});
+  }
+  out.copies_measured = copies_measured(run);
+  if (!out.copies_measured) {
+    out.cpu_copies = out.attributed_cpu_copies;
+    out.cpu_copy_bytes = out.attributed_cpu_copy_bytes;
+    return out;
+  }
+  for (const MeasuredCopy& m : run.measured_copies) {
+    if (m.role != role) continue;
+    out.cpu_copies += m.calls;
+    out.cpu_copy_bytes += m.bytes;
+    if (m.dir == CS_COPY_TO_USER) out.copy_to_user_bytes += m.bytes;
+    else if (m.dir == CS_COPY_FROM_USER) out.copy_from_user_bytes += m.bytes;
+    else out.copy_kernel_bytes += m.bytes;
   }
   return out;
 }
+
+bool copies_measured(const Run& run) { return run.kernel.copy_accounting == "measured"; }
 
 Summary summarize(const Run& run, const TextbookMethod* tb) {
   Summary s;
@@ -316,10 +338,22 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.per_call.dma_copies = std::round(ratio(c.disk_dma_bytes, s.bytes)) + std::round(ratio(c.nic_dma_bytes, s.bytes));
   if (tb) s.textbook = tb->expect;
 
-  const bool attributed = run.kernel.copy_accounting != "measured";
-  if (attributed)
+  const bool attributed = !c.copies_measured;
+  const double attributed_per_call = ratio(c.attributed_cpu_copy_bytes, s.bytes);
+  if (attributed) {
     s.notes.push_back("CPU copies are attributed from syscall results and fd kinds: the copy routines cannot be "
-                      "hooked on this kernel (see kernel.hooks).");
+                      "hooked on this kernel (see kernel.hooks)." +
+                      (run.kernel.copy_accounting_why.empty() ? std::string() : " " + run.kernel.copy_accounting_why));
+  } else {
+    for (const MeasuredCopy& m : run.measured_copies)
+      if (m.role == Role::Sender) s.measured_copies.push_back(m);
+    s.notes.push_back("CPU copies are measured at the kernel's copy routines (" +
+                      (run.kernel.copy_accounting_why.empty() ? std::string("see kernel.hooks")
+                                                              : run.kernel.copy_accounting_why) +
+                      "): " + mib(c.copy_to_user_bytes) + " to user, " + mib(c.copy_from_user_bytes) + " from user, " +
+                      mib(c.copy_kernel_bytes) + " kernel to kernel; attribution from syscall results would say " +
+                      fmt_num(round2(attributed_per_call)) + " per transfer unit.");
+  }
   for (const auto& a : s.copies)
     if (!a.rule.known)
       s.notes.push_back(std::string("unattributed flow: ") + flow_name(a.flow.sys) + " " +
@@ -358,7 +392,12 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
              " preempted, the rest blocked, e.g. waiting for the disk or the socket)"});
   }
 
-  if (s.textbook.cpu_copies) {
+  if (s.textbook.cpu_copies && !attributed) {
+    const double tbv = *s.textbook.cpu_copies, m = s.per_call.cpu_copies;
+    // Differences from the textbook, and from what attribution would have said.
+    if (std::round(m) != tbv || std::fabs(m - attributed_per_call) >= 0.02)
+      s.deviations.push_back({"cpu_copies", tbv, round2(m), measured_copies_why(run, s), round2(attributed_per_call)});
+  } else if (s.textbook.cpu_copies) {
     double tbv = *s.textbook.cpu_copies, m = std::round(s.per_call.cpu_copies);
     if (m != tbv) {
       std::ostringstream why;
@@ -404,15 +443,81 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
 
 namespace {
 
+// Per flow: what the copy routines measured, beside the attribution rule (whose
+// reason is the kernel's: e.g. sendfile hands page references to the socket).
+std::string measured_copies_why(const Run& run, const Summary& s) {
+  struct Measured {
+    uint64_t bytes = 0, calls = 0;
+    std::array<uint64_t, CS_COPY_DIR_MAX> by_dir{};
+    std::vector<std::string> routines;
+    bool shown = false;
+  };
+  std::map<std::tuple<uint8_t, uint8_t, uint8_t>, Measured> measured;
+  for (const MeasuredCopy& m : run.measured_copies) {
+    if (m.role != Role::Sender) continue;
+    Measured& g = measured[{m.sys, m.src, m.dst}];
+    g.bytes += m.bytes;
+    g.calls += m.calls;
+    if (m.dir < CS_COPY_DIR_MAX) g.by_dir[m.dir] += m.bytes;
+    const std::string r = copy_routine_name(m.routine);
+    if (std::find(g.routines.begin(), g.routines.end(), r) == g.routines.end()) g.routines.push_back(r);
+  }
+  auto detail = [](const Measured& g) {
+    std::string out;
+    for (unsigned d = 0; d < CS_COPY_DIR_MAX; ++d)
+      if (g.by_dir[d]) out += (out.empty() ? "" : ", ") + mib(g.by_dir[d]) + " " + copy_dir_name(d);
+    std::string via;
+    for (const auto& r : g.routines) via += (via.empty() ? "" : ", ") + r;
+    return out + " in " + std::to_string(g.calls) + " calls of " + via;
+  };
+  std::ostringstream why;
+  why << "measured at the copy routines: ";
+  bool sep = false;
+  for (const auto& a : s.copies) {
+    auto it = measured.find({a.flow.sys, a.flow.src, a.flow.dst});
+    why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
+        << fd_kind_name(a.flow.dst) << " (" << mib(a.flow.bytes) << " moved): ";
+    const bool copied = it != measured.end() && it->second.bytes > 0;
+    if (!copied && a.copy_bytes == 0) {
+      why << "no CPU copy, because " << a.rule.why << " (attribution agrees)";
+    } else {
+      if (copied) {
+        why << mib(it->second.bytes) << " copied (" << detail(it->second) << ")";
+        it->second.shown = true;
+      } else {
+        why << "no CPU copy";
+      }
+      why << "; attribution: " << mib(a.copy_bytes) << " (" << fmt_num(a.rule.copies_per_byte)
+          << " copy per byte) because " << a.rule.why;
+    }
+    sep = true;
+  }
+  for (const auto& [key, g] : measured) {
+    if (g.shown || g.bytes == 0) continue;
+    const auto [sys, src, dst] = key;
+    why << (sep ? "; " : "");
+    if (sys == CS_SYS_OTHER && src == CS_FD_NONE && dst == CS_FD_NONE)
+      why << "outside any transfer syscall";
+    else
+      why << flow_name(sys) << " " << fd_kind_name(src) << " -> " << fd_kind_name(dst) << " (no data flow)";
+    why << ": " << mib(g.bytes) << " copied (" << detail(g) << "), not attributed";
+    sep = true;
+  }
+  if (!sep) why << "no data-moving syscall and no copy were seen";
+  return why.str();
+}
+
 json counts_json(const Counts& c) {
   json sys = json::object();
   for (const auto& [k, v] : c.syscalls) sys[k] = v;
-  return {{"syscalls", sys},
+  json out = {{"syscalls", sys},
           {"mode_switches", c.mode_switches},
           {"context_switches", c.context_switches},
           {"context_switches_involuntary", c.context_switches_involuntary},
           {"cpu_copies", c.cpu_copies},
           {"cpu_copy_bytes", c.cpu_copy_bytes},
+          {"attributed_cpu_copies", c.attributed_cpu_copies},
+          {"attributed_cpu_copy_bytes", c.attributed_cpu_copy_bytes},
           {"dma_ops", c.dma_ops},
           {"dma_bytes", c.dma_bytes},
           {"disk_dma_bytes", c.disk_dma_bytes},
@@ -423,6 +528,11 @@ json counts_json(const Counts& c) {
           {"page_cache_adds", c.page_cache_adds},
           {"events_captured", c.events_captured},
           {"events_dropped", c.events_dropped}};
+  if (c.copies_measured)
+    out["measured_copy_bytes"] = {{"to_user", c.copy_to_user_bytes},
+                                  {"from_user", c.copy_from_user_bytes},
+                                  {"kernel", c.copy_kernel_bytes}};
+  return out;
 }
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
@@ -443,15 +553,31 @@ json to_json(const Summary& s) {
                       {"copy_bytes", a.copy_bytes},
                       {"why", a.rule.why}});
   json devs = json::array();
-  for (const auto& d : s.deviations)
-    devs.push_back({{"what", d.what}, {"textbook", d.textbook}, {"measured", d.measured}, {"why", d.why}});
+  for (const auto& d : s.deviations) {
+    json dj = {{"what", d.what}, {"textbook", d.textbook}, {"measured", d.measured}, {"why", d.why}};
+    if (!d.attributed.is_null()) dj["attributed"] = d.attributed;
+    devs.push_back(dj);
+  }
+  json measured = json::array();
+  for (const MeasuredCopy& m : s.measured_copies)
+    measured.push_back({{"syscall", flow_name(m.sys)},
+                        {"from", fd_kind_name(m.src)},
+                        {"to", fd_kind_name(m.dst)},
+                        {"direction", copy_dir_name(m.dir)},
+                        {"routine", copy_routine_name(m.routine)},
+                        {"calls", m.calls},
+                        {"bytes", m.bytes}});
   json sink = s.sink_report.is_object() ? s.sink_report : json::object();
   sink["counters"] = counts_json(s.sink);
   json out = {
       {"method", s.params.method},
       {"params",
        {{"size", s.params.size}, {"buffer", s.params.buffer}, {"cache", s.params.cache}, {"sink", s.params.sink}}},
-      {"kernel", {{"release", s.kernel.release}, {"copy_accounting", s.kernel.copy_accounting}, {"hooks", hooks}}},
+      {"kernel",
+       {{"release", s.kernel.release},
+        {"copy_accounting", s.kernel.copy_accounting},
+        {"copy_accounting_why", s.kernel.copy_accounting_why},
+        {"hooks", hooks}}},
       {"duration_ns", s.duration_ns},
       {"bytes", s.bytes},
       {"units", s.units},
@@ -464,12 +590,14 @@ json to_json(const Summary& s) {
       {"per_call_exact",
        {{"mode_switches", round2(s.per_call.mode_switches)},
         {"cpu_copies", round2(s.per_call.cpu_copies)},
+        {"cpu_copies_attributed", round2(ratio(s.counters.attributed_cpu_copy_bytes, s.bytes))},
         {"context_switches", round2(s.per_call.context_switches)}}},
       {"textbook",
        {{"mode_switches", optional_json(s.textbook.mode_switches)},
         {"cpu_copies", optional_json(s.textbook.cpu_copies)},
         {"dma_copies", optional_json(s.textbook.dma_copies)}}},
       {"copies", copies},
+      {"copies_measured", measured},
       {"deviations", devs},
       {"notes", s.notes},
       {"sink", sink},

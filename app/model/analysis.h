@@ -46,6 +46,7 @@ struct Deviation {
   nlohmann::json textbook;
   nlohmann::json measured;
   std::string why;
+  nlohmann::json attributed = nullptr;  // measured copies only: what attribution would have said (else null)
 };
 
 struct PerUnit {
@@ -57,8 +58,14 @@ struct Counts {
   uint64_t mode_switches = 0;
   uint64_t context_switches = 0;
   uint64_t context_switches_involuntary = 0;
-  uint64_t cpu_copies = 0;
+  bool copies_measured = false;  // cpu_copies / cpu_copy_bytes come from the copy routines
+  uint64_t cpu_copies = 0;        // measured: outermost copy-routine calls; attributed: copying syscalls
   uint64_t cpu_copy_bytes = 0;
+  uint64_t attributed_cpu_copies = 0;  // what attribution says, whichever accounting is in use
+  uint64_t attributed_cpu_copy_bytes = 0;
+  uint64_t copy_to_user_bytes = 0;     // measured only, by direction
+  uint64_t copy_from_user_bytes = 0;
+  uint64_t copy_kernel_bytes = 0;
   uint64_t dma_ops = 0;
   uint64_t dma_bytes = 0;       // disk DMA + real-NIC transmit
   uint64_t disk_dma_bytes = 0;
@@ -82,7 +89,8 @@ struct Summary {
   Counts sink;
   PerUnit per_call;  // exact ratios; the JSON also gives them rounded
   Expectation textbook;
-  std::vector<CopyAttribution> copies;
+  std::vector<CopyAttribution> copies;  // attribution, per flow (always computed)
+  std::vector<MeasuredCopy> measured_copies;  // the sender's, when measured
   std::vector<Deviation> deviations;
   std::vector<std::string> notes;
   bool partial = false;
@@ -90,8 +98,11 @@ struct Summary {
   nlohmann::json extra;
 };
 
+// Copies are measured when the kernel's copy routines were hooked
+// (kernel.copy_accounting == "measured"); attribution is computed either way.
 Counts count_role(const Run& run, Role role, const KernelVersion& kv,
                   std::vector<CopyAttribution>* copies = nullptr);
+bool copies_measured(const Run& run);
 Summary summarize(const Run& run, const TextbookMethod* textbook);
 nlohmann::json to_json(const Summary& s);
 

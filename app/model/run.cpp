@@ -19,7 +19,33 @@ constexpr const char* kEventNames[CS_EV_MAX] = {
     "none",  "syscall", "switch_out", "switch_in", "fault", "page_cache_add",
     "block", "phase",   "fork",       "exit",      "net_xmit",
 };
+constexpr const char* kCopyDirNames[CS_COPY_DIR_MAX] = {"to_user", "from_user", "kernel"};
+constexpr const char* kCopyRoutineNames[CS_CR_MAX] = {
+    "_copy_to_iter",         "_copy_from_iter",       "_copy_from_iter_nocache",
+    "copy_page_to_iter",     "copy_page_from_iter",   "copy_page_from_iter_atomic",
+    "copy_folio_from_iter_atomic", "csum_and_copy_to_iter", "csum_and_copy_from_iter",
+    "_copy_to_user",         "_copy_from_user",       "filemap_read",
+    "shmem_file_read_iter",  "generic_perform_write", "pipe_read",
+    "pipe_write",            "anon_pipe_read",        "anon_pipe_write",
+    "tcp_sendmsg_locked",    "skb_copy_datagram_iter", "skb_copy_datagram_from_iter",
+};
 }  // namespace
+
+const char* copy_dir_name(unsigned dir) { return dir < CS_COPY_DIR_MAX ? kCopyDirNames[dir] : "none"; }
+
+int copy_dir_from_name(const std::string& name) {
+  for (unsigned i = 0; i < CS_COPY_DIR_MAX; ++i)
+    if (name == kCopyDirNames[i]) return static_cast<int>(i);
+  return -1;
+}
+
+const char* copy_routine_name(unsigned routine) { return routine < CS_CR_MAX ? kCopyRoutineNames[routine] : "?"; }
+
+int copy_routine_from_name(const std::string& name) {
+  for (unsigned i = 0; i < CS_CR_MAX; ++i)
+    if (name == kCopyRoutineNames[i]) return static_cast<int>(i);
+  return -1;
+}
 
 const char* syscall_name(unsigned sys) { return sys < CS_SYS_MAX ? kSyscallNames[sys] : "other"; }
 
@@ -51,6 +77,10 @@ RoleCounters& RoleCounters::operator+=(const cs_counters& c) {
   loopback_xmit_bytes += c.loopback_xmit_bytes;
   events_captured += c.events_captured;
   events_dropped += c.events_dropped;
+  copy_calls += c.copy_calls;
+  copy_to_user_bytes += c.copy_to_user_bytes;
+  copy_from_user_bytes += c.copy_from_user_bytes;
+  copy_kernel_bytes += c.copy_kernel_bytes;
   for (unsigned i = 0; i < CS_SYS_MAX; ++i) {
     sys_calls[i] += c.sys_calls[i];
     sys_errors[i] += c.sys_errors[i];

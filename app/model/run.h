@@ -23,6 +23,10 @@ const char* syscall_name(unsigned sys);     // "read", "sendfile", ... ("other")
 int syscall_from_name(const std::string& name);  // -1 when unknown
 const char* fd_kind_name(unsigned kind);    // "file", "tcp", "pipe", ...
 const char* event_type_name(unsigned type);
+const char* copy_dir_name(unsigned dir);        // "to_user", "from_user", "kernel"
+int copy_dir_from_name(const std::string& name);
+const char* copy_routine_name(unsigned routine);  // "_copy_to_iter", ... (enum cs_copy_routine)
+int copy_routine_from_name(const std::string& name);
 
 struct RunParams {
   std::string method;
@@ -42,6 +46,7 @@ struct Hook {
 struct KernelInfo {
   std::string release;
   std::string copy_accounting = "attributed";  // measured | attributed
+  std::string copy_accounting_why;  // which copy routines were hooked, or why not
   std::vector<Hook> hooks;
 };
 
@@ -64,6 +69,11 @@ struct RoleCounters {
   uint64_t loopback_xmit_bytes = 0;
   uint64_t events_captured = 0;
   uint64_t events_dropped = 0;
+  // Measured at the copy routines; 0 when they are not hooked.
+  uint64_t copy_calls = 0;
+  uint64_t copy_to_user_bytes = 0;
+  uint64_t copy_from_user_bytes = 0;
+  uint64_t copy_kernel_bytes = 0;
   std::array<uint64_t, CS_SYS_MAX> sys_calls{};
   std::array<uint64_t, CS_SYS_MAX> sys_errors{};
 
@@ -80,6 +90,20 @@ struct Flow {
   uint64_t calls = 0;
   uint64_t bytes = 0;
   bool operator==(const Flow&) const = default;
+};
+
+// Bytes the CPU copied, measured at the outermost hooked copy routine, by the
+// syscall in flight (sys/src/dst as in Flow; CS_SYS_OTHER when none was).
+struct MeasuredCopy {
+  Role role = Role::Sender;
+  uint8_t sys = CS_SYS_OTHER;
+  uint8_t src = CS_FD_NONE;
+  uint8_t dst = CS_FD_NONE;
+  uint8_t dir = CS_COPY_KERNEL;   // enum cs_copy_dir
+  uint8_t routine = 0;            // enum cs_copy_routine
+  uint64_t calls = 0;
+  uint64_t bytes = 0;
+  bool operator==(const MeasuredCopy&) const = default;
 };
 
 // What the scenario program itself reports about its transfer phase.
@@ -101,6 +125,7 @@ struct Run {
   ScenarioResult result;
   std::array<RoleCounters, CS_ROLE_MAX> counters{};
   std::vector<Flow> flows;
+  std::vector<MeasuredCopy> measured_copies;  // empty unless kernel.copy_accounting is "measured"
   std::vector<Event> events;  // ordered as received; sort_events() orders by ts
   std::map<uint32_t, std::string> thread_names;  // tid -> name
   bool partial = false;

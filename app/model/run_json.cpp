@@ -68,6 +68,14 @@ void for_each_counter(RoleCounters& c, Fn&& fn) {
   fn("events_dropped", c.events_dropped);
 }
 
+template <typename Fn>
+void for_each_copy_counter(RoleCounters& c, Fn&& fn) {
+  fn("copy_calls", c.copy_calls);
+  fn("copy_to_user_bytes", c.copy_to_user_bytes);
+  fn("copy_from_user_bytes", c.copy_from_user_bytes);
+  fn("copy_kernel_bytes", c.copy_kernel_bytes);
+}
+
 json per_sys_to_json(const std::array<uint64_t, CS_SYS_MAX>& a) {
   json out = json::object();
   for (unsigned i = 0; i < CS_SYS_MAX; ++i)
@@ -88,6 +96,7 @@ json role_counters_to_json(const RoleCounters& rc) {
   json out = json::object();
   RoleCounters c = rc;
   for_each_counter(c, [&](const char* k, uint64_t& v) { out[k] = v; });
+  for_each_copy_counter(c, [&](const char* k, uint64_t& v) { out[k] = v; });
   out["sys_calls"] = per_sys_to_json(rc.sys_calls);
   out["sys_errors"] = per_sys_to_json(rc.sys_errors);
   return out;
@@ -96,6 +105,8 @@ json role_counters_to_json(const RoleCounters& rc) {
 RoleCounters role_counters_from_json(const json& j, const std::string& where) {
   RoleCounters c;
   for_each_counter(c, [&](const char* k, uint64_t& v) { v = get_u64(j, where, k); });
+  // Measured copy totals: absent from files written before copies were measured.
+  for_each_copy_counter(c, [&](const char* k, uint64_t& v) { v = j.contains(k) ? get_u64(j, where, k) : 0; });
   per_sys_from_json(field(j, where, "sys_calls"), where + ".sys_calls", c.sys_calls);
   per_sys_from_json(field(j, where, "sys_errors"), where + ".sys_errors", c.sys_errors);
   return c;
@@ -144,6 +155,16 @@ json run_to_json(const Run& run) {
                      {"dst", fd_kind_name(f.dst)},
                      {"calls", f.calls},
                      {"bytes", f.bytes}});
+  json measured = json::array();
+  for (const MeasuredCopy& m : run.measured_copies)
+    measured.push_back({{"role", role_name(static_cast<unsigned>(m.role))},
+                        {"sys", flow_name(m.sys)},
+                        {"src", fd_kind_name(m.src)},
+                        {"dst", fd_kind_name(m.dst)},
+                        {"dir", copy_dir_name(m.dir)},
+                        {"routine", copy_routine_name(m.routine)},
+                        {"calls", m.calls},
+                        {"bytes", m.bytes}});
   json threads = json::object();
   for (const auto& [tid, name] : run.thread_names) threads[std::to_string(tid)] = name;
   const ScenarioResult& r = run.result;
@@ -154,7 +175,11 @@ json run_to_json(const Run& run) {
         {"buffer", run.params.buffer},
         {"cache", run.params.cache},
         {"sink", run.params.sink}}},
-      {"kernel", {{"release", run.kernel.release}, {"copy_accounting", run.kernel.copy_accounting}, {"hooks", hooks}}},
+      {"kernel",
+       {{"release", run.kernel.release},
+        {"copy_accounting", run.kernel.copy_accounting},
+        {"copy_accounting_why", run.kernel.copy_accounting_why},
+        {"hooks", hooks}}},
       {"result",
        {{"ok", r.ok},
         {"error", r.error},
@@ -167,6 +192,7 @@ json run_to_json(const Run& run) {
         {"extra", r.extra}}},
       {"counters", counters},
       {"flows", flows},
+      {"measured_copies", measured},
       {"thread_names", threads},
       {"partial", run.partial},
   };
@@ -187,6 +213,7 @@ Run run_from_json(const json& j) {
   run.kernel.copy_accounting = get_str(k, "kernel", "copy_accounting");
   if (run.kernel.copy_accounting != "measured" && run.kernel.copy_accounting != "attributed")
     bad("kernel.copy_accounting", "must be measured or attributed, not '" + run.kernel.copy_accounting + "'");
+  if (k.contains("copy_accounting_why")) run.kernel.copy_accounting_why = get_str(k, "kernel", "copy_accounting_why");
   const json& hooks = field(k, "kernel", "hooks");
   if (!hooks.is_array()) bad("kernel.hooks", "expected an array");
   for (size_t i = 0; i < hooks.size(); ++i) {
@@ -229,6 +256,27 @@ Run run_from_json(const json& j) {
     f.bytes = get_u64(flows[i], w, "bytes");
     run.flows.push_back(f);
   }
+
+  // Absent from files written before copies were measured.
+  if (j.contains("measured_copies")) {
+    const json& mc = j["measured_copies"];
+    if (!mc.is_array()) bad("measured_copies", "expected an array");
+    for (size_t i = 0; i < mc.size(); ++i) {
+      const std::string w = "measured_copies[" + std::to_string(i) + "]";
+      MeasuredCopy m;
+      m.role = static_cast<Role>(enum_from_name(mc[i], w, "role", role_from_name));
+      m.sys = enum_from_name(mc[i], w, "sys", flow_from_name);
+      m.src = enum_from_name(mc[i], w, "src", fd_kind_from_name);
+      m.dst = enum_from_name(mc[i], w, "dst", fd_kind_from_name);
+      m.dir = enum_from_name(mc[i], w, "dir", copy_dir_from_name);
+      m.routine = enum_from_name(mc[i], w, "routine", copy_routine_from_name);
+      m.calls = get_u64(mc[i], w, "calls");
+      m.bytes = get_u64(mc[i], w, "bytes");
+      run.measured_copies.push_back(m);
+    }
+  }
+  if (run.kernel.copy_accounting != "measured" && !run.measured_copies.empty())
+    bad("measured_copies", "present, but kernel.copy_accounting is not \"measured\"");
 
   const json& threads = field(j, "", "thread_names");
   if (!threads.is_object()) bad("thread_names", "expected an object of tid -> name");

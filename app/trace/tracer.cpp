@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdarg>
 #include <cstring>
 #include <filesystem>
@@ -25,131 +26,265 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
   return vfprintf(stderr, fmt, args);
 }
 
-// Copy routines by name; they drift between kernels and architectures.
-constexpr const char* kCopyRoutines[] = {
-    "_copy_to_user", "_copy_from_user", "copy_page_to_iter", "copy_page_from_iter_atomic",
-    "_copy_to_iter", "_copy_from_iter",
-};
-
 // Can a trivial fentry program load and attach to this function?
-Hook probe_fentry(const btf* vmlinux, const char* func) {
-  Hook h{std::string("fentry/") + func, "unavailable", ""};
-  int id = vmlinux ? btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) : -ENOENT;
-  if (id < 0) {
-    h.detail = "not in this kernel's BTF";
-    return h;
-  }
+bool probe_fentry(int btf_id, std::string* why) {
   const bpf_insn insns[] = {
       {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
       {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
   };
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
-              .attach_btf_id = static_cast<__u32>(id));
+              .attach_btf_id = static_cast<__u32>(btf_id));
   int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "cs_probe", "GPL", insns, 2, &opts);
   if (fd < 0) {
-    h.status = "refused";
-    h.detail = "the kernel refused to load an fentry program: " + errstr(errno);
-    return h;
+    *why = "the kernel refused to load an fentry program: " + errstr(errno);
+    return false;
   }
   int link = bpf_link_create(fd, 0, BPF_TRACE_FENTRY, nullptr);
-  if (link < 0) {
-    h.status = "refused";
-    h.detail = "fentry program loaded but did not attach: " + errstr(errno);
-  } else {
-    h.status = "available";
-    h.detail = "fentry attaches; this build still attributes copies (measured hooks: issue 8)";
-    close(link);
-  }
+  bool ok = link >= 0;
+  if (!ok) *why = "an fentry program loaded but did not attach: " + errstr(errno);
+  if (link >= 0) close(link);
   close(fd);
-  return h;
+  return ok;
 }
 
-Hook probe_kprobe(const char* func) {
-  Hook h{std::string("kprobe/") + func, "unavailable", ""};
+bool kprobe_pmu_present() {
   std::error_code ec;
-  if (!std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type", ec)) {
-    h.detail = "this kernel is built without kprobes (no kprobe PMU)";
-    return h;
-  }
-  h.status = "available";
-  h.detail = "kprobe PMU present; this build still attributes copies (measured hooks: issue 8)";
-  return h;
+  return std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type", ec);
 }
 
 }  // namespace
 
-std::vector<Hook> probe_copy_hooks(std::string* accounting) {
-  std::vector<Hook> hooks;
+std::vector<CopyRoutinePlan> probe_copy_hooks() {
+  std::vector<CopyRoutinePlan> plan;
   btf* vmlinux = btf__load_vmlinux_btf();
   if (libbpf_get_error(vmlinux)) vmlinux = nullptr;
-  for (const char* f : kCopyRoutines) {
-    hooks.push_back(probe_fentry(vmlinux, f));
-    hooks.push_back(probe_kprobe(f));
+  const bool kprobes = kprobe_pmu_present();
+  // COPYSCOPE_COPY_HOOKS=kprobe skips fentry, =none hooks nothing: to compare
+  // the hook kinds, or measured with attributed copies, on one kernel.
+  const char* env = std::getenv("COPYSCOPE_COPY_HOOKS");
+  const std::string only = env ? env : "";
+  for (unsigned r = 0; r < CS_CR_MAX; ++r) {
+    CopyRoutinePlan p;
+    p.routine = r;
+    p.name = copy_routine_name(r);
+    p.in_btf = vmlinux && btf__find_by_name_kind(vmlinux, p.name.c_str(), BTF_KIND_FUNC) >= 0;
+    if (!p.in_btf) {
+      p.fentry_why = p.kprobe_why = "not a function in this kernel's BTF (renamed, inlined or absent here)";
+    } else {
+      if (only == "kprobe" || only == "none")
+        p.fentry_why = "not tried: COPYSCOPE_COPY_HOOKS=" + only;
+      else
+        p.fentry_ok = probe_fentry(btf__find_by_name_kind(vmlinux, p.name.c_str(), BTF_KIND_FUNC), &p.fentry_why);
+      p.kprobe_ok = kprobes && only != "none";
+      if (!kprobes) p.kprobe_why = "this kernel is built without kprobes (no kprobe PMU)";
+      else if (only == "none") p.kprobe_why = "not tried: COPYSCOPE_COPY_HOOKS=none";
+    }
+    plan.push_back(p);
   }
   btf__free(vmlinux);
-  if (accounting) *accounting = "attributed";
-  return hooks;
+  return plan;
 }
+
+namespace {
+
+bpf_program* copy_prog(copyscope_bpf* skel, const char* kind, const std::string& routine) {
+  return bpf_object__find_program_by_name(skel->obj, (std::string(kind) + "_" + routine).c_str());
+}
+
+}  // namespace
+
+namespace {
+
+// Per routine, the hook pair the tracer tries: fentry where a probe program
+// attached, else kprobe where the kernel has them. If the real programs do not
+// load, kprobes only, then no copy hooks at all (copies are attributed).
+std::vector<std::vector<CopyVia>> copy_hook_tries(const std::vector<CopyRoutinePlan>& plan) {
+  std::vector<std::vector<CopyVia>> tries;
+  for (bool fentry : {true, false}) {
+    std::vector<CopyVia> via;
+    for (const CopyRoutinePlan& p : plan)
+      via.push_back(fentry && p.fentry_ok ? CopyVia::Fentry : p.kprobe_ok ? CopyVia::Kprobe : CopyVia::None);
+    if (tries.empty() || via != tries.back()) tries.push_back(via);
+  }
+  std::vector<CopyVia> none(plan.size(), CopyVia::None);
+  if (tries.back() != none) tries.push_back(none);
+  return tries;
+}
+
+}  // namespace
 
 Tracer::Tracer(const TracerOptions& opt) {
   libbpf_set_print(libbpf_print);
   kernel_.release = kernel_release();
-  kernel_.hooks = probe_copy_hooks(&kernel_.copy_accounting);
+  std::vector<CopyRoutinePlan> plan = probe_copy_hooks();
+  const std::vector<std::vector<CopyVia>> tries = copy_hook_tries(plan);
+  std::vector<CopyVia> via;
+  std::vector<std::string> load_failed(plan.size());  // why the measuring programs did not load
+  std::vector<Hook> tp_hooks;
 
-  skel_ = copyscope_bpf__open();
-  if (!skel_) throw TraceError("failed to open the BPF object: " + errstr(errno));
-  skel_->rodata->emit_events = opt.emit_events ? 1 : 0;
+  for (size_t t = 0; t < tries.size() && !skel_; ++t) {
+    skel_ = copyscope_bpf__open();
+    if (!skel_) throw TraceError("failed to open the BPF object: " + errstr(errno));
+    skel_->rodata->emit_events = opt.emit_events ? 1 : 0;
 
-  // Tracepoints the running kernel lacks are turned off, and said so. Raw
-  // tracepoints have the same names, so tracefs tells for both.
-  struct Tp {
-    bpf_program* prog;
-    const char* kind;
-    const char* category;
-    const char* name;
-  } tps[] = {
-      {skel_->progs.on_sys_enter, "tracepoint", "raw_syscalls", "sys_enter"},
-      {skel_->progs.on_sys_exit, "tracepoint", "raw_syscalls", "sys_exit"},
-      {skel_->progs.on_exit, "tracepoint", "sched", "sched_process_exit"},
-      {skel_->progs.on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
-      {skel_->progs.on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
-      {skel_->progs.on_page_cache_add, "tracepoint", "filemap", "mm_filemap_add_to_page_cache"},
-      {skel_->progs.on_sched_switch, "raw_tp", "sched", "sched_switch"},
-      {skel_->progs.on_fork, "raw_tp", "sched", "sched_process_fork"},
-      {skel_->progs.on_bio_queue, "raw_tp", "block", "block_bio_queue"},
-      {skel_->progs.on_bio_split, "raw_tp", "block", "block_split"},
-      {skel_->progs.on_rq_issue, "raw_tp", "block", "block_rq_issue"},
-      {skel_->progs.on_rq_complete, "raw_tp", "block", "block_rq_complete"},
-      {skel_->progs.on_net_xmit, "raw_tp", "net", "net_dev_start_xmit"},
-      {skel_->progs.on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
-  };
-  for (const Tp& tp : tps) {
-    bool ok = tracepoint_exists(tp.category, tp.name);
-    if (!ok) bpf_program__set_autoload(tp.prog, false);
-    kernel_.hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
-                             ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
-  }
+    // Tracepoints the running kernel lacks are turned off, and said so. Raw
+    // tracepoints have the same names, so tracefs tells for both.
+    struct Tp {
+      bpf_program* prog;
+      const char* kind;
+      const char* category;
+      const char* name;
+    } tps[] = {
+        {skel_->progs.on_sys_enter, "tracepoint", "raw_syscalls", "sys_enter"},
+        {skel_->progs.on_sys_exit, "tracepoint", "raw_syscalls", "sys_exit"},
+        {skel_->progs.on_exit, "tracepoint", "sched", "sched_process_exit"},
+        {skel_->progs.on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
+        {skel_->progs.on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
+        {skel_->progs.on_page_cache_add, "tracepoint", "filemap", "mm_filemap_add_to_page_cache"},
+        {skel_->progs.on_sched_switch, "raw_tp", "sched", "sched_switch"},
+        {skel_->progs.on_fork, "raw_tp", "sched", "sched_process_fork"},
+        {skel_->progs.on_bio_queue, "raw_tp", "block", "block_bio_queue"},
+        {skel_->progs.on_bio_split, "raw_tp", "block", "block_split"},
+        {skel_->progs.on_rq_issue, "raw_tp", "block", "block_rq_issue"},
+        {skel_->progs.on_rq_complete, "raw_tp", "block", "block_rq_complete"},
+        {skel_->progs.on_net_xmit, "raw_tp", "net", "net_dev_start_xmit"},
+        {skel_->progs.on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
+    };
+    tp_hooks.clear();
+    for (const Tp& tp : tps) {
+      bool ok = tracepoint_exists(tp.category, tp.name);
+      if (!ok) bpf_program__set_autoload(tp.prog, false);
+      tp_hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
+                          ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
+    }
 
-  if (int err = copyscope_bpf__load(skel_)) {
-    copyscope_bpf__destroy(skel_);
-    skel_ = nullptr;
-    throw TraceError("failed to load the BPF programs: " + errstr(err) +
-                     " (run with COPYSCOPE_DEBUG=1 to see the verifier's log)");
+    // Copy hooks: off unless chosen; attached one routine at a time below.
+    for (const CopyRoutinePlan& p : plan)
+      for (const char* kind : {"fentry", "fexit", "kprobe", "kretprobe"})
+        if (bpf_program* prog = copy_prog(skel_, kind, p.name)) {
+          bpf_program__set_autoload(prog, false);
+          bpf_program__set_autoattach(prog, false);
+        }
+    for (size_t r = 0; r < plan.size(); ++r) {
+      if (tries[t][r] == CopyVia::None) continue;
+      const bool fentry = tries[t][r] == CopyVia::Fentry;
+      for (const char* kind : {fentry ? "fentry" : "kprobe", fentry ? "fexit" : "kretprobe"})
+        if (bpf_program* p = copy_prog(skel_, kind, plan[r].name)) bpf_program__set_autoload(p, true);
+    }
+
+    if (int err = copyscope_bpf__load(skel_)) {
+      copyscope_bpf__destroy(skel_);
+      skel_ = nullptr;
+      if (t + 1 == tries.size())
+        throw TraceError("failed to load the BPF programs: " + errstr(err) +
+                         " (run with COPYSCOPE_DEBUG=1 to see the verifier's log)");
+      for (size_t r = 0; r < plan.size(); ++r)
+        if (tries[t][r] != CopyVia::None && load_failed[r].empty())
+          load_failed[r] = std::string("the measuring ") + (tries[t][r] == CopyVia::Fentry ? "fentry" : "kprobe") +
+                           " programs did not load: " + errstr(err) + " (COPYSCOPE_DEBUG=1 shows the verifier's log)";
+      continue;
+    }
+    via = tries[t];
   }
   if (int err = copyscope_bpf__attach(skel_)) {
     copyscope_bpf__destroy(skel_);
     skel_ = nullptr;
     throw TraceError("failed to attach the BPF programs: " + errstr(err));
   }
+
+  // The exit hook first: a routine already running when the entry hook
+  // arrives then meets an exit without a frame (ignored), never the reverse
+  // (a frame whose exit never comes).
+  std::vector<std::string> attach_failed(plan.size());
+  std::vector<bool> hooked(plan.size(), false);
+  for (size_t r = 0; r < plan.size(); ++r) {
+    if (via[r] == CopyVia::None) continue;
+    const bool fentry = via[r] == CopyVia::Fentry;
+    bpf_program* entry = copy_prog(skel_, fentry ? "fentry" : "kprobe", plan[r].name);
+    bpf_program* exit = copy_prog(skel_, fentry ? "fexit" : "kretprobe", plan[r].name);
+    bpf_link* exit_link = exit ? bpf_program__attach(exit) : nullptr;
+    int err = errno;
+    bpf_link* entry_link = exit_link && entry ? bpf_program__attach(entry) : nullptr;
+    if (exit_link && !entry_link) err = errno;
+    if (!entry_link) {
+      if (exit_link) bpf_link__destroy(exit_link);
+      attach_failed[r] = std::string("failed to attach ") + (fentry ? "fentry/fexit" : "kprobe/kretprobe") + " to " +
+                         plan[r].name + ": " + errstr(err);
+      continue;
+    }
+    copy_links_.push_back({entry_link, exit_link});
+    hooked[r] = true;
+  }
+
+  // kernel.hooks: every copy routine's fentry and kprobe, with why. The copy
+  // sites must all be hooked for "measured"; the lib/ routines inside them
+  // are extras (the per-thread depth keeps a copy from counting twice).
+  size_t sites = 0, extras = 0, by_fentry = 0, by_kprobe = 0;
+  std::vector<std::string> unhooked;
+  for (size_t r = 0; r < plan.size(); ++r) {
+    const CopyRoutinePlan& p = plan[r];
+    const bool site = p.routine >= CS_CR_FILEMAP_READ;
+    Hook fe{"fentry/" + p.name, "unavailable", p.fentry_why};
+    Hook kp{"kprobe/" + p.name, "unavailable", p.kprobe_why};
+    if (p.in_btf) {
+      sites += site;
+      if (p.fentry_ok) fe = {fe.name, "available", "fentry attaches here"};
+      else fe.status = p.fentry_why.rfind("not tried", 0) == 0 ? "available" : "refused";
+      if (p.kprobe_ok) kp = {kp.name, "available", "kprobe PMU present"};
+      Hook& used = via[r] == CopyVia::Fentry ? fe : kp;
+      if (hooked[r]) {
+        used.status = "attached";
+        used.detail = std::string(site ? "measures copies" : "measures copies made outside the copy sites") +
+                      (via[r] == CopyVia::Fentry ? ": fentry + fexit (the return value gives the bytes copied)"
+                                                 : ": kprobe + kretprobe (fentry: " + p.fentry_why + ")");
+        if (via[r] == CopyVia::Fentry && p.kprobe_ok) kp.detail = "not needed: fentry is attached";
+        if (site) ++(via[r] == CopyVia::Fentry ? by_fentry : by_kprobe);
+        else ++extras;
+      } else {
+        if (site) unhooked.push_back(p.name);
+        if (!attach_failed[r].empty()) {
+          used.status = "refused";
+          used.detail = attach_failed[r];
+        }
+        if (!load_failed[r].empty()) {
+          Hook& tried = p.fentry_ok ? fe : kp;
+          tried.status = "refused";
+          tried.detail = load_failed[r];
+        }
+        // Standard kernels build lib/ without ftrace: no fentry, no kprobe event.
+        if (!site)
+          for (Hook* h : {&fe, &kp})
+            if (h->status == "refused")
+              h->detail += " (lib/ is built without ftrace on standard kernels, so its routines cannot be traced; "
+                           "the copy sites that call them are hooked instead)";
+      }
+    }
+    kernel_.hooks.push_back(fe);
+    kernel_.hooks.push_back(kp);
+  }
+  if (sites > 0 && unhooked.empty()) {
+    kernel_.copy_accounting = "measured";
+    kernel_.copy_accounting_why = "all " + std::to_string(sites) + " copy sites of this kernel are hooked (" +
+                                  std::to_string(by_fentry) + " by fentry, " + std::to_string(by_kprobe) +
+                                  " by kprobe), plus " + std::to_string(extras) + " lib/ copy routines";
+  } else {
+    kernel_.copy_accounting = "attributed";
+    std::string names;
+    for (const std::string& n : unhooked) names += (names.empty() ? "" : ", ") + n;
+    kernel_.copy_accounting_why =
+        sites == 0 ? "none of the known copy sites is in this kernel's BTF"
+                   : std::to_string(unhooked.size()) + " of " + std::to_string(sites) +
+                         " copy sites of this kernel could not be hooked (" + names +
+                         "; see kernel.hooks), so copies are attributed from syscall results and fd kinds";
+  }
+  kernel_.hooks.insert(kernel_.hooks.end(), tp_hooks.begin(), tp_hooks.end());
+
   for (auto [prog, probe] : {std::pair{skel_->progs.on_phase_begin, "phase_begin"},
                              std::pair{skel_->progs.on_phase_end, "phase_end"}}) {
     bpf_link* link = bpf_program__attach_usdt(prog, -1, opt.scenario_binary.c_str(), "copyscope", probe, nullptr);
     if (!link) {
       int err = errno;
-      for (bpf_link* l : usdt_links_) bpf_link__destroy(l);
-      usdt_links_.clear();
-      copyscope_bpf__destroy(skel_);
-      skel_ = nullptr;
+      release();
       throw TraceError(std::string("failed to attach usdt copyscope:") + probe + " in " + opt.scenario_binary + ": " +
                        errstr(err));
     }
@@ -159,18 +294,27 @@ Tracer::Tracer(const TracerOptions& opt) {
   rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_event, this, nullptr);
   if (!rb_) {
     int err = errno;
-    for (bpf_link* l : usdt_links_) bpf_link__destroy(l);
-    copyscope_bpf__destroy(skel_);
-    skel_ = nullptr;
+    release();
     throw TraceError("failed to create the ring buffer reader: " + errstr(err));
   }
 }
 
+void Tracer::release() {
+  if (rb_) ring_buffer__free(rb_);
+  rb_ = nullptr;
+  for (bpf_link* l : usdt_links_) bpf_link__destroy(l);
+  usdt_links_.clear();
+  // Entry hooks go first, so no frame is left waiting for a detached exit.
+  for (auto& [entry, exit] : copy_links_) bpf_link__destroy(entry);
+  for (auto& [entry, exit] : copy_links_) bpf_link__destroy(exit);
+  copy_links_.clear();
+  if (skel_) copyscope_bpf__destroy(skel_);
+  skel_ = nullptr;
+}
+
 Tracer::~Tracer() {
   stop();
-  if (rb_) ring_buffer__free(rb_);
-  for (bpf_link* l : usdt_links_) bpf_link__destroy(l);
-  if (skel_) copyscope_bpf__destroy(skel_);
+  release();
 }
 
 void Tracer::track(pid_t tgid) {
@@ -251,6 +395,36 @@ void Tracer::collect(Run& run) const {
   std::sort(run.flows.begin(), run.flows.end(), [](const Flow& a, const Flow& b) {
     return std::tie(a.role, a.sys, a.src, a.dst) < std::tie(b.role, b.sys, b.src, b.dst);
   });
+  run.measured_copies.clear();
+  std::vector<cs_copy_val> cvals(static_cast<size_t>(ncpu));
+  cs_copy_key ckey{}, cnext{};
+  const void* cprev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.copies, cprev, &cnext, sizeof cnext) == 0) {
+    ckey = cnext;
+    cprev = &ckey;
+    if (bpf_map__lookup_elem(skel_->maps.copies, &ckey, sizeof ckey, cvals.data(), sizeof(cs_copy_val) * cvals.size(), 0))
+      continue;
+    MeasuredCopy m;
+    m.role = static_cast<Role>(ckey.role);
+    m.sys = ckey.sys;
+    m.src = ckey.src;
+    m.dst = ckey.dst;
+    m.dir = ckey.dir;
+    m.routine = ckey.routine;
+    for (const cs_copy_val& v : cvals) {
+      m.calls += v.calls;
+      m.bytes += v.bytes;
+    }
+    run.measured_copies.push_back(m);
+  }
+  std::sort(run.measured_copies.begin(), run.measured_copies.end(), [](const MeasuredCopy& a, const MeasuredCopy& b) {
+    return std::tie(a.role, a.sys, a.src, a.dst, a.dir, a.routine) < std::tie(b.role, b.sys, b.src, b.dst, b.dir, b.routine);
+  });
+  // Partly hooked is not measured: keep no half figures in the model.
+  if (kernel_.copy_accounting != "measured") {
+    run.measured_copies.clear();
+    for (RoleCounters& c : run.counters) c.copy_calls = c.copy_to_user_bytes = c.copy_from_user_bytes = c.copy_kernel_bytes = 0;
+  }
   run.kernel = kernel_;
 }
 

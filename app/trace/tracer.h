@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "model/live_run.h"
@@ -31,8 +32,19 @@ struct TracerOptions {
   bool emit_events = true;      // false: exact counters only
 };
 
-// Probes fentry then kprobe on the copy routines; never attaches anything.
-std::vector<Hook> probe_copy_hooks(std::string* accounting);
+// One copy routine (enum cs_copy_routine) and how this kernel lets us hook it.
+struct CopyRoutinePlan {
+  unsigned routine = 0;
+  std::string name;
+  bool in_btf = false;     // a function in the running kernel's BTF
+  bool fentry_ok = false;  // a probe fentry program loaded and attached
+  bool kprobe_ok = false;  // the kernel has the kprobe PMU
+  std::string fentry_why, kprobe_why;  // why not, when not
+};
+enum class CopyVia { None, Fentry, Kprobe };
+
+// Probes fentry then kprobe on each copy routine; leaves nothing attached.
+std::vector<CopyRoutinePlan> probe_copy_hooks();
 
 class Tracer {
  public:
@@ -49,11 +61,13 @@ class Tracer {
 
  private:
   void poll_loop();
+  void release();  // every link, the ring buffer and the skeleton
   static int on_event(void* ctx, void* data, size_t size);
 
   copyscope_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
   std::vector<bpf_link*> usdt_links_;
+  std::vector<std::pair<bpf_link*, bpf_link*>> copy_links_;  // entry, exit
   KernelInfo kernel_;
   LiveRun* live_ = nullptr;
   std::vector<Event> batch_;

@@ -375,8 +375,14 @@ void draw_datapath_panel(App& app) {
                         (fmt_ratio(r->summary.throughput_mib_s) + " MiB/s").c_str());
     for (const Deviation& d : r->summary.deviations) {
       ImGui::PushStyleColor(ImGuiCol_Text, light ? ImVec4(0.6f, 0.25f, 0.0f, 1) : ImVec4(1.0f, 0.7f, 0.35f, 1));
-      ImGui::TextWrapped("%s: %s %s, %s %s", d.what.c_str(), L(p, "textbook", "教材"), d.textbook.dump().c_str(),
-                         L(p, "measured", "实测"), d.measured.dump().c_str());
+      if (d.attributed.is_null())
+        ImGui::TextWrapped("%s: %s %s, %s %s", d.what.c_str(), L(p, "textbook", "教材"), d.textbook.dump().c_str(),
+                           L(p, "measured", "实测"), d.measured.dump().c_str());
+      else  // measured at the copy routines: attribution's figure beside it
+        ImGui::TextWrapped("%s: %s %s, %s %s, %s %s", d.what.c_str(), L(p, "textbook", "教材"),
+                           d.textbook.dump().c_str(), L(p, "measured at the copy routines", "在拷贝函数处实测"),
+                           d.measured.dump().c_str(), L(p, "attribution would say", "推算值为"),
+                           d.attributed.dump().c_str());
       ImGui::PopStyleColor();
       ImGui::TextWrapped("%s", d.why.c_str());
     }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <tuple>
 
 namespace copyscope::ui {
 
@@ -223,6 +224,20 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
   // the kernel, not emitted one by one, so the NIC stage follows these calls.
   std::vector<std::pair<uint64_t, uint64_t>> to_sink;
   bool saw_xmit = false;
+
+  // Measured copies are exact totals per (syscall, source, destination), read
+  // when the run ends; the calls' times spread them, in proportion to the bytes
+  // each call moved. Until then (a live run) attribution stands in.
+  using FlowKey = std::tuple<uint8_t, uint8_t, uint8_t>;
+  const bool measured = copies_measured(run) && (finished || !run.measured_copies.empty());
+  std::map<FlowKey, std::pair<uint64_t, uint64_t>> measured_share;  // copied, moved
+  if (measured) {
+    for (const MeasuredCopy& m : run.measured_copies)
+      if (m.role == Role::Sender) measured_share[{m.sys, m.src, m.dst}].first += m.bytes;
+    for (const Event& e : ev)
+      if (e.type == CS_EV_SYSCALL && e.role == CS_ROLE_SENDER && e.ret > 0)
+        measured_share[{static_cast<uint8_t>(e.sys), e.a, e.b}].second += static_cast<uint64_t>(e.ret);
+  }
   for (size_t i = 0; i < ev.size(); ++i) {
     const Event& e = ev[i];
     const uint32_t idx = static_cast<uint32_t>(i);
@@ -238,7 +253,15 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
         if (bi >= 0) b.mode_switches[bi] += 2;
         const uint64_t bytes = e.ret > 0 ? static_cast<uint64_t>(e.ret) : 0;
         const CopyRule rule = copy_rule(Flow{Role::Sender, static_cast<uint8_t>(e.sys), e.a, e.b, 1, bytes}, kv);
-        const uint64_t cpu = static_cast<uint64_t>(std::llround(rule.copies_per_byte * static_cast<double>(bytes)));
+        uint64_t cpu = static_cast<uint64_t>(std::llround(rule.copies_per_byte * static_cast<double>(bytes)));
+        if (measured) {
+          auto it = measured_share.find({static_cast<uint8_t>(e.sys), e.a, e.b});
+          cpu = it == measured_share.end() || it->second.second == 0
+                    ? 0
+                    : static_cast<uint64_t>(std::llround(static_cast<double>(it->second.first) *
+                                                         static_cast<double>(bytes) /
+                                                         static_cast<double>(it->second.second)));
+        }
         if (bi >= 0) {
           b.cpu_bytes[bi] += static_cast<double>(cpu);
           if (e.b == sink_kind) b.payload_bytes[bi] += static_cast<double>(bytes);
@@ -249,7 +272,10 @@ RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size
           ArrowTrack& t = v.arrows[a];
           t.moved_bytes += bytes;
           const uint64_t carried = tb->arrows[a].kind == "cpu" ? cpu : bytes;
-          if (tb->arrows[a].kind == "cpu" && cpu == 0 && t.why.empty()) t.why = rule.why;
+          if (tb->arrows[a].kind == "cpu" && cpu == 0 && t.why.empty())
+            t.why = measured ? "measured: no copy routine copied these calls' data" +
+                                   (rule.copies_per_byte == 0 ? "; " + rule.why : std::string())
+                             : rule.why;
           add_point(t, e.ts + e.dur, carried);
         }
         auto it = steps_by_sys.find(e.sys);

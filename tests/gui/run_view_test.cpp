@@ -91,6 +91,47 @@ TEST(RunView, SendfileCpuCopyIsGhostedWithTheReason) {
   EXPECT_NE(nic.why.find("loopback"), std::string::npos);
 }
 
+// Measured copies (issue 8): the CPU arrows carry what the copy sites measured,
+// spread over the calls' times, not what attribution says.
+TEST(RunView, MeasuredCopiesFeedTheCpuArrows) {
+  copyscope::Run run = make_synthetic_run(20000);
+  run.kernel.release = "6.1.0";
+  run.kernel.copy_accounting = "measured";
+  uint64_t read_bytes = 0;
+  for (const Event& e : run.events)
+    if (e.type == CS_EV_SYSCALL && e.sys == CS_SYS_READ && e.role == CS_ROLE_SENDER && e.ret > 0)
+      read_bytes += static_cast<uint64_t>(e.ret);
+  ASSERT_GT(read_bytes, 0u);
+  // Half of what read() returned was copied (as if the rest came another way);
+  // write() copied nothing measured.
+  run.measured_copies = {{Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, CS_COPY_TO_USER,
+                          CS_CR_FILEMAP_READ, 10, read_bytes / 2}};
+  RunView v = build_view(run, &method("read_write"), true);
+  bool saw_read = false, saw_write = false;
+  for (size_t i = 0; i < v.arrows.size(); ++i) {
+    if (v.textbook->arrows[i].kind != "cpu") continue;
+    const DiagramArrow& a = v.textbook->arrows[i];
+    const bool read = a.from == "page_cache" || a.to == "user_buffer";
+    if (read) {
+      saw_read = true;
+      EXPECT_NEAR(double(v.arrows[i].total), double(read_bytes / 2), double(read_bytes) * 0.001);
+      EXPECT_TRUE(v.arrows[i].happened);
+    } else {
+      saw_write = true;
+      EXPECT_EQ(v.arrows[i].total, 0u);
+      EXPECT_FALSE(v.arrows[i].happened);
+      EXPECT_NE(v.arrows[i].why.find("measured"), std::string::npos) << v.arrows[i].why;
+    }
+  }
+  EXPECT_TRUE(saw_read);
+  EXPECT_TRUE(saw_write);
+  // During a live run, before the measured totals are read, attribution stands in.
+  copyscope::Run live = run;
+  live.measured_copies.clear();
+  RunView lv = build_view(live, &method("read_write"), false);
+  EXPECT_EQ(drawn_cpu_arrows(lv), 2u);
+}
+
 TEST(RunView, SendfileOnAnOlderKernelStillCopiesNothing) {
   copyscope::Run r = sendfile_run(10);
   r.kernel.release = "5.10.0";  // before MSG_SPLICE_PAGES: tcp_sendpage hands pages over (still no copy)

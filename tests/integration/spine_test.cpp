@@ -1,4 +1,7 @@
 // Issue 2's facts, on the real kernel with the real BPF programs.
+#include <algorithm>
+#include <vector>
+
 #include "support.h"
 
 using nlohmann::json;
@@ -81,4 +84,55 @@ TEST(Spine, CompareJsonIsAnArrayOfRuns) {
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["method"], "read_write");
   EXPECT_EQ(j[1]["method"], "sendfile");
+}
+
+// Issue 8: every copy routine's fentry and kprobe are listed with a status and
+// why; "measured" only when each routine this kernel has is hooked.
+TEST(Spine, CopyHooksAreListedWithReasons) {
+  REQUIRE_LIVE_CAPTURE();
+  json j = run_json("run read_write --size 4M");
+  ASSERT_TRUE(j.is_object());
+  const json& k = j["kernel"];
+  const std::string accounting = k["copy_accounting"];
+  ASSERT_TRUE(accounting == "measured" || accounting == "attributed") << accounting;
+  EXPECT_FALSE(k["copy_accounting_why"].get<std::string>().empty());
+  size_t sites_here = 0, sites_hooked = 0;
+  const std::vector<std::string> sites = {"filemap_read",     "shmem_file_read_iter",   "generic_perform_write",
+                                          "pipe_read",        "pipe_write",             "anon_pipe_read",
+                                          "anon_pipe_write",  "tcp_sendmsg_locked",     "skb_copy_datagram_iter",
+                                          "skb_copy_datagram_from_iter"};
+  std::vector<std::string> all = {"_copy_to_iter", "_copy_from_iter", "_copy_from_iter_nocache", "copy_page_to_iter",
+                                  "copy_page_from_iter", "copy_page_from_iter_atomic", "copy_folio_from_iter_atomic",
+                                  "csum_and_copy_to_iter", "csum_and_copy_from_iter", "_copy_to_user",
+                                  "_copy_from_user"};
+  all.insert(all.end(), sites.begin(), sites.end());
+  for (const std::string& r : all) {
+    const json* fe = nullptr;
+    const json* kp = nullptr;
+    for (const json& h : k["hooks"]) {
+      if (h["name"] == "fentry/" + r) fe = &h;
+      if (h["name"] == "kprobe/" + r) kp = &h;
+    }
+    ASSERT_NE(fe, nullptr) << r;
+    ASSERT_NE(kp, nullptr) << r;
+    for (const json* h : {fe, kp}) {
+      const std::string st = (*h)["status"];
+      EXPECT_TRUE(st == "attached" || st == "available" || st == "refused" || st == "unavailable") << st;
+      EXPECT_FALSE((*h)["detail"].get<std::string>().empty()) << (*h)["name"];
+    }
+    const bool absent = (*fe)["detail"].get<std::string>().find("not a function in this kernel") != std::string::npos;
+    const bool site = std::find(sites.begin(), sites.end(), r) != sites.end();
+    sites_here += site && !absent;
+    sites_hooked += site && ((*fe)["status"] == "attached" || (*kp)["status"] == "attached");
+    EXPECT_FALSE((*fe)["status"] == "attached" && (*kp)["status"] == "attached") << r << ": one hook per routine";
+  }
+  if (accounting == "measured") {
+    EXPECT_EQ(sites_hooked, sites_here);
+    EXPECT_TRUE(j["counters"].contains("measured_copy_bytes"));
+  } else {
+    EXPECT_LT(sites_hooked, sites_here);
+    EXPECT_TRUE(j["copies_measured"].empty());
+    EXPECT_FALSE(j["counters"].contains("measured_copy_bytes"));
+    EXPECT_EQ(j["counters"]["cpu_copy_bytes"], j["counters"]["attributed_cpu_copy_bytes"]);
+  }
 }

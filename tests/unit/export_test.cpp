@@ -154,6 +154,8 @@ void expect_same_run(const Run& a, const Run& b) {
   EXPECT_TRUE(a.counters[CS_ROLE_SENDER] == b.counters[CS_ROLE_SENDER]);
   EXPECT_TRUE(a.counters[CS_ROLE_SINK] == b.counters[CS_ROLE_SINK]);
   EXPECT_EQ(a.flows, b.flows);
+  EXPECT_EQ(a.kernel.copy_accounting_why, b.kernel.copy_accounting_why);
+  EXPECT_EQ(a.measured_copies, b.measured_copies);
   EXPECT_EQ(a.thread_names, b.thread_names);
   EXPECT_EQ(a.partial, b.partial);
 }
@@ -347,6 +349,62 @@ TEST(Trace, WriteThenLoadGivesTheSameRunAndSummary) {
   EXPECT_EQ(to_json(summary_of(back)), to_json(s));
   EXPECT_EQ(json::parse(read_file(path))["copyscope"]["summary"], to_json(s));
   std::filesystem::remove(path);
+}
+
+// A run whose copies were measured at the copy routines (a kernel with fentry).
+copyscope::Run measured_run() {
+  copyscope::Run r = synthetic_run();
+  r.kernel.release = "6.1.0-28-amd64";
+  r.kernel.copy_accounting = "measured";
+  r.kernel.copy_accounting_why = "all 9 copy routines of this kernel are hooked (9 by fentry, 0 by kprobe)";
+  r.measured_copies = {
+      {Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, CS_COPY_TO_USER, CS_CR_COPY_PAGE_TO_ITER, 256, 4 << 20},
+      {Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, CS_COPY_FROM_USER, CS_CR_COPY_FROM_ITER, 64, 3 << 20},
+      {Role::Sender, CS_SYS_OTHER, CS_FD_NONE, CS_FD_NONE, CS_COPY_KERNEL, CS_CR_COPY_TO_USER, 1, 77},
+      {Role::Sink, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER, CS_CR_COPY_TO_ITER, 70, 4 << 20}};
+  RoleCounters& s = r.counters[CS_ROLE_SENDER];
+  s.copy_calls = 321;
+  s.copy_to_user_bytes = 4 << 20;
+  s.copy_from_user_bytes = 3 << 20;
+  s.copy_kernel_bytes = 77;
+  return r;
+}
+
+TEST(Trace, MeasuredCopiesSurviveExportAndReplay) {
+  const copyscope::Run r = measured_run();
+  const Summary s = summary_of(r);
+  EXPECT_EQ(s.counters.cpu_copy_bytes, (7u << 20) + 77);
+  const std::string path = temp_path("measured.json");
+  write_trace(r, s, path);
+  const copyscope::Run back = load_trace(path);
+  expect_same_run(r, back);
+  const Summary again = summary_of(back);
+  EXPECT_EQ(to_json(again), to_json(s));
+  EXPECT_EQ(to_json(again)["kernel"]["copy_accounting"], "measured");
+  EXPECT_EQ(to_json(again)["counters"]["cpu_copy_bytes"], (7u << 20) + 77);
+  std::filesystem::remove(path);
+}
+
+TEST(RunJson, MeasuredCopiesAreCheckedAndOptional) {
+  const json good = run_to_json(measured_run());
+  for (const auto& [ptr, value] : std::vector<std::pair<const char*, json>>{{"/measured_copies/0/dir", "sideways"},
+                                                                             {"/measured_copies/0/routine", "memcpy"},
+                                                                             {"/measured_copies/1/bytes", -1},
+                                                                             {"/measured_copies", "all"}}) {
+    json bad = good;
+    bad[json::json_pointer(ptr)] = value;
+    EXPECT_THROW(run_from_json(bad), std::runtime_error) << ptr;
+  }
+  json attributed = good;
+  attributed["kernel"]["copy_accounting"] = "attributed";
+  EXPECT_THROW(run_from_json(attributed), std::runtime_error);
+  // A file from before copies were measured still loads.
+  json old = run_to_json(synthetic_run());
+  old.erase("measured_copies");
+  old["kernel"].erase("copy_accounting_why");
+  for (const char* k : {"copy_calls", "copy_to_user_bytes", "copy_from_user_bytes", "copy_kernel_bytes"})
+    old["counters"]["sender"].erase(k);
+  expect_same_run(synthetic_run(), run_from_json(old));
 }
 
 TEST(Trace, EmptyRunStillWritesAValidTrace) {

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Measured CPU copies: entry/exit hooks on the kernel's copy routines and on
+ * the copy sites that wrap them (see enum cs_copy_routine for why both).
+ * Included at the end of copyscope.bpf.c (needs current_in_phase(),
+ * current_pending() and role_counters()).
+ *
+ * Every routine has an fentry/fexit pair and a kprobe/kretprobe pair, all
+ * with autoload off; the tracer turns on, per routine, the pair this kernel
+ * accepts. Only the outermost hooked routine of a thread counts (a per-thread
+ * depth), so copy_page_to_iter -> _copy_to_iter is one copy, not two.
+ */
+#ifndef COPY_HOOKS_BPF_H
+#define COPY_HOOKS_BPF_H
+
+/* A copy routine running longer than this lost its exit (a missed kretprobe). */
+#define CS_COPY_STALE_NS	(2ULL * 1000 * 1000 * 1000)
+
+/* How the exit's return value gives the bytes copied. */
+enum copy_count {
+	CS_COUNT_RET,		/* the return value (negative: an error, nothing) */
+	CS_COUNT_RET_LEFT,	/* `want` minus the return value (bytes NOT copied) */
+	CS_COUNT_RET_BEYOND,	/* the return value beyond `want` (filemap_read's already_read) */
+	CS_COUNT_WANT_IF_ZERO,	/* `want` when the routine returned 0 (skb_copy_datagram_*) */
+};
+
+struct copy_frame {
+	__u64 ts;	/* entry of the outermost routine */
+	__u64 want;
+	__u32 depth;
+	__u8 dir;	/* enum cs_copy_dir of the outermost routine */
+	__u8 routine;
+	__u8 role;
+	__u8 count;	/* enum copy_count */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct copy_frame);
+} copy_frames SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct cs_copy_key);
+	__type(value, struct cs_copy_val);
+} copies SEC(".maps");
+
+/* What the copy does, from its role and the iov_iter's flavour. */
+enum copy_side {
+	CS_SIDE_TO_ITER,	/* data goes into the iter */
+	CS_SIDE_PAGE_TO_ITER,	/* the same, but a pipe iter only takes a page reference */
+	CS_SIDE_FROM_ITER,	/* data comes out of the iter */
+	CS_SIDE_MSG_FROM_ITER,	/* out of a msghdr's iter, unless the pages are sent by reference */
+	CS_SIDE_TO_USER,	/* _copy_to_user */
+	CS_SIDE_FROM_USER,	/* _copy_from_user */
+};
+
+#define CS_MSG_ZEROCOPY		0x4000000	/* MSG_ZEROCOPY: user pages pinned, not copied */
+#define CS_MSG_SPLICE_PAGES	0x8000000	/* Linux 6.5+: sendfile/splice pass page references */
+
+static __always_inline __u8 copy_dir(enum copy_side side, __u64 arg)
+{
+	struct iov_iter *i = (struct iov_iter *)arg;
+	unsigned int t;
+
+	if (side == CS_SIDE_TO_USER)
+		return CS_COPY_TO_USER;
+	if (side == CS_SIDE_FROM_USER)
+		return CS_COPY_FROM_USER;
+	if (side == CS_SIDE_MSG_FROM_ITER) {
+		struct msghdr *msg = (struct msghdr *)arg;
+
+		if (!msg || (BPF_CORE_READ(msg, msg_flags) & (CS_MSG_ZEROCOPY | CS_MSG_SPLICE_PAGES)))
+			return CS_COPY_NONE;
+		i = &msg->msg_iter;
+		side = CS_SIDE_FROM_ITER;
+	}
+	if (!i)
+		return CS_COPY_NONE;
+	t = iov_iter_flavour(i);
+	if (iter_is_user(t))
+		return side == CS_SIDE_FROM_ITER ? CS_COPY_FROM_USER : CS_COPY_TO_USER;
+	if (iter_is(t, ITER_DISCARD))
+		return CS_COPY_NONE;
+	/*
+	 * Up to Linux 6.3, splice reads fill an ITER_PIPE: the page cache then
+	 * puts a reference to its page into the pipe (copy_page_to_iter_pipe)
+	 * and copies nothing. _copy_to_iter() into a pipe does copy, into fresh
+	 * pipe pages.
+	 */
+	if (side == CS_SIDE_PAGE_TO_ITER && iter_is(t, ITER_PIPE))
+		return CS_COPY_NONE;
+	return CS_COPY_KERNEL;
+}
+
+static __always_inline int copy_enter(__u8 routine, enum copy_side side, enum copy_count count,
+				      __u64 arg, __u64 want)
+{
+	struct cs_task_state *st = current_in_phase();
+	struct copy_frame *f, zero = {};
+	__u32 tid;
+	__u64 now;
+
+	if (!st)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	f = bpf_map_lookup_elem(&copy_frames, &tid);
+	if (!f) {
+		bpf_map_update_elem(&copy_frames, &tid, &zero, BPF_NOEXIST);
+		f = bpf_map_lookup_elem(&copy_frames, &tid);
+		if (!f)
+			return 0;
+	}
+	now = bpf_ktime_get_ns();
+	if (f->depth && now - f->ts < CS_COPY_STALE_NS) {
+		f->depth++;	/* called from another hooked routine */
+		return 0;
+	}
+	f->depth = 1;
+	f->ts = now;
+	f->routine = routine;
+	f->role = st->role;
+	f->count = count;
+	f->want = want;
+	f->dir = copy_dir(side, arg);
+	return 0;
+}
+
+static __always_inline int copy_exit(__u64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct copy_frame *f = bpf_map_lookup_elem(&copy_frames, &tid);
+	struct cs_copy_val *v, zero = {};
+	struct cs_copy_key key = {};
+	struct pending_syscall *p;
+	struct cs_counters *c;
+	__u64 bytes = 0;
+
+	if (!f || !f->depth)
+		return 0;
+	if (--f->depth)
+		return 0;
+	if (f->dir >= CS_COPY_DIR_MAX)
+		return 0;
+	switch (f->count) {
+	case CS_COUNT_RET:
+		bytes = (__s64)ret > 0 ? ret : 0;
+		break;
+	case CS_COUNT_RET_LEFT:
+		bytes = ret <= f->want ? f->want - ret : 0;
+		break;
+	case CS_COUNT_RET_BEYOND:
+		bytes = (__s64)ret > (__s64)f->want ? ret - f->want : 0;
+		break;
+	case CS_COUNT_WANT_IF_ZERO:
+		bytes = (int)ret == 0 ? (__u32)f->want : 0;	/* an int len */
+		break;
+	}
+	if (!bytes)
+		return 0;
+	key.role = f->role;
+	key.dir = f->dir;
+	key.routine = f->routine;
+	p = current_pending();
+	if (p) {
+		key.sys = p->sys;
+		key.src = p->src;
+		key.dst = p->dst;
+	}
+	v = bpf_map_lookup_elem(&copies, &key);
+	if (!v) {
+		bpf_map_update_elem(&copies, &key, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&copies, &key);
+	}
+	if (v) {
+		v->calls++;
+		v->bytes += bytes;
+	}
+	c = role_counters(f->role);
+	if (c) {
+		c->copy_calls++;
+		if (f->dir == CS_COPY_TO_USER)
+			c->copy_to_user_bytes += bytes;
+		else if (f->dir == CS_COPY_FROM_USER)
+			c->copy_from_user_bytes += bytes;
+		else
+			c->copy_kernel_bytes += bytes;
+	}
+	return 0;
+}
+
+static __always_inline __u64 kprobe_arg(struct pt_regs *ctx, int n)
+{
+	switch (n) {
+	case 0: return PT_REGS_PARM1(ctx);
+	case 1: return PT_REGS_PARM2(ctx);
+	case 2: return PT_REGS_PARM3(ctx);
+	case 3: return PT_REGS_PARM4(ctx);
+	}
+	return 0;
+}
+
+static __always_inline __u64 fentry_arg(void *ctx, int n)
+{
+	__u64 v = 0;
+
+	if (n >= 0)
+		bpf_get_func_arg(ctx, n, &v);
+	return v;
+}
+
+/*
+ * Four programs per routine. `arg` is the argument copy_dir() reads (an
+ * iov_iter, a msghdr), `want` the one the count needs (-1: none), numbered
+ * from 0. fentry/fexit read them and the return value with
+ * bpf_get_func_arg/ret, so they do not depend on how many arguments the
+ * routine has in this kernel.
+ */
+#define CS_COPY_HOOK(func, routine, side, count, arg, want)			\
+SEC("fentry/" #func)								\
+int fentry_##func(void *ctx)							\
+{										\
+	return copy_enter(routine, side, count, fentry_arg(ctx, arg),		\
+			  fentry_arg(ctx, want));				\
+}										\
+SEC("fexit/" #func)								\
+int fexit_##func(void *ctx)							\
+{										\
+	__u64 r = 0;								\
+										\
+	bpf_get_func_ret(ctx, &r);						\
+	return copy_exit(r);							\
+}										\
+SEC("kprobe/" #func)								\
+int kprobe_##func(struct pt_regs *ctx)						\
+{										\
+	return copy_enter(routine, side, count, kprobe_arg(ctx, arg),		\
+			  (want) >= 0 ? kprobe_arg(ctx, want) : 0);		\
+}										\
+SEC("kretprobe/" #func)								\
+int kretprobe_##func(struct pt_regs *ctx)					\
+{										\
+	return copy_exit(PT_REGS_RC(ctx));					\
+}
+
+/* lib/iov_iter.c: size_t _copy_to_iter(const void *addr, size_t bytes, struct iov_iter *i) */
+CS_COPY_HOOK(_copy_to_iter, CS_CR_COPY_TO_ITER, CS_SIDE_TO_ITER, CS_COUNT_RET, 2, -1)
+CS_COPY_HOOK(_copy_from_iter, CS_CR_COPY_FROM_ITER, CS_SIDE_FROM_ITER, CS_COUNT_RET, 2, -1)
+CS_COPY_HOOK(_copy_from_iter_nocache, CS_CR_COPY_FROM_ITER_NOCACHE, CS_SIDE_FROM_ITER, CS_COUNT_RET, 2, -1)
+/* size_t copy_page_to_iter(struct page *, size_t offset, size_t bytes, struct iov_iter *i) */
+CS_COPY_HOOK(copy_page_to_iter, CS_CR_COPY_PAGE_TO_ITER, CS_SIDE_PAGE_TO_ITER, CS_COUNT_RET, 3, -1)
+CS_COPY_HOOK(copy_page_from_iter, CS_CR_COPY_PAGE_FROM_ITER, CS_SIDE_FROM_ITER, CS_COUNT_RET, 3, -1)
+CS_COPY_HOOK(copy_page_from_iter_atomic, CS_CR_COPY_PAGE_FROM_ITER_ATOMIC, CS_SIDE_FROM_ITER, CS_COUNT_RET, 3, -1)
+/* Linux 6.x: size_t copy_folio_from_iter_atomic(struct folio *, size_t, size_t, struct iov_iter *) */
+CS_COPY_HOOK(copy_folio_from_iter_atomic, CS_CR_COPY_FOLIO_FROM_ITER_ATOMIC, CS_SIDE_FROM_ITER, CS_COUNT_RET, 3, -1)
+/* size_t csum_and_copy_to_iter(const void *addr, size_t bytes, void *csump, struct iov_iter *i) */
+CS_COPY_HOOK(csum_and_copy_to_iter, CS_CR_CSUM_AND_COPY_TO_ITER, CS_SIDE_TO_ITER, CS_COUNT_RET, 3, -1)
+CS_COPY_HOOK(csum_and_copy_from_iter, CS_CR_CSUM_AND_COPY_FROM_ITER, CS_SIDE_FROM_ITER, CS_COUNT_RET, 3, -1)
+/* lib/usercopy.c: unsigned long _copy_to_user(void __user *to, const void *from, unsigned long n) */
+CS_COPY_HOOK(_copy_to_user, CS_CR_COPY_TO_USER, CS_SIDE_TO_USER, CS_COUNT_RET_LEFT, -1, 2)
+CS_COPY_HOOK(_copy_from_user, CS_CR_COPY_FROM_USER, CS_SIDE_FROM_USER, CS_COUNT_RET_LEFT, -1, 2)
+
+/* mm/filemap.c: ssize_t filemap_read(struct kiocb *, struct iov_iter *iter, ssize_t already_read) */
+CS_COPY_HOOK(filemap_read, CS_CR_FILEMAP_READ, CS_SIDE_PAGE_TO_ITER, CS_COUNT_RET_BEYOND, 1, 2)
+/* mm/shmem.c: ssize_t shmem_file_read_iter(struct kiocb *, struct iov_iter *to) */
+CS_COPY_HOOK(shmem_file_read_iter, CS_CR_SHMEM_FILE_READ_ITER, CS_SIDE_PAGE_TO_ITER, CS_COUNT_RET, 1, -1)
+/* mm/filemap.c: ssize_t generic_perform_write(struct kiocb *, struct iov_iter *i) */
+CS_COPY_HOOK(generic_perform_write, CS_CR_GENERIC_PERFORM_WRITE, CS_SIDE_FROM_ITER, CS_COUNT_RET, 1, -1)
+/* fs/pipe.c: ssize_t pipe_read(struct kiocb *, struct iov_iter *to), anon_pipe_* since 6.14 */
+CS_COPY_HOOK(pipe_read, CS_CR_PIPE_READ, CS_SIDE_TO_ITER, CS_COUNT_RET, 1, -1)
+CS_COPY_HOOK(pipe_write, CS_CR_PIPE_WRITE, CS_SIDE_FROM_ITER, CS_COUNT_RET, 1, -1)
+CS_COPY_HOOK(anon_pipe_read, CS_CR_ANON_PIPE_READ, CS_SIDE_TO_ITER, CS_COUNT_RET, 1, -1)
+CS_COPY_HOOK(anon_pipe_write, CS_CR_ANON_PIPE_WRITE, CS_SIDE_FROM_ITER, CS_COUNT_RET, 1, -1)
+/* net/ipv4/tcp.c: int tcp_sendmsg_locked(struct sock *, struct msghdr *msg, size_t size) */
+CS_COPY_HOOK(tcp_sendmsg_locked, CS_CR_TCP_SENDMSG_LOCKED, CS_SIDE_MSG_FROM_ITER, CS_COUNT_RET, 1, -1)
+/* net/core/datagram.c: int skb_copy_datagram_iter(const struct sk_buff *, int offset, struct iov_iter *to, int len) */
+CS_COPY_HOOK(skb_copy_datagram_iter, CS_CR_SKB_COPY_DATAGRAM_ITER, CS_SIDE_TO_ITER, CS_COUNT_WANT_IF_ZERO, 2, 3)
+CS_COPY_HOOK(skb_copy_datagram_from_iter, CS_CR_SKB_COPY_DATAGRAM_FROM_ITER, CS_SIDE_FROM_ITER,
+	     CS_COUNT_WANT_IF_ZERO, 2, 3)
+
+#endif /* COPY_HOOKS_BPF_H */
