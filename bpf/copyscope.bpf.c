@@ -348,12 +348,31 @@ static __always_inline struct pending_syscall *current_pending(void)
 	return bpf_map_lookup_elem(&pending, &tid);
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
+/* The first five syscall arguments (all classify() needs), from the registers saved at kernel entry. */
+static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *args)
+{
+	struct pt_regs r;
+
+	/* One read of the whole frame is cheaper than one per argument. */
+	bpf_probe_read_kernel(&r, sizeof(r), regs);
+	args[0] = PT_REGS_PARM1_SYSCALL(&r);
+	args[1] = PT_REGS_PARM2_SYSCALL(&r);
+	args[2] = PT_REGS_PARM3_SYSCALL(&r);
+	args[3] = PT_REGS_PARM4_SYSCALL(&r);
+	args[4] = PT_REGS_PARM5_SYSCALL(&r);
+}
+
+/*
+ * Raw tracepoints, not raw_syscalls tracepoints: a classic syscall tracepoint
+ * first builds a perf record of every argument for every syscall on the
+ * machine, which is most of the tracing cost of a small read or write.
+ */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	struct cs_task_state *st = current_in_phase();
 	struct pending_syscall p = {};
-	unsigned long args[6];
+	unsigned long args[5];
 	struct cs_counters *c;
 	__u32 tid;
 
@@ -363,13 +382,13 @@ int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 	if (!c)
 		return 0;
 	c->syscall_enters++;
-	p.sys = syscall_from_nr(BPF_CORE_READ(ctx, id));
+	p.sys = syscall_from_nr(id);
 	/* Other syscalls are only counted: their exit needs no saved state. */
 	if (p.sys == CS_SYS_OTHER)
 		return 0;
 	p.role = st->role;
 	p.ts = bpf_ktime_get_ns();
-	bpf_probe_read_kernel(args, sizeof(args), ctx->args);
+	syscall_args(regs, args);
 	classify(&p, args);
 	p.count = requested_bytes(p.sys, args);
 	tid = (__u32)bpf_get_current_pid_tgid();
@@ -377,14 +396,13 @@ int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_syscall *p = current_pending();
 	struct cs_event ev = {};
 	struct cs_counters *c;
-	long ret;
 
 	/* A syscall that entered during the phase is finished even if it ended it. */
 	if (!p) {
@@ -399,7 +417,6 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	c = role_counters(p->role);
 	if (!c)
 		goto out;
-	ret = BPF_CORE_READ(ctx, ret);
 	c->syscall_exits++;
 	if (p->sys < CS_SYS_MAX) {
 		c->sys_calls[p->sys]++;
