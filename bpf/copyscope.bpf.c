@@ -193,57 +193,62 @@ static __always_inline __u8 syscall_from_nr(long nr)
 	return CS_SYS_OTHER;
 }
 
-static __always_inline __u8 file_kind(struct file *f, __u8 role);
+/* Turns a kernel address into a typed pointer that may be read directly. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-static __always_inline __u8 fd_kind(int fd, __u8 role)
+/*
+ * What an open file is. Plain loads through typed pointers (the verifier
+ * guards them) rather than one bpf_probe_read_kernel() call per field: this
+ * runs on every transfer syscall.
+ */
+static __always_inline __u8 file_kind(const void *addr, __u8 role)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt;
-	struct file **fd_array;
-	struct file *f = NULL;
-
-	if (fd < 0)
-		return CS_FD_NONE;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return CS_FD_NONE;
-	fd_array = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
-	return file_kind(f, role);
-}
-
-static __always_inline __u8 file_kind(struct file *f, __u8 role)
-{
+	struct file *f = bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct file));
 	struct socket *sock;
 	struct sock *sk;
-	unsigned int mode, flags, family;
+	unsigned int mode, family;
+	__u64 key;
+	__u8 *known;
 
-	if (!f)
+	if (!addr)
 		return CS_FD_NONE;
-	mode = BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT;
-	flags = BPF_CORE_READ(f, f_flags);
+	mode = f->f_inode->i_mode & CS_S_IFMT;
 	switch (mode) {
 	case CS_S_IFREG:
-		return (flags & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
+		return (f->f_flags & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
 	case CS_S_IFIFO:
 		return CS_FD_PIPE;
 	case CS_S_IFCHR:
 		return CS_FD_CHAR;
 	case CS_S_IFSOCK:
-		sock = BPF_CORE_READ(f, private_data);
-		sk = BPF_CORE_READ(sock, sk);
+		sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+		sk = sock->sk;
 		if (!sk)
 			return CS_FD_SOCKET;
-		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		family = sk->__sk_common.skc_family;
 		if ((family == 2 || family == 10) && sock_protocol(sk) == 6) {
-			__u64 key = (__u64)sk;
-
-			bpf_map_update_elem(&sock_role, &key, &role, BPF_ANY);
+			key = (__u64)sk;
+			known = bpf_map_lookup_elem(&sock_role, &key);
+			if (!known || *known != role)
+				bpf_map_update_elem(&sock_role, &key, &role, BPF_ANY);
 			return CS_FD_TCP;
 		}
 		return CS_FD_SOCKET;
 	}
 	return CS_FD_OTHER;
+}
+
+static __always_inline __u8 fd_kind(int fd, __u8 role)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	void *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+		return CS_FD_NONE;
+	/* A variable index: the one field read through the helper. */
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return file_kind(f, role);
 }
 
 /* Source and destination of the data a transfer syscall moves. */
