@@ -49,10 +49,15 @@ struct pending_syscall {
 	__u8 role;
 };
 
+/*
+ * Each thread's transfer syscall in flight (sys != CS_SYS_OTHER), kept in the
+ * task itself: found without hashing, reused from call to call, freed with
+ * the thread. An exit marks the record idle instead of deleting it.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_syscall);
 } pending SEC(".maps");
 
@@ -348,9 +353,12 @@ static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __
 /* The transfer syscall the current thread is in, or NULL (none, or not decoded). */
 static __always_inline struct pending_syscall *current_pending(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_syscall *p;
 
-	return bpf_map_lookup_elem(&pending, &tid);
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	if (!p || p->sys == CS_SYS_OTHER)
+		return NULL;
+	return p;
 }
 
 /* The first five syscall arguments (all classify() needs), from the registers saved at kernel entry. */
@@ -376,10 +384,10 @@ SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	struct cs_task_state *st = current_in_phase();
-	struct pending_syscall p = {};
+	struct pending_syscall *p;
 	unsigned long args[5];
 	struct cs_counters *c;
-	__u32 tid;
+	__u8 sys;
 
 	if (!st)
 		return 0;
@@ -387,24 +395,26 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	if (!c)
 		return 0;
 	c->syscall_enters++;
-	p.sys = syscall_from_nr(id);
+	sys = syscall_from_nr(id);
 	/* Other syscalls are only counted: their exit needs no saved state. */
-	if (p.sys == CS_SYS_OTHER)
+	if (sys == CS_SYS_OTHER)
 		return 0;
-	p.role = st->role;
-	p.ts = bpf_ktime_get_ns();
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	p->role = st->role;
+	p->ts = bpf_ktime_get_ns();
 	syscall_args(regs, args);
-	classify(&p, args);
-	p.count = requested_bytes(p.sys, args);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	p->sys = sys;
+	classify(p, args);
+	p->count = requested_bytes(sys, args);
 	return 0;
 }
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_syscall *p = current_pending();
 	struct cs_event ev = {};
 	struct cs_counters *c;
@@ -443,7 +453,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		emit(c, &ev);
 	}
 out:
-	bpf_map_delete_elem(&pending, &tid);
+	p->sys = CS_SYS_OTHER;	/* idle until the next transfer syscall */
 	return 0;
 }
 
