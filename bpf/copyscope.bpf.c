@@ -111,18 +111,29 @@ static __always_inline struct cs_task_state *current_in_phase(void)
 	return st;
 }
 
+/* Bytes one event takes in the ring: its header and the record, 8-aligned. */
+#define CS_EVENT_RING_BYTES (8 + ((sizeof(struct cs_event) + 7) & ~7UL))
+
+/*
+ * Wake the consumer each time the waiting data crosses a multiple of
+ * wakeup_bytes, not on every event beyond it: every wake-up is an interrupt
+ * on the producing CPU. A crossing two CPUs both miss is caught at the next.
+ */
+static __always_inline __u64 wakeup_flags(void)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (avail / wakeup_bytes != (avail + CS_EVENT_RING_BYTES) / wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
 {
-	__u64 flags = 0;
-
 	if (!emit_events)
 		return;
 	ev->cpu = bpf_get_smp_processor_id();
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		flags = BPF_RB_NO_WAKEUP;
-	else
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), wakeup_flags()))
 		c->events_dropped++;
 	else
 		c->events_captured++;
