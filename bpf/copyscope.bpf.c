@@ -375,15 +375,14 @@ static __always_inline struct pending_syscall *current_pending(void)
 /* The first five syscall arguments (all classify() needs), from the registers saved at kernel entry. */
 static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *args)
 {
-	struct pt_regs r;
+	/* Plain loads through a typed pointer: no helper call. */
+	struct pt_regs *r = bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
 
-	/* One read of the whole frame is cheaper than one per argument. */
-	bpf_probe_read_kernel(&r, sizeof(r), regs);
-	args[0] = PT_REGS_PARM1_SYSCALL(&r);
-	args[1] = PT_REGS_PARM2_SYSCALL(&r);
-	args[2] = PT_REGS_PARM3_SYSCALL(&r);
-	args[3] = PT_REGS_PARM4_SYSCALL(&r);
-	args[4] = PT_REGS_PARM5_SYSCALL(&r);
+	args[0] = PT_REGS_PARM1_SYSCALL(r);
+	args[1] = PT_REGS_PARM2_SYSCALL(r);
+	args[2] = PT_REGS_PARM3_SYSCALL(r);
+	args[3] = PT_REGS_PARM4_SYSCALL(r);
+	args[4] = PT_REGS_PARM5_SYSCALL(r);
 }
 
 /*
