@@ -92,7 +92,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
+	/* Half a second of events at 2 M/s: the consumer can stall while the model grows. */
+	__uint(max_entries, 64 * 1024 * 1024);
 } events SEC(".maps");
 
 static __always_inline struct cs_counters *role_counters(__u32 role)
