@@ -223,6 +223,7 @@ int pipeline(const PipelineOptions& o) {
   if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
 
   std::vector<double> rates, producer, lag, producer_cpu, consumer_cpu;
+  json per_round = json::array();
   uint64_t dropped = 0, captured = 0, delivered = 0;
   for (unsigned i = 0; i < o.rounds; ++i) {
     if (!o.json) std::fprintf(stderr, "copyscope bench pipeline: round %u/%u\n", i + 1, o.rounds);
@@ -233,6 +234,10 @@ int pipeline(const PipelineOptions& o) {
     producer_cpu.push_back(r.producer_cpu_ns_per_call);
     consumer_cpu.push_back(r.consumer_cpu_ns_per_event);
     dropped += r.dropped;
+    per_round.push_back({{"events_per_s", std::round(r.events_per_s)},
+                         {"events_captured", r.captured},
+                         {"events_dropped", r.dropped},
+                         {"producer_cpu_ns_per_call", std::round(r.producer_cpu_ns_per_call)}});
     captured += r.captured;
     delivered += r.delivered;
   }
@@ -247,7 +252,8 @@ int pipeline(const PipelineOptions& o) {
               {"consumer_cpu_ns_per_event", std::round(median(consumer_cpu) * 10) / 10},
               {"events_captured", captured},
               {"events_delivered", delivered},
-              {"events_dropped", dropped}};
+              {"events_dropped", dropped},
+              {"per_round", per_round}};
   if (o.json) {
     std::cout << out.dump(2) << "\n";
   } else {
