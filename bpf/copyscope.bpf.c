@@ -49,10 +49,15 @@ struct pending_syscall {
 	__u8 role;
 };
 
+/*
+ * Each thread's transfer syscall in flight (sys != CS_SYS_OTHER), kept in the
+ * task itself: found without hashing, reused from call to call, freed with
+ * the thread. An exit marks the record idle instead of deleting it.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_syscall);
 } pending SEC(".maps");
 
@@ -87,7 +92,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
+	/* Half a second of events at 2 M/s: the consumer can stall while the model grows. */
+	__uint(max_entries, 64 * 1024 * 1024);
 } events SEC(".maps");
 
 static __always_inline struct cs_counters *role_counters(__u32 role)
@@ -106,21 +112,57 @@ static __always_inline struct cs_task_state *current_in_phase(void)
 	return st;
 }
 
+/* Bytes one event takes in the ring: its header and the record, 8-aligned. */
+#define CS_EVENT_RING_BYTES (8 + ((sizeof(struct cs_event) + 7) & ~7UL))
+
+/*
+ * Wake the consumer each time the waiting data crosses a multiple of
+ * wakeup_bytes, not on every event beyond it: every wake-up is an interrupt
+ * on the producing CPU. A crossing two CPUs both miss is caught at the next.
+ */
+static __always_inline __u64 wakeup_flags(void)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	if (avail / wakeup_bytes != (avail + CS_EVENT_RING_BYTES) / wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
 {
-	__u64 flags = 0;
-
 	if (!emit_events)
 		return;
 	ev->cpu = bpf_get_smp_processor_id();
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
-		flags = BPF_RB_NO_WAKEUP;
-	else
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags))
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), wakeup_flags()))
 		c->events_dropped++;
 	else
 		c->events_captured++;
+}
+
+/*
+ * The hot path's variant of emit(): the event is written in place in the ring
+ * (every field: reserved memory is not zeroed), then submitted.
+ */
+static __always_inline struct cs_event *event_reserve(struct cs_counters *c)
+{
+	struct cs_event *ev;
+
+	if (!emit_events)
+		return NULL;
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev)
+		c->events_dropped++;
+	return ev;
+}
+
+static __always_inline void event_submit(struct cs_counters *c, struct cs_event *ev)
+{
+	__u64 flags = wakeup_flags();
+
+	ev->cpu = bpf_get_smp_processor_id();
+	bpf_ringbuf_submit(ev, flags);
+	c->events_captured++;
 }
 
 static __always_inline void fill_current(struct cs_event *ev, __u8 type, __u8 role)
@@ -193,57 +235,62 @@ static __always_inline __u8 syscall_from_nr(long nr)
 	return CS_SYS_OTHER;
 }
 
-static __always_inline __u8 file_kind(struct file *f, __u8 role);
+/* Turns a kernel address into a typed pointer that may be read directly. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-static __always_inline __u8 fd_kind(int fd, __u8 role)
+/*
+ * What an open file is. Plain loads through typed pointers (the verifier
+ * guards them) rather than one bpf_probe_read_kernel() call per field: this
+ * runs on every transfer syscall.
+ */
+static __always_inline __u8 file_kind(const void *addr, __u8 role)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt;
-	struct file **fd_array;
-	struct file *f = NULL;
-
-	if (fd < 0)
-		return CS_FD_NONE;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return CS_FD_NONE;
-	fd_array = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
-	return file_kind(f, role);
-}
-
-static __always_inline __u8 file_kind(struct file *f, __u8 role)
-{
+	struct file *f = bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct file));
 	struct socket *sock;
 	struct sock *sk;
-	unsigned int mode, flags, family;
+	unsigned int mode, family;
+	__u64 key;
+	__u8 *known;
 
-	if (!f)
+	if (!addr)
 		return CS_FD_NONE;
-	mode = BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT;
-	flags = BPF_CORE_READ(f, f_flags);
+	mode = f->f_inode->i_mode & CS_S_IFMT;
 	switch (mode) {
 	case CS_S_IFREG:
-		return (flags & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
+		return (f->f_flags & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
 	case CS_S_IFIFO:
 		return CS_FD_PIPE;
 	case CS_S_IFCHR:
 		return CS_FD_CHAR;
 	case CS_S_IFSOCK:
-		sock = BPF_CORE_READ(f, private_data);
-		sk = BPF_CORE_READ(sock, sk);
+		sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
+		sk = sock->sk;
 		if (!sk)
 			return CS_FD_SOCKET;
-		family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		family = sk->__sk_common.skc_family;
 		if ((family == 2 || family == 10) && sock_protocol(sk) == 6) {
-			__u64 key = (__u64)sk;
-
-			bpf_map_update_elem(&sock_role, &key, &role, BPF_ANY);
+			key = (__u64)sk;
+			known = bpf_map_lookup_elem(&sock_role, &key);
+			if (!known || *known != role)
+				bpf_map_update_elem(&sock_role, &key, &role, BPF_ANY);
 			return CS_FD_TCP;
 		}
 		return CS_FD_SOCKET;
 	}
 	return CS_FD_OTHER;
+}
+
+static __always_inline __u8 fd_kind(int fd, __u8 role)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	void *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+		return CS_FD_NONE;
+	/* A variable index: the one field read through the helper. */
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	return file_kind(f, role);
 }
 
 /* Source and destination of the data a transfer syscall moves. */
@@ -343,19 +390,40 @@ static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __
 /* The transfer syscall the current thread is in, or NULL (none, or not decoded). */
 static __always_inline struct pending_syscall *current_pending(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_syscall *p;
 
-	return bpf_map_lookup_elem(&pending, &tid);
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	if (!p || p->sys == CS_SYS_OTHER)
+		return NULL;
+	return p;
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
+/* The first five syscall arguments (all classify() needs), from the registers saved at kernel entry. */
+static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *args)
+{
+	/* Plain loads through a typed pointer: no helper call. */
+	struct pt_regs *r = bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+
+	args[0] = PT_REGS_PARM1_SYSCALL(r);
+	args[1] = PT_REGS_PARM2_SYSCALL(r);
+	args[2] = PT_REGS_PARM3_SYSCALL(r);
+	args[3] = PT_REGS_PARM4_SYSCALL(r);
+	args[4] = PT_REGS_PARM5_SYSCALL(r);
+}
+
+/*
+ * Raw tracepoints, not raw_syscalls tracepoints: a classic syscall tracepoint
+ * first builds a perf record of every argument for every syscall on the
+ * machine, which is most of the tracing cost of a small read or write.
+ */
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	struct cs_task_state *st = current_in_phase();
-	struct pending_syscall p = {};
-	unsigned long args[6];
+	struct pending_syscall *p;
+	unsigned long args[5];
 	struct cs_counters *c;
-	__u32 tid;
+	__u8 sys;
 
 	if (!st)
 		return 0;
@@ -363,28 +431,30 @@ int on_sys_enter(struct trace_event_raw_sys_enter *ctx)
 	if (!c)
 		return 0;
 	c->syscall_enters++;
-	p.sys = syscall_from_nr(BPF_CORE_READ(ctx, id));
+	sys = syscall_from_nr(id);
 	/* Other syscalls are only counted: their exit needs no saved state. */
-	if (p.sys == CS_SYS_OTHER)
+	if (sys == CS_SYS_OTHER)
 		return 0;
-	p.role = st->role;
-	p.ts = bpf_ktime_get_ns();
-	bpf_probe_read_kernel(args, sizeof(args), ctx->args);
-	classify(&p, args);
-	p.count = requested_bytes(p.sys, args);
-	tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	p->role = st->role;
+	p->ts = bpf_ktime_get_ns();
+	syscall_args(regs, args);
+	p->sys = sys;
+	classify(p, args);
+	p->count = requested_bytes(sys, args);
 	return 0;
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct pending_syscall *p = current_pending();
-	struct cs_event ev = {};
+	struct cs_event *ev;
 	struct cs_counters *c;
-	long ret;
+	__u64 id, now;
 
 	/* A syscall that entered during the phase is finished even if it ended it. */
 	if (!p) {
@@ -399,7 +469,6 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	c = role_counters(p->role);
 	if (!c)
 		goto out;
-	ret = BPF_CORE_READ(ctx, ret);
 	c->syscall_exits++;
 	if (p->sys < CS_SYS_MAX) {
 		c->sys_calls[p->sys]++;
@@ -408,20 +477,26 @@ int on_sys_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 	if (ret > 0 && moves_data(p->sys))
 		add_flow(p->role, p->sys, p->src, p->dst, ret);
-	if (p->sys != CS_SYS_OTHER) {
-		fill_current(&ev, CS_EV_SYSCALL, p->role);
-		ev.dur = ev.ts - p->ts;
-		ev.ts = p->ts;
-		ev.sys = p->sys;
-		ev.a = p->src;
-		ev.b = p->dst;
-		ev.arg0 = p->fds;
-		ev.arg1 = p->count;
-		ev.ret = ret;
-		emit(c, &ev);
+	ev = event_reserve(c);
+	if (ev) {
+		id = bpf_get_current_pid_tgid();
+		now = bpf_ktime_get_ns();
+		ev->ts = p->ts;
+		ev->dur = now - p->ts;
+		ev->arg0 = p->fds;
+		ev->arg1 = p->count;
+		ev->ret = ret;
+		ev->tgid = id >> 32;
+		ev->tid = (__u32)id;
+		ev->sys = p->sys;
+		ev->type = CS_EV_SYSCALL;
+		ev->role = p->role;
+		ev->a = p->src;
+		ev->b = p->dst;
+		event_submit(c, ev);
 	}
 out:
-	bpf_map_delete_elem(&pending, &tid);
+	p->sys = CS_SYS_OTHER;	/* idle until the next transfer syscall */
 	return 0;
 }
 

@@ -29,6 +29,7 @@ const MethodEntry* find_method(const std::string& name) {
       {"msg_zerocopy", run_msg_zerocopy},
       {"java_transferto", run_java_transferto},
       {"java_mapped", run_java_mapped},
+      {"bench_pipeline", run_bench_pipeline},  // internal: copyscope bench pipeline
   };
   for (const auto& m : methods)
     if (name == m.name) return &m;

@@ -87,5 +87,7 @@ Outcome run_io_uring_send_zc(const Options&, Sink&);
 Outcome run_msg_zerocopy(const Options&, Sink&);
 Outcome run_java_transferto(const Options&, Sink&);
 Outcome run_java_mapped(const Options&, Sink&);
+// Internal, not in methods.h (so never listed): bench pipeline's producer.
+Outcome run_bench_pipeline(const Options&, Sink&);
 
 }  // namespace scenario

@@ -135,8 +135,8 @@ Tracer::Tracer(const TracerOptions& opt) {
       const char* category;
       const char* name;
     } tps[] = {
-        {skel_->progs.on_sys_enter, "tracepoint", "raw_syscalls", "sys_enter"},
-        {skel_->progs.on_sys_exit, "tracepoint", "raw_syscalls", "sys_exit"},
+        {skel_->progs.on_sys_enter, "raw_tp", "raw_syscalls", "sys_enter"},
+        {skel_->progs.on_sys_exit, "raw_tp", "raw_syscalls", "sys_exit"},
         {skel_->progs.on_exit, "tracepoint", "sched", "sched_process_exit"},
         {skel_->progs.on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
         {skel_->progs.on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
