@@ -2,6 +2,10 @@
 # Installs every Debian package copyscope needs to build, test and run.
 # Idempotent: packages already present are left alone; `apt-get update` runs once,
 # only when something is missing.
+#
+#   scripts/install-deps.sh                   build, test and run
+#   scripts/install-deps.sh --kernel-matrix   also what tests/kernel-matrix/run needs
+#                                             (qemu, debootstrap, ext4 image tools)
 set -euo pipefail
 
 packages=(
@@ -14,6 +18,26 @@ packages=(
 	default-jdk-headless
 	iproute2 procps
 )
+
+# tests/kernel-matrix/run: boots Debian's stock kernel under qemu in a debootstrapped
+# root filesystem packed into ext4 images (mke2fs -d), and assembles JSON with jq.
+kernel_matrix_packages=(
+	qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs wget jq
+)
+
+for arg in "$@"; do
+	case "$arg" in
+	--kernel-matrix) packages+=("${kernel_matrix_packages[@]}") ;;
+	-h | --help)
+		sed -n '2,9s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	*)
+		echo "install-deps: unknown option '$arg' (see --help)" >&2
+		exit 2
+		;;
+	esac
+done
 
 if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
