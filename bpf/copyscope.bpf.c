@@ -50,14 +50,17 @@ struct pending_syscall {
 };
 
 /*
- * Each thread's transfer syscall in flight (sys != CS_SYS_OTHER), kept in the
- * task itself: found without hashing, reused from call to call, freed with
- * the thread. An exit marks the record idle instead of deleting it.
+ * Each thread's transfer syscall in flight (sys != CS_SYS_OTHER), by thread
+ * id. The record is created at the thread's first transfer syscall and reused
+ * from call to call (an exit marks it idle instead of deleting it: no insert
+ * and delete per syscall); the thread's exit frees it. Task storage would be
+ * cheaper still, but raw tracepoints may not use it before Linux 6.2 and the
+ * same object must load on Debian's 6.1.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
 	__type(value, struct pending_syscall);
 } pending SEC(".maps");
 
@@ -235,39 +238,34 @@ static __always_inline __u8 syscall_from_nr(long nr)
 	return CS_SYS_OTHER;
 }
 
-/* Turns a kernel address into a typed pointer that may be read directly. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 /*
- * What an open file is. Plain loads through typed pointers (the verifier
- * guards them) rather than one bpf_probe_read_kernel() call per field: this
- * runs on every transfer syscall.
+ * What an open file is. CO-RE reads, not typed loads through bpf_rdonly_cast():
+ * that kfunc came with Linux 6.2 and the object must also load on 6.1.
  */
-static __always_inline __u8 file_kind(const void *addr, __u8 role)
+static __always_inline __u8 file_kind(struct file *f, __u8 role)
 {
-	struct file *f = bpf_rdonly_cast(addr, bpf_core_type_id_kernel(struct file));
 	struct socket *sock;
 	struct sock *sk;
 	unsigned int mode, family;
 	__u64 key;
 	__u8 *known;
 
-	if (!addr)
+	if (!f)
 		return CS_FD_NONE;
-	mode = f->f_inode->i_mode & CS_S_IFMT;
+	mode = BPF_CORE_READ(f, f_inode, i_mode) & CS_S_IFMT;
 	switch (mode) {
 	case CS_S_IFREG:
-		return (f->f_flags & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
+		return (BPF_CORE_READ(f, f_flags) & CS_O_DIRECT) ? CS_FD_FILE_DIRECT : CS_FD_FILE;
 	case CS_S_IFIFO:
 		return CS_FD_PIPE;
 	case CS_S_IFCHR:
 		return CS_FD_CHAR;
 	case CS_S_IFSOCK:
-		sock = bpf_rdonly_cast(f->private_data, bpf_core_type_id_kernel(struct socket));
-		sk = sock->sk;
+		sock = BPF_CORE_READ(f, private_data);
+		sk = BPF_CORE_READ(sock, sk);
 		if (!sk)
 			return CS_FD_SOCKET;
-		family = sk->__sk_common.skc_family;
+		family = BPF_CORE_READ(sk, __sk_common.skc_family);
 		if ((family == 2 || family == 10) && sock_protocol(sk) == 6) {
 			key = (__u64)sk;
 			known = bpf_map_lookup_elem(&sock_role, &key);
@@ -282,14 +280,18 @@ static __always_inline __u8 file_kind(const void *addr, __u8 role)
 
 static __always_inline __u8 fd_kind(int fd, __u8 role)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	void *f = NULL;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fd_array;
+	struct file *f = NULL;
 
-	if (fd < 0 || (unsigned int)fd >= fdt->max_fds)
+	if (fd < 0)
 		return CS_FD_NONE;
-	/* A variable index: the one field read through the helper. */
-	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return CS_FD_NONE;
+	fd_array = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
 	return file_kind(f, role);
 }
 
@@ -390,9 +392,9 @@ static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __
 /* The transfer syscall the current thread is in, or NULL (none, or not decoded). */
 static __always_inline struct pending_syscall *current_pending(void)
 {
-	struct pending_syscall *p;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending_syscall *p = bpf_map_lookup_elem(&pending, &tid);
 
-	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
 	if (!p || p->sys == CS_SYS_OTHER)
 		return NULL;
 	return p;
@@ -401,14 +403,15 @@ static __always_inline struct pending_syscall *current_pending(void)
 /* The first five syscall arguments (all classify() needs), from the registers saved at kernel entry. */
 static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *args)
 {
-	/* Plain loads through a typed pointer: no helper call. */
-	struct pt_regs *r = bpf_rdonly_cast(regs, bpf_core_type_id_kernel(struct pt_regs));
+	struct pt_regs r;
 
-	args[0] = PT_REGS_PARM1_SYSCALL(r);
-	args[1] = PT_REGS_PARM2_SYSCALL(r);
-	args[2] = PT_REGS_PARM3_SYSCALL(r);
-	args[3] = PT_REGS_PARM4_SYSCALL(r);
-	args[4] = PT_REGS_PARM5_SYSCALL(r);
+	/* One read of the whole frame is cheaper than one per argument. */
+	bpf_probe_read_kernel(&r, sizeof(r), regs);
+	args[0] = PT_REGS_PARM1_SYSCALL(&r);
+	args[1] = PT_REGS_PARM2_SYSCALL(&r);
+	args[2] = PT_REGS_PARM3_SYSCALL(&r);
+	args[3] = PT_REGS_PARM4_SYSCALL(&r);
+	args[4] = PT_REGS_PARM5_SYSCALL(&r);
 }
 
 /*
@@ -423,6 +426,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	struct pending_syscall *p;
 	unsigned long args[5];
 	struct cs_counters *c;
+	__u32 tid;
 	__u8 sys;
 
 	if (!st)
@@ -435,10 +439,16 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	/* Other syscalls are only counted: their exit needs no saved state. */
 	if (sys == CS_SYS_OTHER)
 		return 0;
-	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p)
-		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p) {
+		struct pending_syscall idle = {};
+
+		bpf_map_update_elem(&pending, &tid, &idle, BPF_NOEXIST);
+		p = bpf_map_lookup_elem(&pending, &tid);
+		if (!p)
+			return 0;
+	}
 	p->role = st->role;
 	p->ts = bpf_ktime_get_ns();
 	syscall_args(regs, args);
@@ -616,12 +626,14 @@ SEC("tracepoint/sched/sched_process_exit")
 int on_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, tid = (__u32)id;
 	struct cs_task_state *st;
 	struct cs_counters *c;
 	struct cs_event ev = {};
 
-	if (tgid != (__u32)id)
+	/* Every exiting thread's syscall record goes with it. */
+	bpf_map_delete_elem(&pending, &tid);
+	if (tgid != tid)
 		return 0;	/* only the group leader's exit ends the process */
 	st = bpf_map_lookup_elem(&tracked, &tgid);
 	if (!st)
