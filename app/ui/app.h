@@ -20,7 +20,9 @@
 #include "ui/ui_state.h"
 
 struct GLFWwindow;
+struct ImDrawList;
 struct ImFont;
+struct ImVec2;
 
 namespace copyscope::ui {
 
@@ -151,6 +153,10 @@ constexpr Rgb kDma{40, 120, 232};        // DMA: blue
 constexpr Rgb kShare{140, 140, 140};     // page sharing / descriptors: grey, dashed
 constexpr Rgb kSwitch{214, 170, 0};      // user/kernel mode switches: amber
 unsigned int col(Rgb c, int alpha = 255);
+// An opaque rectangle drawn as a scissored clear, in draw order: large fills
+// cost a software renderer (llvmpipe) far more as blended triangles. Colours
+// that are not opaque fall back to AddRectFilled.
+void fill_opaque_rect(ImDrawList* dl, ImVec2 a, ImVec2 b, unsigned int color);
 // After EndChild() of a child begun with ImGuiWindowFlags_NoBackground (which
 // also drops ImGui's own border): draws its border in the parent.
 void end_child_border(float rounding);

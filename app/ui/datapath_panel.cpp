@@ -152,7 +152,7 @@ void draw_datapath_panel(App& app) {
   label_w += fs;
   for (int b = 0; b < 3; ++b) {
     const float y0 = o.y + band_h * b;
-    dl->AddRectFilled(ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
+    fill_opaque_rect(dl, ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
     dl->AddText(ImVec2(o.x + fs * 0.5f, y0 + fs * 0.4f), text_col, L(p, band_en[b], band_zh[b]));
   }
 
