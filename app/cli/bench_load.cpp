@@ -45,9 +45,14 @@ class TempTrace {
     const int fd = mkstemp(templ.data());
     if (fd < 0) throw RunError(2, "cannot create a temporary file in " + templ.substr(0, templ.rfind('/')));
     close(fd);
+    try {
+      Run run = make_synthetic_run(events);
+      write_trace(run, summarize(run, Textbook::builtin().find(run.params.method)), templ);
+    } catch (...) {
+      std::remove(templ.c_str());
+      throw;
+    }
     path_ = templ;
-    Run run = make_synthetic_run(events);
-    write_trace(run, summarize(run, Textbook::builtin().find(run.params.method)), path_);
   }
   ~TempTrace() {
     if (!path_.empty()) std::remove(path_.c_str());
