@@ -29,19 +29,24 @@ double percentile(std::vector<double> v, double q) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-double round2(double v) { return std::round(v * 100) / 100; }
+double round2(double v) {
+  return std::round(v * 100) / 100;
+}
 
 json figures(const std::vector<double>& ms) {
-  return {{"frames", ms.size()}, {"frame_ms_median", round2(percentile(ms, 0.5))},
-          {"frame_ms_p95", round2(percentile(ms, 0.95))}, {"frame_ms_max", round2(percentile(ms, 1.0))}};
+  return {{"frames", ms.size()},
+          {"frame_ms_median", round2(percentile(ms, 0.5))},
+          {"frame_ms_p95", round2(percentile(ms, 0.95))},
+          {"frame_ms_max", round2(percentile(ms, 1.0))}};
 }
 
 int bench_gui(const BenchGuiOptions& o) {
   if (o.events == 0) usage_error("--events must be at least 1");
   if (o.frames < 1) usage_error("--frames must be at least 1");
   if (!ui::display_available())
-    usage_error("bench gui needs a display (DISPLAY or WAYLAND_DISPLAY): run it on a desktop or under "
-                "xvfb-run -s \"-screen 0 1600x900x24\" copyscope bench gui");
+    usage_error(
+        "bench gui needs a display (DISPLAY or WAYLAND_DISPLAY): run it on a desktop or under "
+        "xvfb-run -s \"-screen 0 1600x900x24\" copyscope bench gui");
   if (!o.json) std::fprintf(stderr, "copyscope bench gui: %zu events, %d frames per panel...\n", o.events, o.frames);
   ui::FrameBenchOptions fo;
   fo.events = o.events;
@@ -70,9 +75,10 @@ int bench_gui(const BenchGuiOptions& o) {
   row("timeline", j["panels"]["timeline"]);
   row("datapath", j["panels"]["datapath"]);
   row("both", j);
-  std::printf("%dx%d, %s, vsync off; a frame = input + model + panels + render + swap + glFinish; "
-              "views built once in %.0f ms (not in any frame)\n",
-              res.width, res.height, res.renderer.c_str(), res.build_view_ms);
+  std::printf(
+      "%dx%d, %s, vsync off; a frame = input + model + panels + render + swap + glFinish; "
+      "views built once in %.0f ms (not in any frame)\n",
+      res.width, res.height, res.renderer.c_str(), res.build_view_ms);
   return 0;
 }
 
@@ -84,10 +90,11 @@ CLI::App* add_bench_gui(CLI::App& bench, int& exit_code) {
   cmd->add_option("--events", opt.events, "events in the synthetic run")->capture_default_str();
   cmd->add_option("--frames", opt.frames, "frames rendered per panel")->capture_default_str();
   cmd->add_flag("--json", opt.json, "print one JSON object");
-  cmd->footer("\nThe timeline is zoomed, panned and hovered as a user would; the data path replays while\n"
-              "its cursor is dragged across the run. Needs a display (xvfb-run works).\n\nEXAMPLES\n"
-              "  xvfb-run -s \"-screen 0 1600x900x24\" copyscope bench gui\n"
-              "  copyscope bench gui --events 2000000 --json\n");
+  cmd->footer(
+      "\nThe timeline is zoomed, panned and hovered as a user would; the data path replays while\n"
+      "its cursor is dragged across the run. Needs a display (xvfb-run works).\n\nEXAMPLES\n"
+      "  xvfb-run -s \"-screen 0 1600x900x24\" copyscope bench gui\n"
+      "  copyscope bench gui --events 2000000 --json\n");
   cmd->callback([&exit_code] { exit_code = bench_gui(opt); });
   return cmd;
 }

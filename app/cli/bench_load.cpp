@@ -92,7 +92,8 @@ int bench_load(const BenchLoadOptions& o) {
   malloc_trim(0);  // the parser's temporary buffers are freed: count what the run keeps
   const uint64_t rss1 = rss_bytes();
   const size_t events = run.events.size();
-  const double per_event = events ? static_cast<double>(rss1 > rss0 ? rss1 - rss0 : 0) / static_cast<double>(events) : 0;
+  const double per_event =
+      events ? static_cast<double>(rss1 > rss0 ? rss1 - rss0 : 0) / static_cast<double>(events) : 0;
   json j = {{"file", o.file.empty() ? "(synthetic, removed)" : o.file},
             {"file_bytes", file_bytes},
             {"events", events},
@@ -118,8 +119,9 @@ CLI::App* add_bench_load(CLI::App& bench, int& exit_code) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--events", opt.events, "events in the synthetic trace when no FILE is given")->capture_default_str();
   cmd->add_flag("--json", opt.json, "print one JSON object");
-  cmd->footer("\nWithout FILE a synthetic run is written to a temporary trace (not timed) and removed afterwards.\n\n"
-              "EXAMPLES\n  copyscope bench load\n  copyscope bench load run.json --json\n");
+  cmd->footer(
+      "\nWithout FILE a synthetic run is written to a temporary trace (not timed) and removed afterwards.\n\n"
+      "EXAMPLES\n  copyscope bench load\n  copyscope bench load run.json --json\n");
   cmd->callback([&exit_code] { exit_code = bench_load(opt); });
   return cmd;
 }

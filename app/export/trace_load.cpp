@@ -22,7 +22,9 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& why) { throw TraceFileError(why); }
+[[noreturn]] void fail(const std::string& why) {
+  throw TraceFileError(why);
+}
 
 // Where the bytes stop being JSON; `at_end`: they ran out (a truncated file).
 struct SyntaxError {
@@ -39,9 +41,13 @@ struct Cell {
   std::string_view text;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_hex(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
 
 class Scanner {
  public:
@@ -132,14 +138,22 @@ void Scanner::utf8() {
   const auto c = static_cast<unsigned char>(*p_);
   int tail = 0;
   unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) tail = 1;
-  else if (c == 0xE0) tail = 2, lo = 0xA0;
-  else if (c == 0xED) tail = 2, hi = 0x9F;
-  else if (c >= 0xE1 && c <= 0xEF) tail = 2;
-  else if (c == 0xF0) tail = 3, lo = 0x90;
-  else if (c == 0xF4) tail = 3, hi = 0x8F;
-  else if (c >= 0xF1 && c <= 0xF3) tail = 3;
-  else error();
+  if (c >= 0xC2 && c <= 0xDF)
+    tail = 1;
+  else if (c == 0xE0)
+    tail = 2, lo = 0xA0;
+  else if (c == 0xED)
+    tail = 2, hi = 0x9F;
+  else if (c >= 0xE1 && c <= 0xEF)
+    tail = 2;
+  else if (c == 0xF0)
+    tail = 3, lo = 0x90;
+  else if (c == 0xF4)
+    tail = 3, hi = 0x8F;
+  else if (c >= 0xF1 && c <= 0xF3)
+    tail = 3;
+  else
+    error();
   ++p_;
   for (int i = 0; i < tail; ++i, ++p_) {
     if (p_ >= e_) error();
@@ -176,8 +190,10 @@ void Scanner::number(Cell* c) {
   } else if (*p_ >= '1' && *p_ <= '9') {
     for (; p_ < e_ && is_digit(*p_); ++p_) {
       const auto d = static_cast<uint64_t>(*p_ - '0');
-      if (c->magnitude > (UINT64_MAX - d) / 10) overflow = true;
-      else c->magnitude = c->magnitude * 10 + d;
+      if (c->magnitude > (UINT64_MAX - d) / 10)
+        overflow = true;
+      else
+        c->magnitude = c->magnitude * 10 + d;
     }
   } else {
     error();
@@ -253,25 +269,31 @@ void Scanner::skip_value() {
 
 const char* type_name_of(char first) {
   switch (first) {
-    case '{': return "object";
-    case '[': return "array";
-    case '"': return "string";
+    case '{':
+      return "object";
+    case '[':
+      return "array";
+    case '"':
+      return "string";
     case 't':
-    case 'f': return "boolean";
-    case 'n': return "null";
-    default: return "number";
+    case 'f':
+      return "boolean";
+    case 'n':
+      return "null";
+    default:
+      return "number";
   }
 }
 
 // What the scan found, checked once the whole text is known to be JSON.
 struct Found {
-  char top = 0;                 // first character of the top-level value
-  bool copyscope = false;       // a "copyscope" member was there
+  char top = 0;            // first character of the top-level value
+  bool copyscope = false;  // a "copyscope" member was there
   bool copyscope_object = false;
   std::map<std::string, std::string_view> members;  // of copyscope, but events
   bool events = false, events_array = false;
-  std::vector<Event> rows;      // enum values as written; mapped after the scan
-  std::string event_error;      // the first bad row
+  std::vector<Event> rows;  // enum values as written; mapped after the scan
+  std::string event_error;  // the first bad row
 };
 
 void read_row(Scanner& sc, size_t row, Found& f) {
@@ -294,8 +316,10 @@ void read_row(Scanner& sc, size_t row, Found& f) {
     do {
       const char c = sc.peek();
       Cell cell;
-      if (c == '-' || is_digit(c)) sc.number(&cell);
-      else cell.text = sc.value_text();
+      if (c == '-' || is_digit(c))
+        sc.number(&cell);
+      else
+        cell.text = sc.value_text();
       if (n < kTraceEventFieldCount) cells[n] = cell;
       ++n;
     } while (sc.next(']'));
@@ -363,8 +387,10 @@ void read_copyscope(Scanner& sc, Found& f) {
   do {
     const std::string k = sc.key();
     sc.expect(':');
-    if (k == "events") read_events(sc, f);
-    else f.members[k] = sc.value_text();
+    if (k == "events")
+      read_events(sc, f);
+    else
+      f.members[k] = sc.value_text();
   } while (sc.next('}'));
 }
 
@@ -384,8 +410,7 @@ std::vector<int> remap_table(const json& names, const char* what, unsigned max, 
 
 uint8_t remap(const std::vector<int>& map, uint64_t v, size_t row, const char* what) {
   if (v >= map.size() || map[v] < 0)
-    fail("copyscope.events[" + std::to_string(row) + "]." + what + " = " + std::to_string(v) +
-         " is not a known value");
+    fail("copyscope.events[" + std::to_string(row) + "]." + what + " = " + std::to_string(v) + " is not a known value");
   return static_cast<uint8_t>(map[v]);
 }
 
@@ -406,8 +431,10 @@ Run trace_from_text(std::string_view text) {
         do {
           const std::string k = sc.key();
           sc.expect(':');
-          if (k == "copyscope") read_copyscope(sc, f);
-          else sc.skip_value();
+          if (k == "copyscope")
+            read_copyscope(sc, f);
+          else
+            sc.skip_value();
         } while (sc.next('}'));
       }
     }

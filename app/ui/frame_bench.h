@@ -15,10 +15,10 @@ struct FrameBenchOptions {
 };
 
 struct FrameBenchResult {
-  size_t events = 0;            // events in the run the panels show
-  int width = 0, height = 0;    // framebuffer actually rendered
-  std::string renderer;         // GL_RENDERER
-  double build_view_ms = 0;     // deriving the panels' data once, not part of any frame
+  size_t events = 0;                             // events in the run the panels show
+  int width = 0, height = 0;                     // framebuffer actually rendered
+  std::string renderer;                          // GL_RENDERER
+  double build_view_ms = 0;                      // deriving the panels' data once, not part of any frame
   std::vector<double> timeline_ms, datapath_ms;  // one whole frame each, swap included
 };
 
