@@ -205,6 +205,8 @@ CLI::App* add_bench(CLI::App& app, int& exit_code) {
   sk->add_flag("--json", soak_opt.json, "print a JSON array, one object per iteration (0 = before)");
   sk->callback([&exit_code] { exit_code = soak(soak_opt); });
   add_bench_pipeline(cmd, exit_code);
+  add_bench_gui(*cmd, exit_code);
+  add_bench_load(*cmd, exit_code);
   return cmd;
 }
 

@@ -63,6 +63,9 @@ CLI::App* add_list(CLI::App& app, int& exit_code);
 CLI::App* add_run(CLI::App& app, int& exit_code);
 CLI::App* add_compare(CLI::App& app, int& exit_code);
 CLI::App* add_bench(CLI::App& app, int& exit_code);
+// `bench` subcommands in files of their own, registered by add_bench.
+CLI::App* add_bench_gui(CLI::App& bench, int& exit_code);
+CLI::App* add_bench_load(CLI::App& bench, int& exit_code);
 CLI::App* add_gui(CLI::App& app, int& exit_code);
 // Plain `copyscope`: the GUI when a display is there, else default_action().
 int gui_or_default();

@@ -24,9 +24,6 @@ namespace {
 constexpr int64_t kDiskPid = 1 << 30;
 constexpr int64_t kOverlapTidBase = (1 << 30) + (1 << 20);
 
-constexpr const char* kEventFields[] = {"ts",  "dur", "arg0", "arg1", "ret",  "tgid", "tid",
-                                        "sys", "cpu", "type", "role", "a",    "b"};
-constexpr size_t kEventFieldCount = sizeof(kEventFields) / sizeof(kEventFields[0]);
 
 json enum_table(unsigned n, const char* (*name)(unsigned)) {
   json out = json::array();
@@ -242,7 +239,7 @@ json trace_to_json(const Run& run, const Summary& summary) {
     events.push_back(json::array({e.ts, e.dur, e.arg0, e.arg1, e.ret, e.tgid, e.tid, e.sys, e.cpu, e.type, e.role,
                                   e.a, e.b}));
   json fields = json::array();
-  for (const char* f : kEventFields) fields.push_back(f);
+  for (const char* f : kTraceEventFields) fields.push_back(f);
   return {{"traceEvents", std::move(out)},
           {"displayTimeUnit", "ns"},
           {"otherData", {{"tool", "copyscope"}, {"method", run.params.method}, {"kernel", run.kernel.release}}},
@@ -267,138 +264,6 @@ void write_trace(const Run& run, const Summary& summary, const std::string& path
   f.put('\n');
   f.close();
   if (!f) throw std::runtime_error("cannot write trace " + path + ": " + std::strerror(errno));
-}
-
-namespace {
-
-[[noreturn]] void fail(const std::string& why) { throw TraceFileError(why); }
-
-// Maps a value written under the file's enum table to this build's value.
-std::vector<int> remap_table(const json& names, const char* what, unsigned max, const char* (*name)(unsigned)) {
-  if (!names.is_array()) fail(std::string("copyscope.enums.") + what + " is not an array");
-  std::vector<int> map;
-  for (const json& n : names) {
-    if (!n.is_string()) fail(std::string("copyscope.enums.") + what + " holds a non-string");
-    int found = -1;
-    for (unsigned i = 0; i < max; ++i)
-      if (n.get<std::string>() == name(i)) found = static_cast<int>(i);
-    map.push_back(found);
-  }
-  return map;
-}
-
-uint64_t event_u64(const json& v, size_t row, size_t col, uint64_t max) {
-  if (!v.is_number_unsigned() || v.get<uint64_t>() > max) {
-    std::ostringstream o;
-    o << "copyscope.events[" << row << "]." << kEventFields[col] << " = " << v.dump().substr(0, 40)
-      << " is out of range (0.." << max << ")";
-    fail(o.str());
-  }
-  return v.get<uint64_t>();
-}
-
-uint8_t remap(const std::vector<int>& map, uint64_t v, size_t row, const char* what) {
-  if (v >= map.size() || map[v] < 0)
-    fail("copyscope.events[" + std::to_string(row) + "]." + what + " = " + std::to_string(v) +
-         " is not a known value");
-  return static_cast<uint8_t>(map[v]);
-}
-
-}  // namespace
-
-Run trace_from_json(const json& doc) {
-  if (!doc.is_object()) fail("not a trace: the top level is " + std::string(doc.type_name()) + ", not an object");
-  auto cs = doc.find("copyscope");
-  if (cs == doc.end() || !cs->is_object())
-    fail("no \"copyscope\" object: not a trace exported by copyscope, so the run cannot be rebuilt");
-  auto fmt = cs->find("format");
-  if (fmt == cs->end() || !fmt->is_number_integer())
-    fail("copyscope.format is missing: not a trace exported by copyscope");
-  if (fmt->get<int64_t>() != kTraceFormat)
-    fail("format version " + fmt->dump() + " is not supported (this copyscope reads format " +
-         std::to_string(kTraceFormat) + ")");
-  auto run_it = cs->find("run");
-  if (run_it == cs->end()) fail("copyscope.run is missing");
-  Run run;
-  try {
-    run = run_from_json(*run_it);
-  } catch (const std::runtime_error& e) {
-    fail(std::string("copyscope.") + e.what());
-  }
-  auto en = cs->find("enums");
-  if (en == cs->end() || !en->is_object()) fail("copyscope.enums is missing");
-  auto table = [&](const char* k) -> const json& {
-    auto it = en->find(k);
-    if (it == en->end()) fail(std::string("copyscope.enums.") + k + " is missing");
-    return *it;
-  };
-  const std::vector<int> sys_map = remap_table(table("sys"), "sys", CS_SYS_MAX, syscall_name);
-  const std::vector<int> fd_map = remap_table(table("fd"), "fd", CS_FD_MAX, fd_kind_name);
-  const std::vector<int> type_map = remap_table(table("type"), "type", CS_EV_MAX, event_type_name);
-  auto evs = cs->find("events");
-  if (evs == cs->end() || !evs->is_array()) fail("copyscope.events is missing or not an array");
-  run.events.reserve(evs->size());
-  for (size_t row = 0; row < evs->size(); ++row) {
-    const json& r = (*evs)[row];
-    if (!r.is_array() || r.size() != kEventFieldCount)
-      fail("copyscope.events[" + std::to_string(row) + "] is not an array of " + std::to_string(kEventFieldCount) +
-           " numbers");
-    Event e{};
-    e.ts = event_u64(r[0], row, 0, UINT64_MAX);
-    e.dur = event_u64(r[1], row, 1, UINT64_MAX);
-    e.arg0 = event_u64(r[2], row, 2, UINT64_MAX);
-    e.arg1 = event_u64(r[3], row, 3, UINT64_MAX);
-    if (r[4].is_number_unsigned() && r[4].get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX))
-      e.ret = static_cast<int64_t>(r[4].get<uint64_t>());
-    else if (r[4].is_number_integer() && !r[4].is_number_unsigned())
-      e.ret = r[4].get<int64_t>();
-    else
-      fail("copyscope.events[" + std::to_string(row) + "].ret is not a 64-bit integer");
-    e.tgid = static_cast<uint32_t>(event_u64(r[5], row, 5, UINT32_MAX));
-    e.tid = static_cast<uint32_t>(event_u64(r[6], row, 6, UINT32_MAX));
-    const uint64_t sys = event_u64(r[7], row, 7, UINT16_MAX);
-    e.cpu = static_cast<uint16_t>(event_u64(r[8], row, 8, UINT16_MAX));
-    e.type = remap(type_map, event_u64(r[9], row, 9, UINT8_MAX), row, "type");
-    e.role = static_cast<uint8_t>(event_u64(r[10], row, 10, CS_ROLE_MAX - 1));
-    e.a = static_cast<uint8_t>(event_u64(r[11], row, 11, UINT8_MAX));
-    e.b = static_cast<uint8_t>(event_u64(r[12], row, 12, UINT8_MAX));
-    if (e.type == CS_EV_SYSCALL) {
-      e.sys = remap(sys_map, sys, row, "sys");
-      e.a = remap(fd_map, e.a, row, "a (source kind)");
-      e.b = remap(fd_map, e.b, row, "b (destination kind)");
-    } else {
-      e.sys = static_cast<uint16_t>(sys);
-    }
-    if (e.ts > UINT64_MAX - e.dur) fail("copyscope.events[" + std::to_string(row) + "]: ts + dur overflows");
-    run.events.push_back(e);
-  }
-  return run;
-}
-
-Run load_trace(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) fail(path + ": " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) fail(path + ": is a directory, not a trace file");
-  if (static_cast<uint64_t>(st.st_size) > kMaxTraceFileBytes)
-    fail(path + ": " + std::to_string(st.st_size >> 20) + " MiB is larger than the 2 GiB limit for a trace");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) fail(path + ": cannot open: " + std::strerror(errno));
-  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) fail(path + ": read error");
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) fail(path + ": the file is empty");
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    if (e.byte >= text.size())
-      fail(path + ": truncated: the JSON ends early (after " + std::to_string(text.size()) + " bytes)");
-    fail(path + ": not JSON (byte " + std::to_string(e.byte) + ")");
-  }
-  try {
-    return trace_from_json(doc);
-  } catch (const TraceFileError& e) {
-    fail(path + ": " + e.what());
-  }
 }
 
 namespace {

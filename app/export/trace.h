@@ -2,8 +2,10 @@
 // the whole Run in a top-level "copyscope" object, so replay reopens it exactly.
 #pragma once
 
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +23,10 @@ class TraceFileError : public std::runtime_error {
 
 constexpr int kTraceFormat = 1;
 constexpr uint64_t kMaxTraceFileBytes = 2ull << 30;  // 2 GiB
+// The columns of each row of copyscope.events, in order.
+inline constexpr const char* kTraceEventFields[] = {"ts",  "dur", "arg0", "arg1", "ret", "tgid", "tid",
+                                                    "sys", "cpu", "type", "role", "a",   "b"};
+inline constexpr size_t kTraceEventFieldCount = std::size(kTraceEventFields);
 
 nlohmann::json trace_to_json(const Run& run, const Summary& summary);
 // Throws std::runtime_error when the file cannot be written.
@@ -28,7 +34,12 @@ void write_trace(const Run& run, const Summary& summary, const std::string& path
 
 // Throws TraceFileError: missing, empty, not JSON, truncated, no "copyscope"
 // object, another format version, out-of-range values, larger than 2 GiB.
+// Streams the file (export/trace_load.cpp): no document tree is built, the
+// rows of copyscope.events go straight into Run::events and "traceEvents" is
+// only checked to be JSON.
 Run load_trace(const std::string& path);
+// The same from text in memory; TraceFileError without a file name.
+Run trace_from_text(std::string_view text);
 Run trace_from_json(const nlohmann::json& doc);  // throws TraceFileError without a file name
 
 // The rules trace viewers rely on, checked over "traceEvents": known phases,

@@ -5,6 +5,7 @@
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -76,6 +77,55 @@ const char* L(const UiPrefs& p, const char* en, const char* zh) { return p.lang 
 unsigned int col(Rgb c, int alpha) { return IM_COL32(c.r, c.g, c.b, alpha); }
 
 bool light_theme(const App& app) { return app.prefs.theme == "light"; }
+
+namespace {
+
+struct OpaqueRect {
+  ImVec2 a, b;
+  ImVec4 color;
+};
+
+// Runs inside ImGui_ImplOpenGL3_RenderDrawData, in draw order: the backend has
+// the scissor test on and sets its own scissor again for the next command.
+void clear_rect_callback(const ImDrawList*, const ImDrawCmd* cmd) {
+  const auto* q = static_cast<const OpaqueRect*>(cmd->UserCallbackData);
+  const ImDrawData* dd = ImGui::GetDrawData();
+  const ImVec2 off = dd->DisplayPos, scale = dd->FramebufferScale;
+  auto px = [](float v) { return static_cast<int>(std::lround(v)); };
+  const int x0 = px((std::max(q->a.x, cmd->ClipRect.x) - off.x) * scale.x);
+  const int y0 = px((std::max(q->a.y, cmd->ClipRect.y) - off.y) * scale.y);
+  const int x1 = px((std::min(q->b.x, cmd->ClipRect.z) - off.x) * scale.x);
+  const int y1 = px((std::min(q->b.y, cmd->ClipRect.w) - off.y) * scale.y);
+  if (x1 <= x0 || y1 <= y0) return;
+  const int fb_h = px(dd->DisplaySize.y * scale.y);
+  glScissor(x0, fb_h - y1, x1 - x0, y1 - y0);
+  glClearColor(q->color.x, q->color.y, q->color.z, 1);
+  glClear(GL_COLOR_BUFFER_BIT);
+}
+
+}  // namespace
+
+void fill_opaque_rect(ImDrawList* dl, ImVec2 a, ImVec2 b, unsigned int color) {
+  if ((color >> IM_COL32_A_SHIFT & 0xff) != 0xff) {
+    dl->AddRectFilled(a, b, color);
+    return;
+  }
+  // Kept until the frame after the one that draws them.
+  static std::deque<OpaqueRect> pool;
+  static int frame = -1;
+  if (frame != ImGui::GetFrameCount()) {
+    pool.clear();
+    frame = ImGui::GetFrameCount();
+  }
+  pool.push_back({a, b, ImGui::ColorConvertU32ToFloat4(color)});
+  dl->AddCallback(clear_rect_callback, &pool.back());
+}
+
+void end_child_border(float rounding) {
+  ImGui::GetWindowDrawList()->AddRect(ImGui::GetItemRectMin(), ImGui::GetItemRectMax(),
+                                      ImGui::GetColorU32(ImGuiCol_Border), rounding, 0,
+                                      std::max(1.0f, ImGui::GetStyle().ChildBorderSize));
+}
 
 bool display_available() {
   const char* x = std::getenv("DISPLAY");
@@ -369,7 +419,7 @@ void App::draw_frame() {
   ImGui::SetNextWindowSize(vp->Size);
   ImGui::Begin("copyscope", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
-                   ImGuiWindowFlags_NoBringToFrontOnFocus);
+                   ImGuiWindowFlags_NoBringToFrontOnFocus | ImGuiWindowFlags_NoBackground);
   const float fs = ImGui::GetFontSize();
 
   // Top bar: panels on the left, classroom controls on the right.
@@ -444,11 +494,21 @@ void App::draw_frame() {
   const float status_h = ImGui::GetFrameHeightWithSpacing();
   const float body_h = ImGui::GetContentRegionAvail().y - status_h;
   const float left_w = std::clamp(ImGui::GetContentRegionAvail().x * 0.24f, fs * 11.0f, fs * 22.0f);
-  ImGui::BeginChild("scenario", ImVec2(left_w, body_h), true);
+  // The two panes' backgrounds are cleared by render_frame, not drawn: under a
+  // software renderer (llvmpipe) each full-window layer of blended fill costs
+  // several milliseconds a frame.
+  auto pane_rect = [](float* out) {
+    const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
+    out[0] = pos.x, out[1] = pos.y, out[2] = size.x, out[3] = size.y;
+  };
+  ImGui::BeginChild("scenario", ImVec2(left_w, body_h), true, ImGuiWindowFlags_NoBackground);
+  pane_rect(pane_rects_[0]);
   draw_scenario_panel(*this);
   ImGui::EndChild();
+  end_child_border(0);  // square: its background is a cleared rectangle
   ImGui::SameLine();
-  ImGui::BeginChild("panel", ImVec2(0, body_h), true);
+  ImGui::BeginChild("panel", ImVec2(0, body_h), true, ImGuiWindowFlags_NoBackground);
+  pane_rect(pane_rects_[1]);
   switch (prefs.panel) {
     case Panel::DataPath: draw_datapath_panel(*this); break;
     case Panel::Plots: draw_plots_panel(*this); break;
@@ -457,11 +517,12 @@ void App::draw_frame() {
     case Panel::Export: draw_export_panel(*this); break;
   }
   ImGui::EndChild();
+  end_child_border(0);
   ImGui::TextDisabled("%s", status_.c_str());
   ImGui::End();
 }
 
-int App::run() {
+int App::open_window(bool vsync) {
   glfwSetErrorCallback(glfw_error);
   if (!glfwInit()) {
     std::fprintf(stderr, "copyscope: cannot open a window (no display?): use 'copyscope run' or 'compare' instead\n");
@@ -469,7 +530,7 @@ int App::run() {
   }
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
-  if (screenshot_mode()) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);
+  if (screenshot_mode() || !vsync) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);
   window_ = glfwCreateWindow(opt_.width, opt_.height, "copyscope", nullptr, nullptr);
   if (!window_) {
     glfwTerminate();
@@ -477,35 +538,102 @@ int App::run() {
     return 2;
   }
   glfwMakeContextCurrent(window_);
-  glfwSwapInterval(1);
+  glfwSwapInterval(vsync ? 1 : 0);
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;
   ImGui_ImplGlfw_InitForOpenGL(window_, true);
   ImGui_ImplOpenGL3_Init("#version 130");
+  return 0;
+}
+
+void App::close_window() {
+  if (!window_) return;
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window_);
+  glfwTerminate();
+  window_ = nullptr;
+}
+
+void App::open_synthetic(size_t events) {
+  SessionRun r;
+  r.origin = "synthetic";
+  r.run = make_synthetic_run(events);
+  r.label = "synthetic (" + std::to_string(r.run.events.size()) + " events)";
+  r.finished = true;
+  const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+  r.summary = summarize(r.run, tb);
+  r.view = build_view(r.run, tb, true);
+  r.cursor = r.view.t1;
+  add_run(std::move(r));
+}
+
+void App::render_frame(double dt, const std::function<void()>& input) {
+  glfwPollEvents();
+  apply_fonts();
+  apply_theme();
+  poll_live();
+  advance_cursor(dt);
+
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui_ImplGlfw_NewFrame();
+  if (input) input();
+  ImGui::NewFrame();
+  draw_frame();
+  ImGui::Render();
+  int w = 0, h = 0;
+  glfwGetFramebufferSize(window_, &w, &h);
+  glViewport(0, 0, w, h);
+  // Backgrounds as clears (a fast path even in software): the window's, then the panes'.
+  const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+  glClearColor(bg.x, bg.y, bg.z, 1);
+  glClear(GL_COLOR_BUFFER_BIT);
+  const ImVec4 pane = ImGui::GetStyle().Colors[ImGuiCol_ChildBg];
+  const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
+  glEnable(GL_SCISSOR_TEST);
+  glClearColor(pane.x, pane.y, pane.z, 1);
+  for (const float* r : pane_rects_) {
+    const int x = static_cast<int>(r[0] * scale.x), y = static_cast<int>(r[1] * scale.y);
+    const int rw = static_cast<int>(r[2] * scale.x), rh = static_cast<int>(r[3] * scale.y);
+    if (rw <= 0 || rh <= 0) continue;
+    glScissor(x, h - y - rh, rw, rh);  // GL counts rows from the bottom
+    glClear(GL_COLOR_BUFFER_BIT);
+  }
+  glDisable(GL_SCISSOR_TEST);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+void App::swap_buffers() { glfwSwapBuffers(window_); }
+
+void App::framebuffer_size(int* w, int* h) const { glfwGetFramebufferSize(window_, w, h); }
+
+std::string App::renderer() const {
+  const auto* r = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+  return r ? r : "";
+}
+
+int App::run() {
+  if (int rc = open_window(true)) return rc;
 
   if (!opt_.replay.empty() && !open_recording(opt_.replay)) {
     std::fprintf(stderr, "copyscope: %s\n", status_.c_str());
-    if (screenshot_mode()) return 1;
+    if (screenshot_mode()) {
+      close_window();
+      return 1;
+    }
   }
-  if (opt_.synthetic) {
-    SessionRun r;
-    r.origin = "synthetic";
-    r.run = make_synthetic_run(opt_.synthetic);
-    r.label = "synthetic (" + std::to_string(r.run.events.size()) + " events)";
-    r.finished = true;
-    const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
-    r.summary = summarize(r.run, tb);
-    r.view = build_view(r.run, tb, true);
-    r.cursor = r.view.t1;
-    add_run(std::move(r));
-  }
+  if (opt_.synthetic) open_synthetic(opt_.synthetic);
   if (opt_.at >= 0)
     for (auto& r : runs_) r->cursor = r->view.t0 + static_cast<uint64_t>(opt_.at * static_cast<double>(r->view.t1 - r->view.t0));
   if (!opt_.run_method.empty()) {
     if (!capture_problem_.empty()) {
       std::fprintf(stderr, "copyscope: cannot run %s live: %s\n", opt_.run_method.c_str(), capture_problem_.c_str());
-      if (screenshot_mode()) return 2;
+      if (screenshot_mode()) {
+        close_window();
+        return 2;
+      }
     }
     RunParams p;
     p.method = opt_.run_method.substr(0, opt_.run_method.find(','));
@@ -518,6 +646,7 @@ int App::run() {
       validate(p);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "copyscope: %s\n", e.what());
+      close_window();
       return 2;
     }
     edit = p;
@@ -533,6 +662,7 @@ int App::run() {
         queue_.push_back(q);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "copyscope: %s\n", e.what());
+        close_window();
         return 2;
       }
       pos = comma == std::string::npos ? comma : comma + 1;
@@ -545,27 +675,12 @@ int App::run() {
   double frame_ms_sum = 0, frame_ms_max = 0;
   auto last = std::chrono::steady_clock::now();
   while (!glfwWindowShouldClose(window_) && !g_quit.load()) {
-    glfwPollEvents();
     auto now = std::chrono::steady_clock::now();
     const double dt = std::chrono::duration<double>(now - last).count();
     last = now;
-    apply_fonts();
-    apply_theme();
-    poll_live();
-    advance_cursor(dt);
-
-    ImGui_ImplOpenGL3_NewFrame();
-    ImGui_ImplGlfw_NewFrame();
-    ImGui::NewFrame();
-    draw_frame();
-    ImGui::Render();
+    render_frame(dt);
     int w = 0, h = 0;
-    glfwGetFramebufferSize(window_, &w, &h);
-    glViewport(0, 0, w, h);
-    const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
-    glClearColor(bg.x, bg.y, bg.z, 1);
-    glClear(GL_COLOR_BUFFER_BIT);
-    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    framebuffer_size(&w, &h);
 
     if (screenshot_mode()) {
       const bool settled = !job_ && queue_.empty();
@@ -597,7 +712,7 @@ int App::run() {
         break;
       }
     }
-    glfwSwapBuffers(window_);
+    swap_buffers();
     // Without vsync (e.g. under Xvfb) do not spin a core.
     const auto spent = std::chrono::steady_clock::now() - now;
     if (spent < std::chrono::milliseconds(16)) std::this_thread::sleep_for(std::chrono::milliseconds(16) - spent);
@@ -612,11 +727,7 @@ int App::run() {
     std::fprintf(stderr, "copyscope: interrupted: the window was closed and any run stopped and cleaned up\n");
     exit_code = 130;
   }
-  ImGui_ImplOpenGL3_Shutdown();
-  ImGui_ImplGlfw_Shutdown();
-  ImGui::DestroyContext();
-  glfwDestroyWindow(window_);
-  glfwTerminate();
+  close_window();
   return exit_code;
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,7 +20,9 @@
 #include "ui/ui_state.h"
 
 struct GLFWwindow;
+struct ImDrawList;
 struct ImFont;
+struct ImVec2;
 
 namespace copyscope::ui {
 
@@ -72,6 +75,17 @@ class App {
   ~App();
   int run();  // the frame loop; returns the exit code
 
+  // The pieces of run(), also driven by the frame benchmark (ui/frame_bench.cpp).
+  int open_window(bool vsync);  // 0, or 2 with a message when there is no window
+  void close_window();
+  void open_synthetic(size_t events);
+  // One whole frame up to the swap: window events, model, panels, render.
+  // `input` runs right before ImGui::NewFrame (to set mouse input).
+  void render_frame(double dt, const std::function<void()>& input = {});
+  void swap_buffers();
+  void framebuffer_size(int* w, int* h) const;
+  std::string renderer() const;  // GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
+
   // Model-side actions the panels call.
   void start_live(const RunParams& p);
   void queue_all(const RunParams& like);
@@ -99,6 +113,8 @@ class App {
   int method_index = 0;
   // Where the data path drew its diagram (x, y, w, h), for the screenshot's sidecar file.
   float diagram_rect[4] = {0, 0, 0, 0};
+  // Where the timeline drew its time axis and lanes (x, y, w, h), for the frame benchmark.
+  float timeline_rect[4] = {0, 0, 0, 0};
 
  private:
   void poll_live();
@@ -119,6 +135,7 @@ class App {
   std::string capture_problem_;  // empty: live capture works
   std::string status_;
   std::string fonts_for_;        // lang + size the atlas was built for
+  float pane_rects_[2][4] = {};  // scenario and panel panes (x, y, w, h), cleared as backgrounds
 };
 
 // Panels, one file each.
@@ -136,6 +153,13 @@ constexpr Rgb kDma{40, 120, 232};        // DMA: blue
 constexpr Rgb kShare{140, 140, 140};     // page sharing / descriptors: grey, dashed
 constexpr Rgb kSwitch{214, 170, 0};      // user/kernel mode switches: amber
 unsigned int col(Rgb c, int alpha = 255);
+// An opaque rectangle drawn as a scissored clear, in draw order: large fills
+// cost a software renderer (llvmpipe) far more as blended triangles. Colours
+// that are not opaque fall back to AddRectFilled.
+void fill_opaque_rect(ImDrawList* dl, ImVec2 a, ImVec2 b, unsigned int color);
+// After EndChild() of a child begun with ImGuiWindowFlags_NoBackground (which
+// also drops ImGui's own border): draws its border in the parent.
+void end_child_border(float rounding);
 bool light_theme(const App& app);
 
 // True when DISPLAY or WAYLAND_DISPLAY is set and GLFW can start.

@@ -152,7 +152,7 @@ void draw_datapath_panel(App& app) {
   label_w += fs;
   for (int b = 0; b < 3; ++b) {
     const float y0 = o.y + band_h * b;
-    dl->AddRectFilled(ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
+    fill_opaque_rect(dl, ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
     dl->AddText(ImVec2(o.x + fs * 0.5f, y0 + fs * 0.4f), text_col, L(p, band_en[b], band_zh[b]));
   }
 
@@ -298,7 +298,9 @@ void draw_datapath_panel(App& app) {
   // Below: the numbered steps on the left, measured against the textbook on the right.
   const float below_h = ImGui::GetContentRegionAvail().y;
   const float half = ImGui::GetContentRegionAvail().x * 0.5f - ImGui::GetStyle().ItemSpacing.x * 0.5f;
-  ImGui::BeginChild("steps", ImVec2(half, below_h), true);
+  // No background of their own: the panel's is the same colour, and under a
+  // software renderer every layer of fill costs (see bench gui).
+  ImGui::BeginChild("steps", ImVec2(half, below_h), true, ImGuiWindowFlags_NoBackground);
   ImGui::TextUnformatted(L(p, "Steps", "步骤"));
   for (size_t i = 0; i < tb->steps.size(); ++i) {
     const DiagramStep& st = tb->steps[i];
@@ -330,8 +332,9 @@ void draw_datapath_panel(App& app) {
     for (const auto& n : ghost_notes) ImGui::TextWrapped("%s", n.c_str());
   }
   ImGui::EndChild();
+  end_child_border(ImGui::GetStyle().ChildRounding);
   ImGui::SameLine();
-  ImGui::BeginChild("measured", ImVec2(0, below_h), true);
+  ImGui::BeginChild("measured", ImVec2(0, below_h), true, ImGuiWindowFlags_NoBackground);
   ImGui::TextUnformatted(L(p, "Per transfer unit: textbook vs measured", "每个传输单元：教材 vs 实测"));
   const bool have = r && r->finished && !r->failed;
   if (ImGui::BeginTable("vs", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
@@ -397,6 +400,7 @@ void draw_datapath_panel(App& app) {
     for (const auto& t : tb->teaching_points) ImGui::TextWrapped("- %s", t.in(p.lang).c_str());
   }
   ImGui::EndChild();
+  end_child_border(ImGui::GetStyle().ChildRounding);
 }
 
 }  // namespace copyscope::ui

@@ -99,6 +99,10 @@ void draw_timeline_panel(App& app) {
   const float plot_w = std::max(1.0f, x1 - x0);
   const float h = axis_h + lane_h * static_cast<float>(v.lanes.size());
   ImGui::InvisibleButton("##timeline", ImVec2(avail.x, std::max(h, fs * 4)));
+  app.timeline_rect[0] = x0;
+  app.timeline_rect[1] = o.y + axis_h;
+  app.timeline_rect[2] = plot_w;
+  app.timeline_rect[3] = h - axis_h;
   const bool hovered = ImGui::IsItemHovered();
   ImGuiIO& io = ImGui::GetIO();
   if (hovered && io.MouseWheel != 0 && io.MousePos.x >= x0) {

@@ -4,11 +4,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "export/trace.h"
 #include "model/analysis.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // The streaming reader load_trace uses, over the raw bytes.
+  try {
+    copyscope::Run run = copyscope::trace_from_text(std::string_view(reinterpret_cast<const char*>(data), size));
+    (void)copyscope::summarize(run, nullptr);
+  } catch (const copyscope::TraceFileError&) {
+  }
   nlohmann::json doc = nlohmann::json::parse(data, data + size, nullptr, false);
   if (doc.is_discarded()) return 0;
   try {

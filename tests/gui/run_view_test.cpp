@@ -3,6 +3,8 @@
 // keep the number of drawn shapes bounded by pixels, not events.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "model/synthetic.h"
 #include "model/textbook.h"
 #include "ui/run_view.h"
@@ -209,4 +211,50 @@ TEST(RunView, TransmitsCountedInTheKernelFeedTheNicArrow) {
   EXPECT_NEAR(static_cast<double>(nic.total), 8.0 * 65536 + 8 * 66, 8.0);
   EXPECT_GT(nic.at(v.t0 + (v.t1 - v.t0) / 2), 0u);
   EXPECT_LT(nic.at(v.t0 + (v.t1 - v.t0) / 2), nic.total);
+}
+
+// Every coarser level merges neighbours only: each merged span covers the next
+// `count` raw spans, from the first start to the last end, with their summed
+// and longest durations, coloured like its longest one. The visible-range
+// search never skips a span that reaches into view.
+TEST(RunView, LevelsOfDetailKeepCountsAndExtremes) {
+  copyscope::Run run = make_synthetic_run(200'000);
+  RunView v = build_view(run, &method("read_write"), true);
+  size_t checked_levels = 0;
+  for (const Lane& l : v.lanes)
+    for (const SpanLevels* s : {&l.syscalls, &l.offcpu, &l.ticks}) {
+      if (s->levels.empty()) continue;
+      const auto& raw = s->levels[0];
+      for (size_t lv = 1; lv < s->levels.size(); ++lv) {
+        ++checked_levels;
+        size_t next = 0;
+        for (const Span& m : s->levels[lv]) {
+          ASSERT_LE(next + m.count, raw.size());
+          uint64_t t1 = 0, busy = 0, longest = 0;
+          bool key_found = false;
+          for (size_t i = next; i < next + m.count; ++i) {
+            t1 = std::max(t1, raw[i].t1);
+            busy += raw[i].t1 - raw[i].t0;
+            longest = std::max(longest, raw[i].t1 - raw[i].t0);
+          }
+          for (size_t i = next; i < next + m.count; ++i)
+            if (raw[i].t1 - raw[i].t0 == longest && raw[i].key == m.key) key_found = true;
+          EXPECT_EQ(m.t0, raw[next].t0);
+          EXPECT_EQ(m.t1, t1);
+          EXPECT_EQ(m.busy, busy);
+          EXPECT_EQ(m.longest, longest);
+          EXPECT_TRUE(key_found);
+          next += m.count;
+        }
+        EXPECT_EQ(next, raw.size());
+      }
+      for (size_t lv = 0; lv < s->levels.size(); ++lv) {
+        const auto& spans = s->levels[lv];
+        for (uint64_t t : {v.t0, v.t0 + (v.t1 - v.t0) / 3, v.t1 - 1000, v.t1 + 1}) {
+          const size_t first = s->first_visible(lv, t);
+          for (size_t i = 0; i < first && i < spans.size(); ++i) ASSERT_LT(spans[i].t1, t);
+        }
+      }
+    }
+  EXPECT_GT(checked_levels, 3u);
 }

@@ -1,0 +1,62 @@
+// `copyscope bench gui` under Xvfb: it renders, and prints the figures the
+// README quotes as JSON. Never a timed assertion: the figures only need to exist.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "../integration/support.h"
+
+namespace {
+
+bool have_display() {
+  const char* d = std::getenv("DISPLAY");
+  return d && *d;
+}
+
+void expect_figures(const nlohmann::json& f, size_t frames) {
+  ASSERT_TRUE(f.is_object()) << f;
+  EXPECT_EQ(f.at("frames").get<size_t>(), frames);
+  const double median = f.at("frame_ms_median").get<double>(), p95 = f.at("frame_ms_p95").get<double>();
+  EXPECT_GT(median, 0.0);
+  EXPECT_GE(p95, median);
+  EXPECT_GE(f.at("frame_ms_max").get<double>(), p95);
+}
+
+}  // namespace
+
+TEST(BenchGui, RendersBothPanelsAndPrintsTheFigures) {
+  if (!have_display()) GTEST_SKIP() << "no DISPLAY: run this test under xvfb-run (ctest -L gui does)";
+  const CommandResult r = run_copyscope("bench gui --events 20000 --frames 12 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  // The synthetic run is "about" N events: it ends on a whole transfer unit.
+  EXPECT_GE(j.at("events").get<size_t>(), 19'900u);
+  EXPECT_LE(j.at("events").get<size_t>(), 20'000u);
+  expect_figures(j, 24);
+  expect_figures(j.at("panels").at("timeline"), 12);
+  expect_figures(j.at("panels").at("datapath"), 12);
+  EXPECT_GT(j.at("width").get<int>(), 0);
+  EXPECT_GT(j.at("height").get<int>(), 0);
+  EXPECT_EQ(j.at("swap_interval").get<int>(), 0);
+  EXPECT_FALSE(j.at("renderer").get<std::string>().empty());
+}
+
+TEST(BenchGui, WithoutADisplayItSaysSoAndExits2) {
+  const std::string cmd =
+      std::string("env -u DISPLAY -u WAYLAND_DISPLAY ") + COPYSCOPE_BIN + " bench gui --events 1000 --frames 2 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_NE(out.find("needs a display"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\n'), out.size() - 1) << "one line: " << out;
+}
