@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/sdt.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -180,7 +181,13 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
   }
   close(report[1]);
   s.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s.fd < 0 || connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) fail("connect to the receiver");
+  if (s.fd < 0 || connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) {
+    const int err = errno;
+    kill(pid, SIGKILL);  // it waits in accept() for a connection that will not come
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+    errno = err;
+    fail("connect to the receiver (is the loopback interface up? `ip link set lo up`)");
+  }
   close(lfd);
   s.pid = pid;
   s.report_fd = report[0];

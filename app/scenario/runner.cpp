@@ -198,6 +198,9 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
     waitpid(child.pid, &child.status, 0);
     child.reaped = true;
   }
+  // The scenario has exited: whatever is left of its process group is a stray
+  // (say a receiver still waiting in accept()) and would hold the result pipe open.
+  kill(-child.pid, SIGKILL);
   if (tracer) tracer->stop();
 
   Run run;

@@ -11,11 +11,17 @@ using nlohmann::json;
 
 namespace {
 
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / ("copyscope-export-it-" + std::to_string(getpid()));
-  fs::create_directories(d);
-  return d;
-}
+// A fresh directory, removed with everything in it when the test ends (even on
+// a failed ASSERT).
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "copyscope-export-it.XXXXXX").string();
+    if (!mkdtemp(t.data())) throw std::runtime_error("mkdtemp failed");
+    path = t;
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
 
 std::string slurp(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -34,7 +40,8 @@ std::vector<std::string> available_methods() {
 // run --json --trace, then replay --json: the two summaries must be identical.
 void expect_round_trip(const std::string& method) {
   SCOPED_TRACE(method);
-  const fs::path trace = temp_dir() / (method + ".json");
+  TempDir dir;
+  const fs::path trace = dir.path / (method + ".json");
   json live = run_json("run " + method + " --size 2M --buffer 64K --cache cold --trace " + trace.string());
   ASSERT_TRUE(live.is_object());
   ASSERT_TRUE(fs::exists(trace));
@@ -47,7 +54,6 @@ void expect_round_trip(const std::string& method) {
   const json doc = json::parse(slurp(trace));
   const auto problems = copyscope::check_trace_events(doc);
   EXPECT_TRUE(problems.empty()) << problems.front();
-  fs::remove(trace);
 }
 
 }  // namespace
@@ -70,7 +76,8 @@ TEST(ExportLive, EveryListedMethodRoundTrips) {
 
 TEST(ExportLive, CompareWritesCsvAndReports) {
   REQUIRE_LIVE_CAPTURE();
-  const fs::path d = temp_dir();
+  TempDir dir;
+  const fs::path d = dir.path;
   const std::string csv = (d / "runs.csv").string(), html = (d / "report.html").string();
   CommandResult r = run_copyscope("compare read_write sendfile --size 2M --json --csv " + csv + " --report " + html);
   ASSERT_EQ(r.exit_code, 0);
@@ -85,11 +92,11 @@ TEST(ExportLive, CompareWritesCsvAndReports) {
     const std::string bytes = slurp(d / png);
     EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << png;
   }
-  fs::remove_all(d);
 }
 
 TEST(ExportCli, BadTraceFilesExitTwoWithOneLine) {
-  const fs::path d = temp_dir();
+  TempDir dir;
+  const fs::path d = dir.path;
   const fs::path garbage = d / "garbage.json", empty = d / "empty.json", cut = d / "cut.json";
   std::ofstream(garbage) << "\x01\x02 this is not a trace {{{";
   std::ofstream(empty) << "";
@@ -103,7 +110,6 @@ TEST(ExportCli, BadTraceFilesExitTwoWithOneLine) {
       EXPECT_NE(r.out.find(p.string()), std::string::npos) << r.out;
     }
   }
-  fs::remove_all(d);
 }
 
 TEST(ExportCli, RecordingsReplayWithoutPrivileges) {

@@ -267,3 +267,26 @@ TEST(Reliability, RunLargerThanTheFreeSpaceIsRefusedWithExitTwo) {
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one line, got: " << r.out;
   EXPECT_EQ(tmp.entries(), 0u) << "the refused run left files in TMPDIR";
 }
+
+// Without a loopback interface the receiver can never be reached: the run must
+// fail in one line and leave no receiver waiting in accept() behind.
+TEST(Reliability, NoLoopbackFailsFastAndLeavesNoReceiver) {
+  REQUIRE_LIVE_CAPTURE();
+  if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "unshare (util-linux) is missing";
+  TempDir tmp;
+  const std::string cmd = "TMPDIR=" + tmp.path + " timeout -k 5 60 unshare -n " + COPYSCOPE_BIN +
+                          " run read_write --size 1M 2>&1 1>/dev/null";
+  CommandResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1) << "124/137 mean it hung: " << r.out;
+  EXPECT_NE(r.out.find("connect to the receiver"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("loopback"), std::string::npos) << r.out;
+  EXPECT_TRUE(wait_until([&] { return processes_named("copyscope-scena", tmp.path).empty(); }, 2000));
+  EXPECT_EQ(tmp.entries(), 0u);
+}
