@@ -140,6 +140,9 @@ bool display_available() {
 App::App(const GuiOptions& opt) : opt_(opt) {
   prefs.lang = opt.lang == "zh" ? "zh" : "en";
   prefs.classroom = opt.classroom;
+  // Classroom fonts on a small projector (1280x720) leave the diagram too little
+  // room beside the Scenario pane: start with it hidden (one click brings it back).
+  prefs.sidebar = !(opt.classroom && opt.width < 1400);
   prefs.theme = !opt.theme.empty() ? opt.theme : (opt.classroom ? "light" : "dark");
   panel_from_id(opt.panel, &prefs.panel);
   CaptureCheck check = check_live_capture();
@@ -324,6 +327,10 @@ void App::apply_theme() {
     s.Colors[ImGuiCol_WindowBg] = ImVec4(0.98f, 0.98f, 0.97f, 1);
     s.Colors[ImGuiCol_ChildBg] = ImVec4(1, 1, 1, 1);
     s.Colors[ImGuiCol_Text] = ImVec4(0.05f, 0.05f, 0.08f, 1);
+    // ImGui's light frames are white on a near-white window: an unticked
+    // checkbox or a combo box would be invisible on a projector.
+    s.Colors[ImGuiCol_FrameBg] = ImVec4(0.87f, 0.89f, 0.93f, 1);
+    s.Colors[ImGuiCol_FrameBgHovered] = ImVec4(0.80f, 0.85f, 0.94f, 1);
   } else {
     ImGui::StyleColorsDark();
     s.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1);
@@ -472,6 +479,8 @@ void App::draw_frame() {
   if (ImGui::Checkbox(L(prefs, "Light", "浅色"), &light)) prefs.theme = light ? "light" : "dark";
   ImGui::SameLine();
   if (ImGui::Checkbox(L(prefs, "Classroom", "课堂模式"), &prefs.classroom)) prefs.theme = prefs.classroom ? "light" : "dark";
+  ImGui::SameLine();
+  ImGui::Checkbox(L(prefs, "Scenario pane", "场景栏"), &prefs.sidebar);
   if (cjk_missing)
     ImGui::TextColored(ImVec4(0.9f, 0.3f, 0.2f, 1),
                        "No Chinese font found (install fonts-noto-cjk); showing English where glyphs are missing.");
@@ -501,12 +510,16 @@ void App::draw_frame() {
     const ImVec2 pos = ImGui::GetWindowPos(), size = ImGui::GetWindowSize();
     out[0] = pos.x, out[1] = pos.y, out[2] = size.x, out[3] = size.y;
   };
-  ImGui::BeginChild("scenario", ImVec2(left_w, body_h), true, ImGuiWindowFlags_NoBackground);
-  pane_rect(pane_rects_[0]);
-  draw_scenario_panel(*this);
-  ImGui::EndChild();
-  end_child_border(0);  // square: its background is a cleared rectangle
-  ImGui::SameLine();
+  if (prefs.sidebar) {
+    ImGui::BeginChild("scenario", ImVec2(left_w, body_h), true, ImGuiWindowFlags_NoBackground);
+    pane_rect(pane_rects_[0]);
+    draw_scenario_panel(*this);
+    ImGui::EndChild();
+    end_child_border(0);  // square: its background is a cleared rectangle
+    ImGui::SameLine();
+  } else {
+    std::fill(std::begin(pane_rects_[0]), std::end(pane_rects_[0]), 0.0f);
+  }
   ImGui::BeginChild("panel", ImVec2(0, body_h), true, ImGuiWindowFlags_NoBackground);
   pane_rect(pane_rects_[1]);
   switch (prefs.panel) {

@@ -130,7 +130,7 @@ void draw_datapath_panel(App& app) {
 
   // The diagram: three bands, boxes placed left to right in the order data reaches them.
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float dh = std::max(fs * 12, avail.y * 0.52f);
+  const float dh = std::max(fs * 10, avail.y * 0.52f);
   const ImVec2 o = ImGui::GetCursorScreenPos();
   const float W = avail.x;
   ImGui::Dummy(ImVec2(W, dh));

@@ -14,6 +14,7 @@ struct UiPrefs {
   std::string lang = "en";     // en | zh
   std::string theme = "dark";  // dark | light
   bool classroom = false;      // large fonts (and the light theme when switched on)
+  bool sidebar = true;         // the Scenario pane; hidden to give a small classroom screen to the diagram
   Panel panel = Panel::DataPath;
   float speed = 0.2f;          // replay speed; 1x plays the whole transfer in kReplaySeconds
   bool playing = false;
