@@ -516,19 +516,15 @@ out:
  * Completions run in the submitter's task work or in its io-wq workers, both
  * of the tracked process.
  */
-SEC("raw_tp/io_uring_complete")
-int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+static __always_inline int uring_completed(struct io_kiocb *r, __s32 res, __u32 cflags)
 {
 	struct cs_task_state *st = current_in_phase();
-	struct io_kiocb *r = req;
 	__u8 sys, kind, src, dst;
-	__s32 res;
 
 	if (!st || !r)
 		return 0;
-	if (BPF_CORE_READ(cqe, flags) & CS_IORING_CQE_F_NOTIF)
+	if (cflags & CS_IORING_CQE_F_NOTIF)
 		return 0;	/* a zero-copy notification, not data */
-	res = BPF_CORE_READ(cqe, res);
 	if (res <= 0)
 		return 0;
 	switch (BPF_CORE_READ(r, opcode)) {
@@ -561,6 +557,25 @@ int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	}
 	add_flow(st->role, sys, src, dst, res);
 	return 0;
+}
+
+/*
+ * The tracepoint's arguments changed: newer kernels pass the completion entry
+ * (ctx, req, cqe), Linux 6.1 and older pass its fields (ctx, req, user_data,
+ * res, cflags, extra1, extra2). A raw tracepoint sees them by position, so
+ * there is one program per layout; the tracer loads the one the running
+ * kernel's BTF describes.
+ */
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	return uring_completed(req, BPF_CORE_READ(cqe, res), BPF_CORE_READ(cqe, flags));
+}
+
+SEC("?raw_tp/io_uring_complete")
+int BPF_PROG(on_uring_complete_fields, void *ring, void *req, __u64 user_data, int res, unsigned int cflags)
+{
+	return uring_completed(req, res, cflags);
 }
 
 SEC("raw_tp/sched_switch")

@@ -47,6 +47,24 @@ bool probe_fentry(int btf_id, std::string* why) {
   return ok;
 }
 
+// io_uring_complete's arguments changed after Linux 6.1: from the completion's
+// fields (ctx, req, user_data, res, cflags, extra1, extra2) to a pointer to the
+// completion entry (ctx, req, cqe). The tracepoint's BTF prototype tells which.
+bool uring_complete_passes_fields() {
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (libbpf_get_error(vmlinux)) return false;
+  bool fields = false;
+  const int id = btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
+  if (id > 0) {
+    const btf_type* t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+    if (t && btf_is_ptr(t)) t = btf__type_by_id(vmlinux, t->type);
+    // (void *__data, ctx, req, cqe) has 4 parameters; the older prototype 8.
+    if (t && btf_is_func_proto(t)) fields = btf_vlen(t) > 4;
+  }
+  btf__free(vmlinux);
+  return fields;
+}
+
 bool kprobe_pmu_present() {
   std::error_code ec;
   return std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type", ec);
@@ -156,6 +174,11 @@ Tracer::Tracer(const TracerOptions& opt) {
       if (!ok) bpf_program__set_autoload(tp.prog, false);
       tp_hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
                           ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
+    }
+
+    if (bpf_program__autoload(skel_->progs.on_uring_complete) && uring_complete_passes_fields()) {
+      bpf_program__set_autoload(skel_->progs.on_uring_complete, false);
+      bpf_program__set_autoload(skel_->progs.on_uring_complete_fields, true);
     }
 
     // Copy hooks: off unless chosen; attached one routine at a time below.

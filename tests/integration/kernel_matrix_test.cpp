@@ -44,7 +44,7 @@ const Matrix& matrix() {
     int fd = mkstemp(err_path);
     if (fd < 0) return r;
     close(fd);
-    const std::string cmd = std::string(KERNEL_MATRIX_RUN) + " --build " + COPYSCOPE_BUILD_DIR + " --size " + kSize +
+    const std::string cmd = std::string(KERNEL_MATRIX_RUN) + " --build " + COPYSCOPE_BUILD_DIR + " --methods read_write,sendfile,io_uring --size " + kSize +
                             " 2>" + err_path;
     std::cerr << "running: " << cmd << "\n";
     std::string out;
@@ -168,4 +168,23 @@ TEST_F(KernelMatrix, GuestSendfileReportsTheMeasuredFigureWithTheKernelsReason) 
   const std::string why = cpu->value("why", "");
   EXPECT_EQ(why.rfind("measured", 0), 0u) << "the figure is not measured: " << why;
   EXPECT_NE(why.find(reason), std::string::npos) << "expected the " << release << " reason (" << reason << "): " << why;
+}
+
+// io_uring_complete's arguments differ between 6.1 (the completion's fields)
+// and newer kernels (a pointer to it): both must read the same flows.
+TEST_F(KernelMatrix, IoUringFlowsReadTheSameOnBothKernels) {
+  for (const char* where : {"guest", "host"}) {
+    const json* run = find_run(where, "io_uring");
+    ASSERT_TRUE(run) << "no " << where << " io_uring run in the output";
+    ASSERT_FALSE(run->value("failed", false)) << where << ": " << run->value("error", "");
+    uint64_t read = 0, write = 0;
+    for (const json& c : (*run)["copies"]) {
+      if (c.value("syscall", "") == "io_uring:read" && c.value("from", "") == "file") read += c.value("bytes", 0ull);
+      if (c.value("syscall", "") == "io_uring:write" && c.value("to", "") == "tcp") write += c.value("bytes", 0ull);
+    }
+    const uint64_t size = run->value("bytes", 0ull);
+    EXPECT_GT(size, 0u) << where;
+    EXPECT_EQ(read, size) << where << " on " << kernel_release(*run) << ": " << (*run)["copies"].dump();
+    EXPECT_EQ(write, size) << where << " on " << kernel_release(*run) << ": " << (*run)["copies"].dump();
+  }
 }
