@@ -65,6 +65,19 @@ bool uring_complete_passes_fields() {
   return fields;
 }
 
+// Calls fn(key, values) for every entry of a per-CPU hash map, one value per CPU.
+template <typename Key, typename Val, typename Fn>
+void for_each_percpu_entry(bpf_map* map, int ncpu, Fn&& fn) {
+  std::vector<Val> vals(static_cast<size_t>(ncpu));
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map__lookup_elem(map, &key, sizeof key, vals.data(), sizeof(Val) * vals.size(), 0) == 0) fn(key, vals);
+  }
+}
+
 bool kprobe_pmu_present() {
   std::error_code ec;
   return std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type", ec);
@@ -396,50 +409,36 @@ void Tracer::collect(Run& run) const {
     for (const cs_counters& c : per_cpu) run.counters[role] += c;
   }
   run.flows.clear();
-  std::vector<cs_flow_val> vals(static_cast<size_t>(ncpu));
-  cs_flow_key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.flows, prev, &next, sizeof next) == 0) {
-    key = next;
-    prev = &key;
-    if (bpf_map__lookup_elem(skel_->maps.flows, &key, sizeof key, vals.data(), sizeof(cs_flow_val) * vals.size(), 0))
-      continue;
+  for_each_percpu_entry<cs_flow_key, cs_flow_val>(skel_->maps.flows, ncpu, [&](const cs_flow_key& k, const auto& vals) {
     Flow f;
-    f.role = static_cast<Role>(key.role);
-    f.sys = key.sys;
-    f.src = key.src;
-    f.dst = key.dst;
+    f.role = static_cast<Role>(k.role);
+    f.sys = k.sys;
+    f.src = k.src;
+    f.dst = k.dst;
     for (const cs_flow_val& v : vals) {
       f.calls += v.calls;
       f.bytes += v.bytes;
     }
     run.flows.push_back(f);
-  }
+  });
   std::sort(run.flows.begin(), run.flows.end(), [](const Flow& a, const Flow& b) {
     return std::tie(a.role, a.sys, a.src, a.dst) < std::tie(b.role, b.sys, b.src, b.dst);
   });
   run.measured_copies.clear();
-  std::vector<cs_copy_val> cvals(static_cast<size_t>(ncpu));
-  cs_copy_key ckey{}, cnext{};
-  const void* cprev = nullptr;
-  while (bpf_map__get_next_key(skel_->maps.copies, cprev, &cnext, sizeof cnext) == 0) {
-    ckey = cnext;
-    cprev = &ckey;
-    if (bpf_map__lookup_elem(skel_->maps.copies, &ckey, sizeof ckey, cvals.data(), sizeof(cs_copy_val) * cvals.size(), 0))
-      continue;
+  for_each_percpu_entry<cs_copy_key, cs_copy_val>(skel_->maps.copies, ncpu, [&](const cs_copy_key& k, const auto& vals) {
     MeasuredCopy m;
-    m.role = static_cast<Role>(ckey.role);
-    m.sys = ckey.sys;
-    m.src = ckey.src;
-    m.dst = ckey.dst;
-    m.dir = ckey.dir;
-    m.routine = ckey.routine;
-    for (const cs_copy_val& v : cvals) {
+    m.role = static_cast<Role>(k.role);
+    m.sys = k.sys;
+    m.src = k.src;
+    m.dst = k.dst;
+    m.dir = k.dir;
+    m.routine = k.routine;
+    for (const cs_copy_val& v : vals) {
       m.calls += v.calls;
       m.bytes += v.bytes;
     }
     run.measured_copies.push_back(m);
-  }
+  });
   std::sort(run.measured_copies.begin(), run.measured_copies.end(), [](const MeasuredCopy& a, const MeasuredCopy& b) {
     return std::tie(a.role, a.sys, a.src, a.dst, a.dir, a.routine) < std::tie(b.role, b.sys, b.src, b.dst, b.dir, b.routine);
   });
