@@ -47,6 +47,16 @@ struct pending_syscall {
 	__u8 src;
 	__u8 dst;
 	__u8 role;
+	/*
+	 * The kinds of the two open files this thread used last, valid while the
+	 * process's fd_gen is unchanged: a transfer loop asks about the same two
+	 * files again and again, and a kind costs up to seven more kernel reads
+	 * after the file itself (inode mode, flags, socket, family, protocol).
+	 */
+	__u32 cache_gen;
+	__u64 cache_file[2];
+	__u8 cache_kind[2];
+	__u8 cache_next;
 };
 
 /*
@@ -278,7 +288,8 @@ static __always_inline __u8 file_kind(struct file *f, __u8 role)
 	return CS_FD_OTHER;
 }
 
-static __always_inline __u8 fd_kind(int fd, __u8 role)
+/* The open file behind the current task's descriptor fd, or NULL. */
+static __always_inline struct file *fd_file(int fd)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt;
@@ -286,17 +297,55 @@ static __always_inline __u8 fd_kind(int fd, __u8 role)
 	struct file *f = NULL;
 
 	if (fd < 0)
-		return CS_FD_NONE;
+		return NULL;
 	fdt = BPF_CORE_READ(task, files, fdt);
 	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return CS_FD_NONE;
+		return NULL;
 	fd_array = BPF_CORE_READ(fdt, fd);
 	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
-	return file_kind(f, role);
+	return f;
+}
+
+static __always_inline __u8 fd_kind_cached(struct pending_syscall *p, __u32 gen, int fd)
+{
+	struct file *f = fd_file(fd);
+	__u64 key = (__u64)f;
+	__u8 kind, slot;
+
+	if (!f)
+		return CS_FD_NONE;
+	if (p->cache_gen != gen) {
+		p->cache_gen = gen;
+		p->cache_file[0] = p->cache_file[1] = 0;
+	}
+	if (p->cache_file[0] == key)
+		return p->cache_kind[0];
+	if (p->cache_file[1] == key)
+		return p->cache_kind[1];
+	kind = file_kind(f, p->role);
+	slot = p->cache_next & 1;
+	p->cache_file[slot] = key;
+	p->cache_kind[slot] = kind;
+	p->cache_next = slot ^ 1;
+	return kind;
+}
+
+/*
+ * Syscalls after which an open file may have other flags (O_DIRECT by fcntl),
+ * or a closed file's memory may hold a new one: the cache keys on the file's
+ * address, so the kind is read again after any of them.
+ */
+static __always_inline bool changes_fds(long nr)
+{
+#if defined(__TARGET_ARCH_arm64)
+	return nr == 57 || nr == 23 || nr == 24 || nr == 25 || nr == 436 || nr == 221 || nr == 281;
+#else
+	return nr == 3 || nr == 33 || nr == 292 || nr == 72 || nr == 436 || nr == 59 || nr == 322;
+#endif
 }
 
 /* Source and destination of the data a transfer syscall moves. */
-static __always_inline void classify(struct pending_syscall *p, unsigned long *args)
+static __always_inline void classify(struct pending_syscall *p, __u32 gen, unsigned long *args)
 {
 	int in_fd = -1, out_fd = -1;
 
@@ -334,9 +383,9 @@ static __always_inline void classify(struct pending_syscall *p, unsigned long *a
 		break;
 	}
 	if (in_fd >= 0)
-		p->src = fd_kind(in_fd, p->role);
+		p->src = fd_kind_cached(p, gen, in_fd);
 	if (out_fd >= 0)
-		p->dst = fd_kind(out_fd, p->role);
+		p->dst = fd_kind_cached(p, gen, out_fd);
 	p->fds = ((__u64)(__u32)in_fd << 32) | (__u32)out_fd;
 }
 
@@ -422,7 +471,8 @@ static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *ar
 SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	struct cs_task_state *st = current_in_phase();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
 	struct pending_syscall *p;
 	unsigned long args[5];
 	struct cs_counters *c;
@@ -430,6 +480,11 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	__u8 sys;
 
 	if (!st)
+		return 0;
+	/* Outside the phase too: a cached fd kind must not outlive its file. */
+	if (changes_fds(id))
+		__sync_fetch_and_add(&st->fd_gen, 1);
+	if (!st->in_phase)
 		return 0;
 	c = role_counters(st->role);
 	if (!c)
@@ -453,7 +508,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	p->ts = bpf_ktime_get_ns();
 	syscall_args(regs, args);
 	p->sys = sys;
-	classify(p, args);
+	classify(p, st->fd_gen, args);
 	p->count = requested_bytes(sys, args);
 	return 0;
 }

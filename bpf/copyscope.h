@@ -205,7 +205,8 @@ struct cs_copy_val {
 struct cs_task_state {
 	__u8 role;
 	__u8 in_phase;
-	__u8 pad[6];
+	__u8 pad[2];
+	__u32 fd_gen;	/* bumped by every syscall that may change what an fd is */
 };
 
 #endif /* COPYSCOPE_H */
