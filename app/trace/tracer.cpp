@@ -50,9 +50,8 @@ bool probe_fentry(int btf_id, std::string* why) {
 // io_uring_complete's arguments changed after Linux 6.1: from the completion's
 // fields (ctx, req, user_data, res, cflags, extra1, extra2) to a pointer to the
 // completion entry (ctx, req, cqe). The tracepoint's BTF prototype tells which.
-bool uring_complete_passes_fields() {
-  btf* vmlinux = btf__load_vmlinux_btf();
-  if (libbpf_get_error(vmlinux)) return false;
+bool uring_complete_passes_fields(const btf* vmlinux) {
+  if (!vmlinux) return false;
   bool fields = false;
   const int id = btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
   if (id > 0) {
@@ -61,7 +60,6 @@ bool uring_complete_passes_fields() {
     // (void *__data, ctx, req, cqe) has 4 parameters; the older prototype 8.
     if (t && btf_is_func_proto(t)) fields = btf_vlen(t) > 4;
   }
-  btf__free(vmlinux);
   return fields;
 }
 
@@ -85,10 +83,14 @@ bool kprobe_pmu_present() {
 
 }  // namespace
 
-std::vector<CopyRoutinePlan> probe_copy_hooks() {
-  std::vector<CopyRoutinePlan> plan;
+// The running kernel's BTF, or nullptr when it has none.
+static btf* load_vmlinux_btf() {
   btf* vmlinux = btf__load_vmlinux_btf();
-  if (libbpf_get_error(vmlinux)) vmlinux = nullptr;
+  return libbpf_get_error(vmlinux) ? nullptr : vmlinux;
+}
+
+static std::vector<CopyRoutinePlan> probe_copy_hooks(const btf* vmlinux) {
+  std::vector<CopyRoutinePlan> plan;
   const bool kprobes = kprobe_pmu_present();
   // COPYSCOPE_COPY_HOOKS=kprobe skips fentry, =none hooks nothing: to compare
   // the hook kinds, or measured with attributed copies, on one kernel.
@@ -112,6 +114,12 @@ std::vector<CopyRoutinePlan> probe_copy_hooks() {
     }
     plan.push_back(p);
   }
+  return plan;
+}
+
+std::vector<CopyRoutinePlan> probe_copy_hooks() {
+  btf* vmlinux = load_vmlinux_btf();
+  std::vector<CopyRoutinePlan> plan = probe_copy_hooks(vmlinux);
   btf__free(vmlinux);
   return plan;
 }
@@ -147,7 +155,11 @@ std::vector<std::vector<CopyVia>> copy_hook_tries(const std::vector<CopyRoutineP
 Tracer::Tracer(const TracerOptions& opt) {
   libbpf_set_print(libbpf_print);
   kernel_.release = kernel_release();
-  std::vector<CopyRoutinePlan> plan = probe_copy_hooks();
+  // The kernel's BTF is parsed once here for every question asked of it.
+  btf* vmlinux = load_vmlinux_btf();
+  std::vector<CopyRoutinePlan> plan = probe_copy_hooks(vmlinux);
+  const bool uring_fields = uring_complete_passes_fields(vmlinux);
+  btf__free(vmlinux);
   const std::vector<std::vector<CopyVia>> tries = copy_hook_tries(plan);
   std::vector<CopyVia> via;
   std::vector<std::string> load_failed(plan.size());  // why the measuring programs did not load
@@ -189,7 +201,7 @@ Tracer::Tracer(const TracerOptions& opt) {
                           ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
     }
 
-    if (bpf_program__autoload(skel_->progs.on_uring_complete) && uring_complete_passes_fields()) {
+    if (bpf_program__autoload(skel_->progs.on_uring_complete) && uring_fields) {
       bpf_program__set_autoload(skel_->progs.on_uring_complete, false);
       bpf_program__set_autoload(skel_->progs.on_uring_complete_fields, true);
     }
