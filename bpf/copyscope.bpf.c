@@ -471,12 +471,12 @@ static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *ar
 SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 id_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = id_tgid >> 32, tid = (__u32)id_tgid;
 	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
 	struct pending_syscall *p;
 	unsigned long args[5];
 	struct cs_counters *c;
-	__u32 tid;
 	__u8 sys;
 
 	if (!st)
@@ -494,7 +494,6 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	/* Other syscalls are only counted: their exit needs no saved state. */
 	if (sys == CS_SYS_OTHER)
 		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
 	p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p) {
 		struct pending_syscall idle = {};
