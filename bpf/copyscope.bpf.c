@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * copyscope: every probe in one object. Only processes of the scenario's tree
- * (the `tracked` map, filled by user space for the root and followed here on
+ * (the `procs` table, filled by user space for the root and followed here on
  * fork) are counted, and only between their USDT phase markers.
  */
 #include "vmlinux.h"
@@ -18,12 +18,25 @@ const volatile __u8 emit_events = 1;
 /* Wake the consumer only once this much data waits (fewer wake-ups). */
 const volatile __u64 wakeup_bytes = 256 * 1024;
 
+/* Tracked processes by tgid slot (see struct cs_proc). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_PROC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cs_proc);
+} procs SEC(".maps");
+
+/* Tracked processes whose slot in `procs` was taken by another. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, struct cs_task_state);
 } tracked SEC(".maps");
+
+/* How many entries `tracked` and `pending` ever got: 0 spares their lookups. */
+__u32 procs_spilled;
+__u32 threads_spilled;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -57,16 +70,32 @@ struct pending_syscall {
 	__u64 cache_file[2];
 	__u8 cache_kind[2];
 	__u8 cache_next;
+	__u32 tid;	/* the owner: 0 while the slot is free */
+	/*
+	 * 128 bytes a record: a sender and its receiver have neighbouring thread
+	 * ids, and two CPUs writing one cache line on every syscall would make
+	 * each write a cache miss.
+	 */
+	__u8 pad[72];
 };
+_Static_assert(sizeof(struct pending_syscall) == 128, "one record, two cache lines");
 
 /*
- * Each thread's transfer syscall in flight (sys != CS_SYS_OTHER), by thread
- * id. The record is created at the thread's first transfer syscall and reused
- * from call to call (an exit marks it idle instead of deleting it: no insert
- * and delete per syscall); the thread's exit frees it. Task storage would be
- * cheaper still, but raw tracepoints may not use it before Linux 6.2 and the
- * same object must load on Debian's 6.1.
+ * Each thread's transfer syscall in flight (sys != CS_SYS_OTHER), in a slot
+ * by the low bits of its thread id (an array: a tag compare, no hash walk,
+ * and any program type may read it, kprobes included). The slot is claimed
+ * at the thread's first syscall in a tracked process, reused from call to
+ * call (an exit marks it idle) and freed by the thread's exit. A thread whose
+ * slot is taken gets its record in the `pending` hash instead. Task storage
+ * would do the same, but kprobes cannot use it before Linux 6.2.
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_THREAD_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pending_syscall);
+} threads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 8192);
@@ -114,11 +143,50 @@ static __always_inline struct cs_counters *role_counters(__u32 role)
 	return bpf_map_lookup_elem(&counters, &role);
 }
 
+/* The state of tracked process tgid, or NULL. */
+static __always_inline struct cs_task_state *proc_state(__u32 tgid)
+{
+	__u32 slot = tgid & (CS_PROC_SLOTS - 1);
+	struct cs_proc *p = bpf_map_lookup_elem(&procs, &slot);
+
+	if (p && p->tgid == tgid && tgid)
+		return &p->st;
+	if (!procs_spilled)
+		return NULL;
+	return bpf_map_lookup_elem(&tracked, &tgid);
+}
+
+/* Track process tgid (a fork's child: it has not run yet) with state st. */
+static __always_inline void proc_track(__u32 tgid, struct cs_task_state *st)
+{
+	__u32 slot = tgid & (CS_PROC_SLOTS - 1);
+	struct cs_proc *p = bpf_map_lookup_elem(&procs, &slot);
+
+	if (p && (p->tgid == tgid || __sync_val_compare_and_swap(&p->tgid, 0, tgid) == 0)) {
+		p->st = *st;
+		return;
+	}
+	__sync_fetch_and_add(&procs_spilled, 1);
+	bpf_map_update_elem(&tracked, &tgid, st, BPF_ANY);
+}
+
+static __always_inline void proc_untrack(__u32 tgid)
+{
+	__u32 slot = tgid & (CS_PROC_SLOTS - 1);
+	struct cs_proc *p = bpf_map_lookup_elem(&procs, &slot);
+
+	if (p && p->tgid == tgid) {
+		p->st.in_phase = 0;
+		p->tgid = 0;
+	} else if (procs_spilled) {
+		bpf_map_delete_elem(&tracked, &tgid);
+	}
+}
+
 /* The calling process's state while it is in its transfer phase, else NULL. */
 static __always_inline struct cs_task_state *current_in_phase(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+	struct cs_task_state *st = proc_state(bpf_get_current_pid_tgid() >> 32);
 
 	if (!st || !st->in_phase)
 		return NULL;
@@ -288,20 +356,20 @@ static __always_inline __u8 file_kind(struct file *f, __u8 role)
 	return CS_FD_OTHER;
 }
 
-/* The open file behind the current task's descriptor fd, or NULL. */
+/*
+ * The open file behind the current task's descriptor fd, or NULL. BTF-typed
+ * programs only (tp_btf): the task's fields are plain loads there.
+ */
 static __always_inline struct file *fd_file(int fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
 	struct file **fd_array;
 	struct file *f = NULL;
 
-	if (fd < 0)
+	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fd_array = BPF_CORE_READ(fdt, fd);
+	fd_array = fdt->fd;
 	bpf_probe_read_kernel(&f, sizeof(f), &fd_array[fd]);
 	return f;
 }
@@ -418,10 +486,22 @@ static __always_inline bool moves_data(__u8 sys)
 	       sys != CS_SYS_CLONE && sys != CS_SYS_FORK && sys != CS_SYS_WAIT4;
 }
 
+struct cs_flow_val sys_flows[CS_FLOW_SLOTS];
+
 static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __u64 bytes)
 {
 	struct cs_flow_key key = {};
 	struct cs_flow_val *fv, zero = {};
+
+	if (role < CS_ROLE_MAX && sys < CS_SYS_MAX && src < CS_FD_MAX && dst < CS_FD_MAX) {
+		unsigned int slot = cs_flow_slot(role, sys, src, dst);
+
+		if (slot < CS_FLOW_SLOTS) {
+			__sync_fetch_and_add(&sys_flows[slot].calls, 1);
+			__sync_fetch_and_add(&sys_flows[slot].bytes, bytes);
+		}
+		return;
+	}
 
 	key.role = role;
 	key.sys = sys;
@@ -438,42 +518,69 @@ static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __
 	}
 }
 
+/* Thread tid's record; with create, claimed (or made) if it has none. */
+static __always_inline struct pending_syscall *thread_rec(__u32 tid, bool create)
+{
+	__u32 slot = tid & (CS_THREAD_SLOTS - 1);
+	struct pending_syscall *p = bpf_map_lookup_elem(&threads, &slot);
+
+	if (!p || !tid)
+		return NULL;
+	if (p->tid == tid)
+		return p;
+	if (create && !p->tid && __sync_val_compare_and_swap(&p->tid, 0, tid) == 0)
+		return p;	/* freed slots are idle and zeroed */
+	if (!create && !threads_spilled)
+		return NULL;
+	p = bpf_map_lookup_elem(&pending, &tid);
+	if (p || !create)
+		return p;
+	{
+		struct pending_syscall idle = {};
+
+		idle.tid = tid;
+		__sync_fetch_and_add(&threads_spilled, 1);
+		bpf_map_update_elem(&pending, &tid, &idle, BPF_NOEXIST);
+	}
+	return bpf_map_lookup_elem(&pending, &tid);
+}
+
+/* At a thread's exit: its record goes with it. */
+static __always_inline void thread_release(__u32 tid)
+{
+	__u32 slot = tid & (CS_THREAD_SLOTS - 1);
+	struct pending_syscall *p = bpf_map_lookup_elem(&threads, &slot);
+
+	if (p && tid && p->tid == tid) {
+		__builtin_memset(p, 0, sizeof(*p) - sizeof(p->pad));
+		return;	/* the zeroed tag frees the slot */
+	}
+	if (threads_spilled)
+		bpf_map_delete_elem(&pending, &tid);
+}
+
 /* The transfer syscall the current thread is in, or NULL (none, or not decoded). */
 static __always_inline struct pending_syscall *current_pending(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_syscall *p = bpf_map_lookup_elem(&pending, &tid);
+	struct pending_syscall *p = thread_rec((__u32)bpf_get_current_pid_tgid(), false);
 
 	if (!p || p->sys == CS_SYS_OTHER)
 		return NULL;
 	return p;
 }
 
-/* The first five syscall arguments (all classify() needs), from the registers saved at kernel entry. */
-static __always_inline void syscall_args(struct pt_regs *regs, unsigned long *args)
-{
-	struct pt_regs r;
-
-	/* One read of the whole frame is cheaper than one per argument. */
-	bpf_probe_read_kernel(&r, sizeof(r), regs);
-	args[0] = PT_REGS_PARM1_SYSCALL(&r);
-	args[1] = PT_REGS_PARM2_SYSCALL(&r);
-	args[2] = PT_REGS_PARM3_SYSCALL(&r);
-	args[3] = PT_REGS_PARM4_SYSCALL(&r);
-	args[4] = PT_REGS_PARM5_SYSCALL(&r);
-}
-
 /*
- * Raw tracepoints, not raw_syscalls tracepoints: a classic syscall tracepoint
- * first builds a perf record of every argument for every syscall on the
- * machine, which is most of the tracing cost of a small read or write.
+ * BTF-typed raw tracepoints (tp_btf), not classic syscall tracepoints: those
+ * first build a perf record of every argument for every syscall on the
+ * machine. tp_btf, unlike plain raw_tp, reads the saved registers and the
+ * task's file table with plain loads, not a helper call per field.
  */
-SEC("raw_tp/sys_enter")
+SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 {
 	__u64 id_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = id_tgid >> 32, tid = (__u32)id_tgid;
-	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+	__u32 tid = (__u32)id_tgid;
+	struct cs_task_state *st = proc_state(id_tgid >> 32);
 	struct pending_syscall *p;
 	unsigned long args[5];
 	struct cs_counters *c;
@@ -494,25 +601,23 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	/* Other syscalls are only counted: their exit needs no saved state. */
 	if (sys == CS_SYS_OTHER)
 		return 0;
-	p = bpf_map_lookup_elem(&pending, &tid);
-	if (!p) {
-		struct pending_syscall idle = {};
-
-		bpf_map_update_elem(&pending, &tid, &idle, BPF_NOEXIST);
-		p = bpf_map_lookup_elem(&pending, &tid);
-		if (!p)
-			return 0;
-	}
+	p = thread_rec(tid, true);
+	if (!p)
+		return 0;
 	p->role = st->role;
 	p->ts = bpf_ktime_get_ns();
-	syscall_args(regs, args);
+	args[0] = PT_REGS_PARM1_SYSCALL(regs);
+	args[1] = PT_REGS_PARM2_SYSCALL(regs);
+	args[2] = PT_REGS_PARM3_SYSCALL(regs);
+	args[3] = PT_REGS_PARM4_SYSCALL(regs);
+	args[4] = PT_REGS_PARM5_SYSCALL(regs);
 	p->sys = sys;
 	classify(p, st->fd_gen, args);
 	p->count = requested_bytes(sys, args);
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
+SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct pending_syscall *p = current_pending();
@@ -632,7 +737,7 @@ int BPF_PROG(on_uring_complete_fields, void *ring, void *req, __u64 user_data, i
 	return uring_completed(req, res, cflags);
 }
 
-SEC("raw_tp/sched_switch")
+SEC("tp_btf/sched_switch")
 int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	struct cs_task_state *st;
@@ -647,19 +752,19 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 			c->ctx_switches_involuntary++;
 		fill_current(&ev, CS_EV_SWITCH_OUT, st->role);
 		ev.a = preempt ? 0 : 1;	/* 1 = voluntary (blocked) */
-		ev.arg0 = BPF_CORE_READ(next, pid);
+		ev.arg0 = next->pid;
 		emit(c, &ev);
 	}
-	next_tgid = BPF_CORE_READ(next, tgid);
-	st = bpf_map_lookup_elem(&tracked, &next_tgid);
+	next_tgid = next->tgid;
+	st = proc_state(next_tgid);
 	if (st && st->in_phase && (c = role_counters(st->role))) {
 		__builtin_memset(&ev, 0, sizeof(ev));
 		ev.ts = bpf_ktime_get_ns();
 		ev.tgid = next_tgid;
-		ev.tid = BPF_CORE_READ(next, pid);
+		ev.tid = next->pid;
 		ev.type = CS_EV_SWITCH_IN;
 		ev.role = st->role;
-		ev.arg0 = BPF_CORE_READ(prev, pid);
+		ev.arg0 = prev->pid;
 		emit(c, &ev);
 	}
 	return 0;
@@ -669,7 +774,7 @@ SEC("raw_tp/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct cs_task_state *st = bpf_map_lookup_elem(&tracked, &tgid);
+	struct cs_task_state *st = proc_state(tgid);
 	struct cs_task_state copy;
 	struct cs_counters *c;
 	struct cs_event ev = {};
@@ -681,7 +786,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (child_tgid == tgid)
 		return 0;	/* a new thread of a tracked process */
 	copy = *st;
-	bpf_map_update_elem(&tracked, &child_tgid, &copy, BPF_ANY);
+	proc_track(child_tgid, &copy);
 	c = role_counters(copy.role);
 	if (!c)
 		return 0;
@@ -700,11 +805,10 @@ int on_exit(void *ctx)
 	struct cs_counters *c;
 	struct cs_event ev = {};
 
-	/* Every exiting thread's syscall record goes with it. */
-	bpf_map_delete_elem(&pending, &tid);
+	thread_release(tid);
 	if (tgid != tid)
 		return 0;	/* only the group leader's exit ends the process */
-	st = bpf_map_lookup_elem(&tracked, &tgid);
+	st = proc_state(tgid);
 	if (!st)
 		return 0;
 	c = role_counters(st->role);
@@ -712,7 +816,7 @@ int on_exit(void *ctx)
 		fill_current(&ev, CS_EV_EXIT, st->role);
 		emit(c, &ev);
 	}
-	bpf_map_delete_elem(&tracked, &tgid);
+	proc_untrack(tgid);
 	return 0;
 }
 
@@ -919,11 +1023,11 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 	long target = 0;
 
 	if (bpf_usdt_arg_cnt(ctx) >= 2 && !bpf_usdt_arg(ctx, 1, &target) && target > 0) {
-		if (!bpf_map_lookup_elem(&tracked, &tgid))
+		if (!proc_state(tgid))
 			return 0;	/* only a tracked process may mark another */
 		tgid = target;
 	}
-	st = bpf_map_lookup_elem(&tracked, &tgid);
+	st = proc_state(tgid);
 	if (!st || role < 0 || role >= CS_ROLE_MAX)
 		return 0;
 	if (begin) {

@@ -144,6 +144,18 @@ struct cs_flow_val {
 	__u64 bytes;
 };
 
+/*
+ * Syscall flows (sys < CS_SYS_MAX) are counted in a table with a slot per
+ * key (the global sys_flows), not in a hash: the sum lands in one load and two
+ * atomic adds on every transfer syscall. io_uring flows go to the flows hash.
+ */
+#define CS_FLOW_SLOTS (CS_ROLE_MAX * CS_SYS_MAX * CS_FD_MAX * CS_FD_MAX)
+
+static inline unsigned int cs_flow_slot(unsigned int role, unsigned int sys, unsigned int src, unsigned int dst)
+{
+	return ((role * CS_SYS_MAX + sys) * CS_FD_MAX + src) * CS_FD_MAX + dst;
+}
+
 /* Where a measured CPU copy moved data. */
 enum cs_copy_dir {
 	CS_COPY_TO_USER = 0,
@@ -207,6 +219,20 @@ struct cs_task_state {
 	__u8 in_phase;
 	__u8 pad[2];
 	__u32 fd_gen;	/* bumped by every syscall that may change what an fd is */
+};
+
+/*
+ * Tracked processes live in a table indexed by the low bits of their tgid
+ * (the `procs` array), tagged with the tgid; the `tracked` hash only holds
+ * those whose slot was taken. Every syscall on the machine asks "tracked?",
+ * and a tag compare is a load where a hash lookup is a hashed key walk.
+ */
+#define CS_PROC_SLOTS	4096
+#define CS_THREAD_SLOTS	4096
+
+struct cs_proc {
+	__u32 tgid;	/* 0: free */
+	struct cs_task_state st;
 };
 
 #endif /* COPYSCOPE_H */

@@ -40,7 +40,7 @@ function(bpf_object name source header)
   file(GLOB bpf_headers ${src_dir}/*.h)
   add_custom_command(
     OUTPUT ${obj}
-    COMMAND ${CLANG_EXE} -g -O2 -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+    COMMAND ${CLANG_EXE} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPF_TARGET_ARCH}
             -I${BPF_GEN_DIR} -I${src_dir} -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE} -Wall -Wno-unused-function
             -c ${src_abs} -o ${obj}
     DEPENDS ${src_abs} ${header} ${bpf_headers} ${BPF_GEN_DIR}/vmlinux.h

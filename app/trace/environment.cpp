@@ -1,6 +1,7 @@
 #include "trace/environment.h"
 
 #include <linux/capability.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -46,6 +47,16 @@ TracefsMount& tracefs_state() {
   return m;
 }
 
+// Mounts tracefs where only this process and its children see it: a mount
+// namespace of our own, whose mounts do not propagate back. Nothing is left
+// behind at exit and concurrent copyscope runs do not race over one global
+// mount. unshare() refuses a multi-threaded process (EINVAL).
+bool mount_private_tracefs() {
+  if (unshare(CLONE_NEWNS) != 0) return false;
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) return false;
+  return mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0;
+}
+
 }  // namespace
 
 const std::string& tracefs_dir() {
@@ -87,9 +98,13 @@ CaptureCheck check_live_capture() {
   }
   if (tracefs_dir().empty()) {
     TracefsMount& m = tracefs_state();
-    if (root && mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0) {
+    if (root && mount_private_tracefs()) {
+      m.dir = "/sys/kernel/tracing";
+    } else if (root && mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr) == 0) {
       m.dir = "/sys/kernel/tracing";
       m.mounted_by_us = true;
+    } else if (root && errno == EBUSY && is_tracefs("/sys/kernel/tracing")) {
+      m.dir = "/sys/kernel/tracing";  // another process mounted it meanwhile
     } else {
       c.reason = std::string("tracefs is not mounted and could not be mounted (") + std::strerror(errno) + ")";
       c.fix = "mount it as root: mount -t tracefs nodev /sys/kernel/tracing";

@@ -178,13 +178,13 @@ Tracer::Tracer(const TracerOptions& opt) {
       const char* category;
       const char* name;
     } tps[] = {
-        {skel_->progs.on_sys_enter, "raw_tp", "raw_syscalls", "sys_enter"},
-        {skel_->progs.on_sys_exit, "raw_tp", "raw_syscalls", "sys_exit"},
+        {skel_->progs.on_sys_enter, "tp_btf", "raw_syscalls", "sys_enter"},
+        {skel_->progs.on_sys_exit, "tp_btf", "raw_syscalls", "sys_exit"},
         {skel_->progs.on_exit, "tracepoint", "sched", "sched_process_exit"},
         {skel_->progs.on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
         {skel_->progs.on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
         {skel_->progs.on_page_cache_add, "tracepoint", "filemap", "mm_filemap_add_to_page_cache"},
-        {skel_->progs.on_sched_switch, "raw_tp", "sched", "sched_switch"},
+        {skel_->progs.on_sched_switch, "tp_btf", "sched", "sched_switch"},
         {skel_->progs.on_fork, "raw_tp", "sched", "sched_process_fork"},
         {skel_->progs.on_bio_queue, "raw_tp", "block", "block_bio_queue"},
         {skel_->progs.on_bio_split, "raw_tp", "block", "block_split"},
@@ -367,10 +367,20 @@ Tracer::~Tracer() {
 
 void Tracer::track(pid_t tgid) {
   __u32 key = static_cast<__u32>(tgid);
-  cs_task_state st{};
-  st.role = CS_ROLE_SENDER;
-  if (bpf_map__update_elem(skel_->maps.tracked, &key, sizeof key, &st, sizeof st, BPF_ANY))
-    throw TraceError("failed to track pid " + std::to_string(tgid) + ": " + errstr(errno));
+  cs_proc proc{};
+  proc.tgid = key;
+  proc.st.role = CS_ROLE_SENDER;
+  // The process's slot in `procs`, or the `tracked` hash if another holds it.
+  __u32 slot = key & (CS_PROC_SLOTS - 1);
+  cs_proc held{};
+  int err = bpf_map__lookup_elem(skel_->maps.procs, &slot, sizeof slot, &held, sizeof held, 0);
+  if (!err && (held.tgid == 0 || held.tgid == key)) {
+    err = bpf_map__update_elem(skel_->maps.procs, &slot, sizeof slot, &proc, sizeof proc, BPF_ANY);
+  } else if (!err) {
+    __atomic_fetch_add(&skel_->bss->procs_spilled, 1, __ATOMIC_SEQ_CST);
+    err = bpf_map__update_elem(skel_->maps.tracked, &key, sizeof key, &proc.st, sizeof proc.st, BPF_ANY);
+  }
+  if (err) throw TraceError("failed to track pid " + std::to_string(tgid) + ": " + errstr(errno));
 }
 
 int Tracer::on_event(void* ctx, void* data, size_t size) {
@@ -421,6 +431,21 @@ void Tracer::collect(Run& run) const {
     for (const cs_counters& c : per_cpu) run.counters[role] += c;
   }
   run.flows.clear();
+  for (__u32 role = 0; role < CS_ROLE_MAX; ++role)
+    for (__u32 sys = 0; sys < CS_SYS_MAX; ++sys)
+      for (__u32 src = 0; src < CS_FD_MAX; ++src)
+        for (__u32 dst = 0; dst < CS_FD_MAX; ++dst) {
+          const cs_flow_val& v = skel_->bss->sys_flows[cs_flow_slot(role, sys, src, dst)];
+          if (v.calls == 0) continue;
+          Flow f;
+          f.role = static_cast<Role>(role);
+          f.sys = static_cast<uint8_t>(sys);
+          f.src = static_cast<uint8_t>(src);
+          f.dst = static_cast<uint8_t>(dst);
+          f.calls = v.calls;
+          f.bytes = v.bytes;
+          run.flows.push_back(f);
+        }
   for_each_percpu_entry<cs_flow_key, cs_flow_val>(skel_->maps.flows, ncpu, [&](const cs_flow_key& k, const auto& vals) {
     Flow f;
     f.role = static_cast<Role>(k.role);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -289,4 +290,23 @@ TEST(Reliability, NoLoopbackFailsFastAndLeavesNoReceiver) {
   EXPECT_NE(r.out.find("loopback"), std::string::npos) << r.out;
   EXPECT_TRUE(wait_until([&] { return processes_named("copyscope-scena", tmp.path).empty(); }, 2000));
   EXPECT_EQ(tmp.entries(), 0u);
+}
+
+// Without a tracefs mount, each run mounts one only it sees: concurrent runs
+// (a classroom of them) must not fail over one global mount, nor leave one.
+TEST(Reliability, ConcurrentRunsWithoutTracefsEachMountTheirOwn) {
+  REQUIRE_LIVE_CAPTURE();
+  auto tracefs_mounted = [] {
+    struct statfs st {};
+    return statfs("/sys/kernel/tracing", &st) == 0 && st.f_type == 0x74726163;
+  };
+  if (tracefs_mounted())
+    GTEST_SKIP() << "tracefs is mounted on this machine: copyscope does not mount its own here";
+  std::vector<std::thread> runs;
+  std::vector<CommandResult> results(4);
+  for (CommandResult& r : results)
+    runs.emplace_back([&r] { r = run_copyscope_stderr("run read_write --size 1M"); });
+  for (std::thread& t : runs) t.join();
+  for (const CommandResult& r : results) EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_FALSE(tracefs_mounted()) << "a run left its tracefs mount behind";
 }
