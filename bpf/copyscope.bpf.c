@@ -61,22 +61,23 @@ struct pending_syscall {
 	__u8 dst;
 	__u8 role;
 	/*
-	 * The kinds of the two open files this thread used last, valid while the
-	 * process's fd_gen is unchanged: a transfer loop asks about the same two
-	 * files again and again, and a kind costs up to seven more kernel reads
-	 * after the file itself (inode mode, flags, socket, family, protocol).
+	 * The kinds of the two descriptors this thread used last, valid while
+	 * fd_gen is unchanged: a transfer loop asks about the same two again and
+	 * again, and a kind costs a walk of the fd table and up to seven more
+	 * kernel reads (inode mode, flags, socket, family, protocol).
 	 */
 	__u32 cache_gen;
-	__u64 cache_file[2];
+	__s32 cache_fd[2];
 	__u8 cache_kind[2];
 	__u8 cache_next;
+	__u8 pad0;
 	__u32 tid;	/* the owner: 0 while the slot is free */
 	/*
 	 * 128 bytes a record: a sender and its receiver have neighbouring thread
 	 * ids, and two CPUs writing one cache line on every syscall would make
 	 * each write a cache miss.
 	 */
-	__u8 pad[72];
+	__u8 pad[80];
 };
 _Static_assert(sizeof(struct pending_syscall) == 128, "one record, two cache lines");
 
@@ -196,6 +197,16 @@ static __always_inline struct cs_task_state *current_in_phase(void)
 /* Bytes one event takes in the ring: its header and the record, 8-aligned. */
 #define CS_EVENT_RING_BYTES (8 + ((sizeof(struct cs_event) + 7) & ~7UL))
 
+/* A batch leaves once its oldest event is this old, so a quiet task's events still arrive. */
+#define CS_BATCH_AGE_NS (20 * 1000 * 1000ULL)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cs_batch);
+} batches SEC(".maps");
+
 /*
  * Wake the consumer each time the waiting data crosses a multiple of
  * wakeup_bytes, not on every event beyond it: every wake-up is an interrupt
@@ -210,7 +221,8 @@ static __always_inline __u64 wakeup_flags(void)
 	return BPF_RB_NO_WAKEUP;
 }
 
-static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
+/* One event straight to the ring: from interrupt context, or while the CPU's batch is busy. */
+static __always_inline void emit_direct(struct cs_counters *c, struct cs_event *ev)
 {
 	if (!emit_events)
 		return;
@@ -222,28 +234,82 @@ static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
 }
 
 /*
- * The hot path's variant of emit(): the event is written in place in the ring
- * (every field: reserved memory is not zeroed), then submitted.
+ * Writes the CPU's batch to the ring as one record. A batch is wakeup_bytes
+ * / (CS_BATCH events) of the ring, so the consumer is woken every so many
+ * batches of a CPU; its poll timeout sweeps up the rest.
  */
-static __always_inline struct cs_event *event_reserve(struct cs_counters *c)
+static __always_inline void batch_flush(struct cs_batch *b)
 {
-	struct cs_event *ev;
+	__u32 n = b->n;
+	__u64 every = wakeup_bytes / (CS_BATCH * sizeof(struct cs_event)) ?: 1;
+	struct cs_counters *c;
 
-	if (!emit_events)
-		return NULL;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev)
-		c->events_dropped++;
-	return ev;
+	if (!n)
+		return;
+	if (n > CS_BATCH)
+		n = CS_BATCH;
+	b->flushes++;
+	if (bpf_ringbuf_output(&events, b->ev, n * sizeof(struct cs_event),
+			       b->flushes % every ? BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP)) {
+		for (__u32 role = 0; role < CS_ROLE_MAX; role++) {
+			c = role_counters(role);
+			if (c) {
+				c->events_captured -= b->role_n[role];
+				c->events_dropped += b->role_n[role];
+			}
+		}
+	}
+	for (__u32 role = 0; role < CS_ROLE_MAX; role++)
+		b->role_n[role] = 0;
+	b->n = 0;
 }
 
-static __always_inline void event_submit(struct cs_counters *c, struct cs_event *ev)
+/*
+ * Emits an event of the current task, from process context. It joins the
+ * CPU's batch, which leaves when full, when `flush` says so (the task leaves
+ * the CPU, exits, ends its phase), or when its oldest event is
+ * CS_BATCH_AGE_NS old. An event whose program interrupted another one in the
+ * middle of adding (a fault in a kernel read) goes to the ring directly.
+ * Tracepoint programs run with preemption off, so the busy flag is a plain
+ * store; a uprobe program may be preempted (`preemptible`) and takes it with
+ * an atomic exchange.
+ */
+static __always_inline void emit_batched(struct cs_counters *c, struct cs_event *ev, bool flush,
+					 bool preemptible)
 {
-	__u64 flags = wakeup_flags();
+	__u32 zero = 0;
+	struct cs_batch *b;
+	__u32 i;
 
-	ev->cpu = bpf_get_smp_processor_id();
-	bpf_ringbuf_submit(ev, flags);
-	c->events_captured++;
+	if (!emit_events)
+		return;
+	b = bpf_map_lookup_elem(&batches, &zero);
+	if (!b || (preemptible ? __sync_lock_test_and_set(&b->busy, 1) : b->busy)) {
+		emit_direct(c, ev);
+		return;
+	}
+	b->busy = 1;
+	if (b->n >= CS_BATCH)
+		batch_flush(b);
+	i = b->n;
+	if (i < CS_BATCH) {
+		ev->cpu = bpf_get_smp_processor_id();
+		b->ev[i] = *ev;
+		if (!i)
+			b->first_ts = ev->ts;
+		b->n = i + 1;
+		if (ev->role < CS_ROLE_MAX)
+			b->role_n[ev->role]++;
+		c->events_captured++;
+	}
+	if (flush || b->n >= CS_BATCH || ev->ts - b->first_ts > CS_BATCH_AGE_NS)
+		batch_flush(b);
+	b->busy = 0;
+}
+
+static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
+{
+	emit_batched(c, ev, false, false);
 }
 
 static __always_inline void fill_current(struct cs_event *ev, __u8 type, __u8 role)
@@ -374,35 +440,44 @@ static __always_inline struct file *fd_file(int fd)
 	return f;
 }
 
+/*
+ * Bumped whenever a tracked process may have changed what one of its
+ * descriptors is, which empties every thread's cache of fd kinds. A
+ * descriptor only gets another file once it was closed or dup'ed over (open,
+ * accept, socket, pipe, SCM_RIGHTS, pidfd_getfd only take free numbers):
+ * close, close_range, dup2, dup3, exec (close-on-exec) and io_uring's close,
+ * plus fcntl, which may set O_DIRECT. One count for all tracked processes,
+ * since a process forked with CLONE_FILES shares its parent's table.
+ */
+__u32 fd_gen;
+
 static __always_inline __u8 fd_kind_cached(struct pending_syscall *p, __u32 gen, int fd)
 {
-	struct file *f = fd_file(fd);
-	__u64 key = (__u64)f;
+	struct file *f;
 	__u8 kind, slot;
 
-	if (!f)
+	if (fd < 0)
 		return CS_FD_NONE;
 	if (p->cache_gen != gen) {
 		p->cache_gen = gen;
-		p->cache_file[0] = p->cache_file[1] = 0;
+		p->cache_fd[0] = p->cache_fd[1] = -1;
 	}
-	if (p->cache_file[0] == key)
+	if (p->cache_fd[0] == fd)
 		return p->cache_kind[0];
-	if (p->cache_file[1] == key)
+	if (p->cache_fd[1] == fd)
 		return p->cache_kind[1];
+	f = fd_file(fd);
+	if (!f)
+		return CS_FD_NONE;	/* not cached: a free number may be opened without a bump */
 	kind = file_kind(f, p->role);
 	slot = p->cache_next & 1;
-	p->cache_file[slot] = key;
+	p->cache_fd[slot] = fd;
 	p->cache_kind[slot] = kind;
 	p->cache_next = slot ^ 1;
 	return kind;
 }
 
-/*
- * Syscalls after which an open file may have other flags (O_DIRECT by fcntl),
- * or a closed file's memory may hold a new one: the cache keys on the file's
- * address, so the kind is read again after any of them.
- */
+/* Syscalls that may change what a descriptor is (see fd_gen). */
 static __always_inline bool changes_fds(long nr)
 {
 #if defined(__TARGET_ARCH_arm64)
@@ -486,7 +561,12 @@ static __always_inline bool moves_data(__u8 sys)
 	       sys != CS_SYS_CLONE && sys != CS_SYS_FORK && sys != CS_SYS_WAIT4;
 }
 
-struct cs_flow_val sys_flows[CS_FLOW_SLOTS];
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CS_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct cs_flow_val);
+} sys_flows SEC(".maps");
 
 static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __u64 bytes)
 {
@@ -494,11 +574,12 @@ static __always_inline void add_flow(__u8 role, __u8 sys, __u8 src, __u8 dst, __
 	struct cs_flow_val *fv, zero = {};
 
 	if (role < CS_ROLE_MAX && sys < CS_SYS_MAX && src < CS_FD_MAX && dst < CS_FD_MAX) {
-		unsigned int slot = cs_flow_slot(role, sys, src, dst);
+		__u32 slot = cs_flow_slot(role, sys, src, dst);
 
-		if (slot < CS_FLOW_SLOTS) {
-			__sync_fetch_and_add(&sys_flows[slot].calls, 1);
-			__sync_fetch_and_add(&sys_flows[slot].bytes, bytes);
+		fv = bpf_map_lookup_elem(&sys_flows, &slot);
+		if (fv) {
+			fv->calls++;
+			fv->bytes += bytes;
 		}
 		return;
 	}
@@ -590,7 +671,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 		return 0;
 	/* Outside the phase too: a cached fd kind must not outlive its file. */
 	if (changes_fds(id))
-		__sync_fetch_and_add(&st->fd_gen, 1);
+		__sync_fetch_and_add(&fd_gen, 1);
 	if (!st->in_phase)
 		return 0;
 	c = role_counters(st->role);
@@ -612,7 +693,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	args[3] = PT_REGS_PARM4_SYSCALL(regs);
 	args[4] = PT_REGS_PARM5_SYSCALL(regs);
 	p->sys = sys;
-	classify(p, st->fd_gen, args);
+	classify(p, fd_gen, args);
 	p->count = requested_bytes(sys, args);
 	return 0;
 }
@@ -621,9 +702,9 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
 	struct pending_syscall *p = current_pending();
-	struct cs_event *ev;
+	struct cs_event ev;
 	struct cs_counters *c;
-	__u64 id, now;
+	__u64 id;
 
 	/* A syscall that entered during the phase is finished even if it ended it. */
 	if (!p) {
@@ -646,23 +727,22 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (ret > 0 && moves_data(p->sys))
 		add_flow(p->role, p->sys, p->src, p->dst, ret);
-	ev = event_reserve(c);
-	if (ev) {
+	if (emit_events) {
 		id = bpf_get_current_pid_tgid();
-		now = bpf_ktime_get_ns();
-		ev->ts = p->ts;
-		ev->dur = now - p->ts;
-		ev->arg0 = p->fds;
-		ev->arg1 = p->count;
-		ev->ret = ret;
-		ev->tgid = id >> 32;
-		ev->tid = (__u32)id;
-		ev->sys = p->sys;
-		ev->type = CS_EV_SYSCALL;
-		ev->role = p->role;
-		ev->a = p->src;
-		ev->b = p->dst;
-		event_submit(c, ev);
+		ev.ts = p->ts;
+		ev.dur = bpf_ktime_get_ns() - p->ts;
+		ev.arg0 = p->fds;
+		ev.arg1 = p->count;
+		ev.ret = ret;
+		ev.tgid = id >> 32;
+		ev.tid = (__u32)id;
+		ev.sys = p->sys;
+		ev.cpu = 0;
+		ev.type = CS_EV_SYSCALL;
+		ev.role = p->role;
+		ev.a = p->src;
+		ev.b = p->dst;
+		emit(c, &ev);
 	}
 out:
 	p->sys = CS_SYS_OTHER;	/* idle until the next transfer syscall */
@@ -677,16 +757,23 @@ out:
  */
 static __always_inline int uring_completed(struct io_kiocb *r, __s32 res, __u32 cflags)
 {
-	struct cs_task_state *st = current_in_phase();
-	__u8 sys, kind, src, dst;
+	struct cs_task_state *st = proc_state(bpf_get_current_pid_tgid() >> 32);
+	__u8 sys, kind, src, dst, op;
 
 	if (!st || !r)
+		return 0;
+	op = BPF_CORE_READ(r, opcode);
+	if (op == IORING_OP_CLOSE) {
+		__sync_fetch_and_add(&fd_gen, 1);	/* a close without a syscall */
+		return 0;
+	}
+	if (!st->in_phase)
 		return 0;
 	if (cflags & CS_IORING_CQE_F_NOTIF)
 		return 0;	/* a zero-copy notification, not data */
 	if (res <= 0)
 		return 0;
-	switch (BPF_CORE_READ(r, opcode)) {
+	switch (op) {
 	case IORING_OP_READ: case IORING_OP_READV: case IORING_OP_READ_FIXED:
 		sys = CS_FLOW_URING_READ;
 		break;
@@ -753,7 +840,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		fill_current(&ev, CS_EV_SWITCH_OUT, st->role);
 		ev.a = preempt ? 0 : 1;	/* 1 = voluntary (blocked) */
 		ev.arg0 = next->pid;
-		emit(c, &ev);
+		emit_batched(c, &ev, true, false);	/* its events precede any it makes elsewhere */
 	}
 	next_tgid = next->tgid;
 	st = proc_state(next_tgid);
@@ -814,7 +901,7 @@ int on_exit(void *ctx)
 	c = role_counters(st->role);
 	if (c) {
 		fill_current(&ev, CS_EV_EXIT, st->role);
-		emit(c, &ev);
+		emit_batched(c, &ev, true, false);
 	}
 	proc_untrack(tgid);
 	return 0;
@@ -973,7 +1060,7 @@ int BPF_PROG(on_rq_complete, struct request *rq, int error, unsigned int nr_byte
 		ev.arg0 = BPF_CORE_READ(rq, __sector);
 		ev.arg1 = nr_bytes;
 		ev.ret = error;
-		emit(c, &ev);
+		emit_direct(c, &ev);	/* interrupt context */
 	}
 	/* Partial completions leave the rest of the request outstanding. */
 	if (nr_bytes >= BPF_CORE_READ(rq, __data_len))
@@ -1040,7 +1127,7 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 		ev.a = begin;
 		ev.arg0 = tgid;	/* the process marked */
 		ev.b = role;
-		emit(c, &ev);
+		emit_batched(c, &ev, !begin, true);
 	}
 	if (!begin)
 		st->in_phase = 0;

@@ -89,6 +89,23 @@ struct cs_event {
 };
 
 /*
+ * Events leave the kernel in batches: each CPU gathers up to CS_BATCH events
+ * of the tracked tasks running on it and writes them to the ring as one
+ * record (n * sizeof(struct cs_event) bytes). User space reads what is left
+ * in the per-CPU batches when the capture stops.
+ */
+#define CS_BATCH 16
+
+struct cs_batch {
+	__u32 n;		/* events waiting in ev[] */
+	__u32 busy;		/* a program is adding an event */
+	__u64 first_ts;		/* ts of ev[0] */
+	__u64 flushes;
+	__u32 role_n[CS_ROLE_MAX];	/* events in ev[] by role, for drop counts */
+	struct cs_event ev[CS_BATCH];
+};
+
+/*
  * Flow kinds that are not syscalls (cs_flow_key.sys only, never an index into
  * sys_calls): io_uring requests, counted at their completion.
  */
@@ -145,9 +162,9 @@ struct cs_flow_val {
 };
 
 /*
- * Syscall flows (sys < CS_SYS_MAX) are counted in a table with a slot per
- * key (the global sys_flows), not in a hash: the sum lands in one load and two
- * atomic adds on every transfer syscall. io_uring flows go to the flows hash.
+ * Syscall flows (sys < CS_SYS_MAX) are counted in a per-CPU array with a
+ * slot per key (sys_flows), not in a hash: an index instead of a hashed key
+ * walk on every transfer syscall. io_uring flows go to the flows hash.
  */
 #define CS_FLOW_SLOTS (CS_ROLE_MAX * CS_SYS_MAX * CS_FD_MAX * CS_FD_MAX)
 
@@ -218,7 +235,6 @@ struct cs_task_state {
 	__u8 role;
 	__u8 in_phase;
 	__u8 pad[2];
-	__u32 fd_gen;	/* bumped by every syscall that may change what an fd is */
 };
 
 /*

@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstdarg>
@@ -383,14 +384,27 @@ void Tracer::track(pid_t tgid) {
   if (err) throw TraceError("failed to track pid " + std::to_string(tgid) + ": " + errstr(errno));
 }
 
+// A ring record is a batch of events (CS_BATCH at most, see struct cs_batch).
 int Tracer::on_event(void* ctx, void* data, size_t size) {
   auto* self = static_cast<Tracer*>(ctx);
-  if (size >= sizeof(Event)) {
-    Event ev;
-    std::memcpy(&ev, data, sizeof ev);
-    self->batch_.push_back(ev);
-  }
+  const size_t n = size / sizeof(Event);
+  const size_t at = self->batch_.size();
+  self->batch_.resize(at + n);
+  std::memcpy(self->batch_.data() + at, data, n * sizeof(Event));
   return 0;
+}
+
+// Events still waiting in the per-CPU batches (a task that made a few and
+// then neither left its CPU nor exited): counted as captured, not yet sent.
+void Tracer::drain_batches() {
+  const int ncpu = libbpf_num_possible_cpus();
+  std::vector<cs_batch> per_cpu(static_cast<size_t>(ncpu));
+  __u32 zero = 0;
+  if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof zero, per_cpu.data(),
+                           sizeof(cs_batch) * per_cpu.size(), 0))
+    return;
+  for (const cs_batch& b : per_cpu)
+    batch_.insert(batch_.end(), b.ev, b.ev + std::min<__u32>(b.n, CS_BATCH));
 }
 
 void Tracer::poll_loop() {
@@ -404,6 +418,7 @@ void Tracer::poll_loop() {
     }
   }
   ring_buffer__consume(rb_);
+  drain_batches();
   if (!batch_.empty() && live_) live_->append(batch_);
   batch_.clear();
 }
@@ -431,21 +446,30 @@ void Tracer::collect(Run& run) const {
     for (const cs_counters& c : per_cpu) run.counters[role] += c;
   }
   run.flows.clear();
-  for (__u32 role = 0; role < CS_ROLE_MAX; ++role)
-    for (__u32 sys = 0; sys < CS_SYS_MAX; ++sys)
-      for (__u32 src = 0; src < CS_FD_MAX; ++src)
-        for (__u32 dst = 0; dst < CS_FD_MAX; ++dst) {
-          const cs_flow_val& v = skel_->bss->sys_flows[cs_flow_slot(role, sys, src, dst)];
-          if (v.calls == 0) continue;
-          Flow f;
-          f.role = static_cast<Role>(role);
-          f.sys = static_cast<uint8_t>(sys);
-          f.src = static_cast<uint8_t>(src);
-          f.dst = static_cast<uint8_t>(dst);
-          f.calls = v.calls;
-          f.bytes = v.bytes;
-          run.flows.push_back(f);
-        }
+  // The syscall flows: one per-CPU array (every slot in one batch read).
+  std::vector<__u32> slots(CS_FLOW_SLOTS);
+  std::vector<cs_flow_val> vals(CS_FLOW_SLOTS * static_cast<size_t>(ncpu));
+  for (__u32 i = 0; i < CS_FLOW_SLOTS; ++i) slots[i] = i;
+  __u32 count = CS_FLOW_SLOTS, out_batch = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, batch_opts);
+  if (bpf_map_lookup_batch(bpf_map__fd(skel_->maps.sys_flows), nullptr, &out_batch, slots.data(), vals.data(),
+                           &count, &batch_opts) && errno != ENOENT)
+    count = 0;
+  for (__u32 i = 0; i < count; ++i) {
+    Flow f;
+    for (int cpu = 0; cpu < ncpu; ++cpu) {
+      const cs_flow_val& v = vals[static_cast<size_t>(i) * static_cast<size_t>(ncpu) + static_cast<size_t>(cpu)];
+      f.calls += v.calls;
+      f.bytes += v.bytes;
+    }
+    if (f.calls == 0) continue;
+    const __u32 slot = slots[i];
+    f.role = static_cast<Role>(slot / (CS_SYS_MAX * CS_FD_MAX * CS_FD_MAX));
+    f.sys = static_cast<uint8_t>(slot / (CS_FD_MAX * CS_FD_MAX) % CS_SYS_MAX);
+    f.src = static_cast<uint8_t>(slot / CS_FD_MAX % CS_FD_MAX);
+    f.dst = static_cast<uint8_t>(slot % CS_FD_MAX);
+    run.flows.push_back(f);
+  }
   for_each_percpu_entry<cs_flow_key, cs_flow_val>(skel_->maps.flows, ncpu, [&](const cs_flow_key& k, const auto& vals) {
     Flow f;
     f.role = static_cast<Role>(k.role);

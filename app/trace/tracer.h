@@ -63,6 +63,7 @@ class Tracer {
   void poll_loop();
   void release();  // every link, the ring buffer and the skeleton
   static int on_event(void* ctx, void* data, size_t size);
+  void drain_batches();
 
   copyscope_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
