@@ -449,7 +449,7 @@ static __always_inline struct file *fd_file(int fd)
  * plus fcntl, which may set O_DIRECT. One count for all tracked processes,
  * since a process forked with CLONE_FILES shares its parent's table.
  */
-__u32 fd_gen;
+__u32 fd_gen = 1;	/* never 0: a fresh (zeroed) thread record must not match */
 
 static __always_inline __u8 fd_kind_cached(struct pending_syscall *p, __u32 gen, int fd)
 {
