@@ -94,6 +94,59 @@ uint64_t self_cpu_ns() {
   return cpu_ns(u);
 }
 
+// Starts the producer in its own process group. It waits for a byte on
+// go_fd when go_fd >= 0 (so the tracer can track it first), and writes its
+// result to result_fd.
+void spawn_producer(Producer& child, uint64_t calls, int go_fd, int result_fd) {
+  const std::string binary = scenario_binary();
+  const std::vector<std::string> args = {binary,    "bench_pipeline", "--size",      std::to_string(calls),
+                                         "--buffer", "1",             "--sink",      "null",
+                                         "--workdir", "/",            "--result-fd", "3"};
+  child.pid = fork();
+  if (child.pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
+  if (child.pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    char c;
+    if (go_fd >= 0 && read(go_fd, &c, 1) != 1) _exit(127);
+    dup2(result_fd, 3);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  setpgid(child.pid, child.pid);
+}
+
+// The same producer with no tracer attached: how many calls per second this
+// machine makes at all, the ceiling of a one-event-per-call producer.
+double untraced_calls_per_s(uint64_t calls, unsigned timeout_s) {
+  int result_fds[2];
+  if (pipe2(result_fds, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
+  Fd result_rd{result_fds[0]}, result_wr{result_fds[1]};
+  Producer child;
+  spawn_producer(child, calls, -1, result_wr.fd);
+  result_wr.reset();
+  const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
+  int status = 0;
+  while (waitpid(child.pid, &status, WNOHANG) != child.pid) {
+    if (g_cancel.load()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
+    if (monotonic_ns() > deadline)
+      throw RunError(1, "the untraced producer did not finish within " + std::to_string(timeout_s) + " s");
+    usleep(5000);
+  }
+  child.reaped = true;
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(result_rd.fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  const json res = json::parse(text, nullptr, false);
+  const uint64_t ns = res.is_object() ? res.value("duration_ns", uint64_t{0}) : 0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || ns == 0)
+    throw RunError(1, "the untraced producer failed (status " + std::to_string(status) + ")");
+  return static_cast<double>(calls) / (ns / 1e9);
+}
+
 Round run_round(uint64_t calls, unsigned timeout_s) {
   const std::string binary = scenario_binary();
   TracerOptions topt;
@@ -110,25 +163,8 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   Fd go_rd{go_fds[0]}, go_wr{go_fds[1]};
   if (pipe2(result_fds, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
   Fd result_rd{result_fds[0]}, result_wr{result_fds[1]};
-  const std::vector<std::string> args = {binary,    "bench_pipeline", "--size",      std::to_string(calls),
-                                         "--buffer", "1",             "--sink",      "null",
-                                         "--workdir", "/",            "--result-fd", "3"};
   Producer child;
-  child.pid = fork();
-  if (child.pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
-  if (child.pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char c;
-    if (read(go_fds[0], &c, 1) != 1) _exit(127);
-    dup2(result_fds[1], 3);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  setpgid(child.pid, child.pid);
+  spawn_producer(child, calls, go_rd.fd, result_wr.fd);
   go_rd.reset();
   result_wr.reset();
 
@@ -224,12 +260,13 @@ int pipeline(const PipelineOptions& o) {
   CaptureCheck check = check_live_capture();
   if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
 
-  std::vector<double> rates, producer, lag, producer_cpu, consumer_cpu;
+  std::vector<double> rates, producer, untraced, lag, producer_cpu, consumer_cpu;
   json per_round = json::array();
   bool miscounted = false;
   uint64_t dropped = 0, captured = 0, delivered = 0;
   for (unsigned i = 0; i < o.rounds; ++i) {
     if (!o.json) std::fprintf(stderr, "copyscope bench pipeline: round %u/%u\n", i + 1, o.rounds);
+    untraced.push_back(untraced_calls_per_s(*calls, o.timeout));
     Round r = run_round(*calls, o.timeout);
     rates.push_back(r.events_per_s);
     producer.push_back(r.producer_calls_per_s);
@@ -242,6 +279,7 @@ int pipeline(const PipelineOptions& o) {
                          {"events_captured", r.captured},
                          {"events_dropped", r.dropped},
                          {"writes_counted", r.writes_counted},
+                         {"untraced_calls_per_s", std::round(untraced.back())},
                          {"producer_cpu_ns_per_call", std::round(r.producer_cpu_ns_per_call)}});
     captured += r.captured;
     delivered += r.delivered;
@@ -252,6 +290,9 @@ int pipeline(const PipelineOptions& o) {
               {"events_per_s", std::round(median(rates))},
               {"events_per_s_min", std::round(*std::min_element(rates.begin(), rates.end()))},
               {"producer_calls_per_s", std::round(median(producer))},
+              {"untraced_calls_per_s", std::round(median(untraced))},
+              {"of_untraced", std::round(median(rates) / median(untraced) * 1000) / 1000},
+              {"consumer_capacity_events_per_s", std::round(1e9 / std::max(median(consumer_cpu), 1.0))},
               {"delivery_lag_ms", std::round(median(lag) * 10) / 10},
               {"producer_cpu_ns_per_call", std::round(median(producer_cpu))},
               {"consumer_cpu_ns_per_event", std::round(median(consumer_cpu) * 10) / 10},
@@ -265,6 +306,8 @@ int pipeline(const PipelineOptions& o) {
     std::printf("events/s reaching the model  %12.0f  (median of %u rounds; slowest %.0f)\n",
                 out["events_per_s"].get<double>(), o.rounds, out["events_per_s_min"].get<double>());
     std::printf("producer calls/s             %12.0f\n", out["producer_calls_per_s"].get<double>());
+    std::printf("same producer, untraced      %12.0f calls/s (the ceiling: one event per call; traced reaches %.0f%%)\n",
+                out["untraced_calls_per_s"].get<double>(), out["of_untraced"].get<double>() * 100);
     std::printf("events captured / delivered  %llu / %llu\n", (unsigned long long)captured,
                 (unsigned long long)delivered);
     std::printf("events dropped               %12llu\n", (unsigned long long)dropped);
@@ -273,6 +316,8 @@ int pipeline(const PipelineOptions& o) {
                 out["producer_cpu_ns_per_call"].get<double>());
     std::printf("consumer CPU per event       %12.1f ns (this process: ring buffer to model)\n",
                 out["consumer_cpu_ns_per_event"].get<double>());
+    std::printf("consumer capacity            %12.0f events/s (one core at that cost)\n",
+                out["consumer_capacity_events_per_s"].get<double>());
   }
   // Every event the kernel wrote must reach the model, and every write be counted.
   if (miscounted) std::fprintf(stderr, "copyscope bench pipeline: a round counted fewer writes than were made\n");

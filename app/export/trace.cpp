@@ -60,7 +60,7 @@ struct CounterStep {
 }  // namespace
 
 json trace_to_json(const Run& run, const Summary& summary) {
-  const std::vector<Event>& evs = run.events;
+  const EventLog& evs = run.events;
   uint64_t t0 = std::numeric_limits<uint64_t>::max();
   for (const Event& e : evs) t0 = std::min<uint64_t>(t0, e.ts);
   if (evs.empty()) t0 = 0;

@@ -292,7 +292,7 @@ struct Found {
   bool copyscope_object = false;
   std::map<std::string, std::string_view> members;  // of copyscope, but events
   bool events = false, events_array = false;
-  std::vector<Event> rows;  // enum values as written; mapped after the scan
+  EventLog rows;  // enum values as written; mapped after the scan
   std::string event_error;  // the first bad row
 };
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <vector>
 
 #include "model/run.h"
@@ -12,6 +13,18 @@ namespace copyscope {
 
 class LiveRun {
  public:
+  // Address space for a whole capture, taken before it starts: the log then
+  // never moves while events arrive (moving 200 MiB stalled the capture
+  // thread for tens of ms, long enough to fill a small ring buffer). Only the
+  // pages events are written to become memory. Refused (strict overcommit):
+  // the log grows as usual.
+  void reserve(size_t events) {
+    std::lock_guard<std::mutex> lock(mu_);
+    try {
+      run_.events.reserve(events);
+    } catch (const std::bad_alloc&) {
+    }
+  }
   void append(const std::vector<Event>& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     run_.events.insert(run_.events.end(), batch.begin(), batch.end());

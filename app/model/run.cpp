@@ -88,7 +88,7 @@ RoleCounters& RoleCounters::operator+=(const cs_counters& c) {
   return *this;
 }
 
-void sort_events(std::vector<Event>& events) {
+void sort_events(EventLog& events) {
   std::stable_sort(events.begin(), events.end(),
                    [](const Event& a, const Event& b) { return a.ts < b.ts; });
 }

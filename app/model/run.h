@@ -13,9 +13,12 @@ extern "C" {
 #include "copyscope.h"
 }
 
+#include "model/bulk_allocator.h"
+
 namespace copyscope {
 
 using Event = cs_event;  // 56 bytes, kept exactly as the kernel wrote it
+using EventLog = std::vector<Event, BulkAllocator<Event>>;  // a run's events: large, grown while capturing
 
 enum class Role : uint8_t { Sender = CS_ROLE_SENDER, Sink = CS_ROLE_SINK };
 
@@ -126,7 +129,7 @@ struct Run {
   std::array<RoleCounters, CS_ROLE_MAX> counters{};
   std::vector<Flow> flows;
   std::vector<MeasuredCopy> measured_copies;  // empty unless kernel.copy_accounting is "measured"
-  std::vector<Event> events;  // ordered as received; sort_events() orders by ts
+  EventLog events;  // ordered as received; sort_events() orders by ts
   std::map<uint32_t, std::string> thread_names;  // tid -> name
   bool partial = false;
 
@@ -134,6 +137,6 @@ struct Run {
   const RoleCounters& sink() const { return counters[CS_ROLE_SINK]; }
 };
 
-void sort_events(std::vector<Event>& events);
+void sort_events(EventLog& events);
 
 }  // namespace copyscope

@@ -425,6 +425,9 @@ void Tracer::poll_loop() {
 
 void Tracer::start(LiveRun* live) {
   live_ = live;
+  // 2^26 events (3.5 GiB of address space): more than a capture at the
+  // pipeline's full rate for half a minute.
+  if (live_) live_->reserve(size_t{1} << 26);
   stopping_ = false;
   thread_ = std::thread([this] { poll_loop(); });
 }

@@ -1,0 +1,34 @@
+// copyscope bench pipeline end to end: every event the kernel wrote reaches the
+// model, every write is counted, and the untraced ceiling is measured beside it.
+#include "support.h"
+
+TEST(Bench, PipelineDeliversEveryEventAndMeasuresTheUntracedCeiling) {
+  REQUIRE_LIVE_CAPTURE();
+  nlohmann::json j = run_json("bench pipeline --calls 200K --rounds 2");
+  ASSERT_TRUE(j.is_object()) << j.dump();
+  EXPECT_EQ(j["calls"], 204800);
+  EXPECT_EQ(j["rounds"], 2);
+  // One event per write, plus the phase markers and the producer's exit.
+  EXPECT_GE(j["events_per_round"].get<uint64_t>(), 204800u);
+  EXPECT_EQ(j["events_delivered"], j["events_captured"]);
+  EXPECT_EQ(j["events_dropped"], 0);
+  ASSERT_EQ(j["per_round"].size(), 2u);
+  for (const auto& r : j["per_round"]) {
+    EXPECT_EQ(r["writes_counted"], 204800) << r.dump();
+    EXPECT_GT(r["untraced_calls_per_s"].get<double>(), 0) << r.dump();
+  }
+  const double traced = j["events_per_s"], untraced = j["untraced_calls_per_s"];
+  EXPECT_GT(traced, 0);
+  EXPECT_GT(untraced, 0);
+  // of_untraced is their ratio as printed, not a figure of its own.
+  EXPECT_NEAR(j["of_untraced"].get<double>(), traced / untraced, 0.002);
+  EXPECT_GT(j["consumer_capacity_events_per_s"].get<double>(), 0);
+}
+
+TEST(Bench, PipelineRejectsBadCalls) {
+  for (const char* args : {"bench pipeline --calls 0", "bench pipeline --calls lots", "bench pipeline --rounds 0"}) {
+    CommandResult r = run_copyscope_stderr(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.out.find("copyscope"), std::string::npos) << args << ": " << r.out;
+  }
+}
