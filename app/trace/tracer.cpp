@@ -191,7 +191,7 @@ Tracer::Tracer(const TracerOptions& opt) {
         {skel_->progs.on_bio_split, "raw_tp", "block", "block_split"},
         {skel_->progs.on_rq_issue, "raw_tp", "block", "block_rq_issue"},
         {skel_->progs.on_rq_complete, "raw_tp", "block", "block_rq_complete"},
-        {skel_->progs.on_net_xmit, "raw_tp", "net", "net_dev_start_xmit"},
+        {skel_->progs.on_net_xmit, "tp_btf", "net", "net_dev_start_xmit"},
         {skel_->progs.on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
     };
     tp_hooks.clear();
