@@ -173,6 +173,18 @@ static inline unsigned int cs_flow_slot(unsigned int role, unsigned int sys, uns
 	return ((role * CS_SYS_MAX + sys) * CS_FD_MAX + src) * CS_FD_MAX + dst;
 }
 
+/* The inverse of cs_flow_slot(), for user space reading the table. */
+static inline void cs_flow_unslot(unsigned int slot, unsigned int *role, unsigned int *sys, unsigned int *src,
+				  unsigned int *dst)
+{
+	const unsigned int fds = (unsigned int)CS_FD_MAX, syss = (unsigned int)CS_SYS_MAX;
+
+	*dst = slot % fds;
+	*src = slot / fds % fds;
+	*sys = slot / (fds * fds) % syss;
+	*role = slot / (fds * fds * syss);
+}
+
 /* Where a measured CPU copy moved data. */
 enum cs_copy_dir {
 	CS_COPY_TO_USER = 0,

@@ -466,11 +466,12 @@ void Tracer::collect(Run& run) const {
       f.bytes += v.bytes;
     }
     if (f.calls == 0) continue;
-    const __u32 slot = slots[i];
-    f.role = static_cast<Role>(slot / (CS_SYS_MAX * CS_FD_MAX * CS_FD_MAX));
-    f.sys = static_cast<uint8_t>(slot / (CS_FD_MAX * CS_FD_MAX) % CS_SYS_MAX);
-    f.src = static_cast<uint8_t>(slot / CS_FD_MAX % CS_FD_MAX);
-    f.dst = static_cast<uint8_t>(slot % CS_FD_MAX);
+    unsigned role, sys, src, dst;
+    cs_flow_unslot(slots[i], &role, &sys, &src, &dst);
+    f.role = static_cast<Role>(role);
+    f.sys = static_cast<uint8_t>(sys);
+    f.src = static_cast<uint8_t>(src);
+    f.dst = static_cast<uint8_t>(dst);
     run.flows.push_back(f);
   }
   for_each_percpu_entry<cs_flow_key, cs_flow_val>(skel_->maps.flows, ncpu, [&](const cs_flow_key& k, const auto& vals) {

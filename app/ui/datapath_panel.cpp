@@ -138,7 +138,6 @@ void draw_datapath_panel(App& app) {
   app.diagram_rect[1] = o.y;
   app.diagram_rect[2] = W;
   app.diagram_rect[3] = dh;
-  const char* bands[] = {"user", "kernel", "hardware"};
   const char* band_en[] = {"User space", "Kernel space", "Hardware"};
   const char* band_zh[] = {"用户态", "内核态", "硬件"};
   const ImU32 band_bg[] = {light ? IM_COL32(232, 242, 232, 255) : IM_COL32(34, 48, 38, 255),
