@@ -72,12 +72,13 @@ struct pending_syscall {
 	__u8 cache_next;
 	__u8 pad0;
 	__u32 tid;	/* the owner: 0 while the slot is free */
+	__u32 tgid;	/* the owner's process, set at each transfer syscall's enter */
 	/*
 	 * 128 bytes a record: a sender and its receiver have neighbouring thread
 	 * ids, and two CPUs writing one cache line on every syscall would make
 	 * each write a cache miss.
 	 */
-	__u8 pad[80];
+	__u8 pad[76];
 };
 _Static_assert(sizeof(struct pending_syscall) == 128, "one record, two cache lines");
 
@@ -695,6 +696,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	if (!p)
 		return 0;
 	p->role = st->role;
+	p->tgid = id_tgid >> 32;
 	p->ts = bpf_ktime_get_ns();
 	args[0] = PT_REGS_PARM1_SYSCALL(regs);
 	args[1] = PT_REGS_PARM2_SYSCALL(regs);
@@ -713,7 +715,6 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	struct pending_syscall *p = current_pending();
 	struct cs_event ev;
 	struct cs_counters *c;
-	__u64 id;
 
 	/* A syscall that entered during the phase is finished even if it ended it. */
 	if (!p) {
@@ -737,14 +738,13 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	if (ret > 0 && moves_data(p->sys))
 		add_flow(p->role, p->sys, p->src, p->dst, ret);
 	if (emit_events) {
-		id = bpf_get_current_pid_tgid();
 		ev.ts = p->ts;
 		ev.dur = bpf_ktime_get_ns() - p->ts;
 		ev.arg0 = p->fds;
 		ev.arg1 = p->count;
 		ev.ret = ret;
-		ev.tgid = id >> 32;
-		ev.tid = (__u32)id;
+		ev.tgid = p->tgid;
+		ev.tid = p->tid;
 		ev.sys = p->sys;
 		ev.cpu = 0;
 		ev.type = CS_EV_SYSCALL;

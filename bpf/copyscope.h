@@ -122,8 +122,16 @@ enum cs_flow_extra {
 
 /* Exact per-role counters, one copy per CPU, summed in user space. */
 struct cs_counters {
+	/*
+	 * What every traced syscall touches comes first, so that it shares the
+	 * first cache line(s) with the common syscalls' counts: a scenario's own
+	 * copies evict these lines between its calls.
+	 */
 	__u64 syscall_enters;
 	__u64 syscall_exits;
+	__u64 events_captured;
+	__u64 events_dropped;
+	__u64 sys_calls[CS_SYS_MAX];
 	__u64 ctx_switches;		/* switch-outs of tracked threads */
 	__u64 ctx_switches_involuntary;
 	__u64 page_faults_user;
@@ -137,9 +145,6 @@ struct cs_counters {
 	__u64 net_xmit_packets;
 	__u64 net_xmit_bytes;		/* to a real device (its driver DMAs) */
 	__u64 loopback_xmit_bytes;	/* to lo: a software hand-off, not DMA */
-	__u64 events_captured;
-	__u64 events_dropped;
-	__u64 sys_calls[CS_SYS_MAX];
 	__u64 sys_errors[CS_SYS_MAX];
 	/* Measured at the copy routines (bpf/copy_hooks.bpf.h); 0 when not hooked. */
 	__u64 copy_calls;		/* outermost copy-routine calls that copied */

@@ -83,17 +83,6 @@ struct Round {
   double consumer_cpu_ns_per_event = 0;
 };
 
-uint64_t cpu_ns(const rusage& u) {
-  auto ns = [](const timeval& t) { return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_usec) * 1000ull; };
-  return ns(u.ru_utime) + ns(u.ru_stime);
-}
-
-uint64_t self_cpu_ns() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return cpu_ns(u);
-}
-
 // Starts the producer in its own process group. It waits for a byte on
 // go_fd when go_fd >= 0 (so the tracer can track it first), and writes its
 // result to result_fd.
@@ -240,7 +229,7 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   r.events_per_s = static_cast<double>(r.delivered) / ((last - phase_begin) / 1e9);
   r.producer_calls_per_s = static_cast<double>(calls) / ((phase_end - phase_begin) / 1e9);
   r.delivery_lag_ms = (last - phase_end) / 1e6;
-  r.producer_cpu_ns_per_call = static_cast<double>(cpu_ns(child_usage)) / calls;
+  r.producer_cpu_ns_per_call = static_cast<double>(rusage_cpu_ns(child_usage)) / calls;
   r.consumer_cpu_ns_per_event = r.delivered ? static_cast<double>(self_cpu) / r.delivered : 0;
   return r;
 }

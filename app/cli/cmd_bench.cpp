@@ -40,7 +40,7 @@ double mib_s(const Run& r) {
 // Untraced and traced runs of one scenario, interleaved, the order alternating
 // so that neither side always runs on a fresher machine.
 json overhead_row(const std::string& method, uint64_t buffer, uint64_t size, unsigned pairs, bool progress) {
-  std::vector<double> untraced, traced, ratios;
+  std::vector<double> untraced, traced, ratios, cpu_ratios;
   uint64_t dropped = 0, events = 0;
   for (unsigned i = 0; i < pairs; ++i) {
     if (progress)
@@ -48,21 +48,27 @@ json overhead_row(const std::string& method, uint64_t buffer, uint64_t size, uns
                    i + 1, pairs);
     RunRequest req;
     req.params = {method, size, buffer, "warm", "tcp"};
-    double u = 0, t = 0;
+    double u = 0, t = 0, u_cpu = 0, t_cpu = 0;
     for (int side = 0; side < 2; ++side) {
       req.traced = (side == 0) == (i % 2 == 1);
       Run r = run_scenario(req);
+      // CPU per byte, ours included when traced: what tracing costs, apart
+      // from where the scheduler happened to put three threads on two CPUs.
+      const double cpu = r.result.bytes ? double(r.result.cpu_ns + r.result.capture_cpu_ns) / r.result.bytes : 0;
       if (req.traced) {
         t = mib_s(r);
+        t_cpu = cpu;
         dropped += r.sender().events_dropped + r.sink().events_dropped;
         events += r.sender().events_captured + r.sink().events_captured;
       } else {
         u = mib_s(r);
+        u_cpu = cpu;
       }
     }
     untraced.push_back(u);
     traced.push_back(t);
     ratios.push_back(u > 0 ? t / u : 0);
+    cpu_ratios.push_back(t_cpu > 0 ? u_cpu / t_cpu : 0);
   }
   auto round2 = [](double v) { return std::round(v * 100) / 100; };
   return {{"method", method},
@@ -72,6 +78,7 @@ json overhead_row(const std::string& method, uint64_t buffer, uint64_t size, uns
           {"untraced_mib_s", round2(median(untraced))},
           {"traced_mib_s", round2(median(traced))},
           {"ratio", std::round(median(ratios) * 1000) / 1000},
+          {"cpu_ratio", std::round(median(cpu_ratios) * 1000) / 1000},
           {"events_per_run", pairs ? events / pairs : 0},
           {"events_dropped", dropped}};
 }
@@ -89,15 +96,16 @@ int overhead(const BenchOptions& o) {
     std::cout << rows.dump(2) << "\n";
     return 0;
   }
-  std::printf("%-12s %8s %14s %12s %7s %10s %8s\n", "method", "buffer", "untraced MiB/s", "traced MiB/s", "ratio",
-              "events", "dropped");
+  std::printf("%-12s %8s %14s %12s %7s %9s %10s %8s\n", "method", "buffer", "untraced MiB/s", "traced MiB/s", "ratio",
+              "cpu ratio", "events", "dropped");
   for (const auto& r : rows)
-    std::printf("%-12s %8s %14.1f %12.1f %7.3f %10llu %8llu\n", r["method"].get<std::string>().c_str(),
+    std::printf("%-12s %8s %14.1f %12.1f %7.3f %9.3f %10llu %8llu\n", r["method"].get<std::string>().c_str(),
                 format_size(r["buffer"].get<uint64_t>()).c_str(), r["untraced_mib_s"].get<double>(),
-                r["traced_mib_s"].get<double>(), r["ratio"].get<double>(),
+                r["traced_mib_s"].get<double>(), r["ratio"].get<double>(), r["cpu_ratio"].get<double>(),
                 (unsigned long long)r["events_per_run"].get<uint64_t>(),
                 (unsigned long long)r["events_dropped"].get<uint64_t>());
-  std::printf("ratio = traced / untraced throughput, median of %u interleaved pairs, warm cache, tcp loopback\n",
+  std::printf("ratio = traced / untraced throughput, median of %u interleaved pairs, warm cache, tcp loopback\n"
+              "cpu ratio = untraced / traced CPU per byte (scenario processes, plus copyscope's own when traced)\n",
               o.pairs);
   return 0;
 }

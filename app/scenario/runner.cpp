@@ -102,6 +102,17 @@ void validate(RunParams& p) {
   if (p.buffer > (1ull << 30)) throw RunError(2, "--buffer must be at most 1G");
 }
 
+uint64_t rusage_cpu_ns(const rusage& u) {
+  auto ns = [](const timeval& t) { return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_usec) * 1000ull; };
+  return ns(u.ru_utime) + ns(u.ru_stime);
+}
+
+uint64_t self_cpu_ns() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return rusage_cpu_ns(u);
+}
+
 Run run_scenario(const RunRequest& req, LiveRun* live) {
   RunParams params = req.params;
   validate(params);
@@ -172,13 +183,16 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
     tracer->track(child.pid);
     tracer->start(sink);
   }
+  const uint64_t self_cpu_before = self_cpu_ns();
   if (write(go.fd[1], "g", 1) != 1) throw RunError(1, "could not start the scenario");
   go.close_end(1);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(req.timeout_s);
   bool timed_out = false, cancelled = false;
+  rusage child_usage{};
   for (;;) {
-    pid_t r = waitpid(child.pid, &child.status, WNOHANG);
+    // wait4: the scenario's CPU, with that of the children it reaped (its receiver).
+    pid_t r = wait4(child.pid, &child.status, WNOHANG, &child_usage);
     if (r == child.pid) {
       child.reaped = true;
       break;
@@ -202,9 +216,12 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   // (say a receiver still waiting in accept()) and would hold the result pipe open.
   kill(-child.pid, SIGKILL);
   if (tracer) tracer->stop();
+  const uint64_t self_cpu = self_cpu_ns() - self_cpu_before;
 
   Run run;
   run.params = params;
+  run.result.cpu_ns = child.reaped ? rusage_cpu_ns(child_usage) : 0;
+  run.result.capture_cpu_ns = tracer ? self_cpu : 0;
   if (tracer) tracer->collect(run);
   sink->with_run([&](Run& r) { run.events = std::move(r.events); });
   sort_events(run.events);

@@ -2,6 +2,8 @@
 // scenario's process tree, time limit, clean teardown.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -38,6 +40,10 @@ extern std::atomic<bool> g_cancel;
 // Set from a signal handler too: the whole program should stop (the GUI uses
 // g_cancel alone for its Stop button, so it needs to tell the two apart).
 extern std::atomic<bool> g_quit;
+
+// User + system CPU in a rusage, and this process's so far.
+uint64_t rusage_cpu_ns(const rusage& u);
+uint64_t self_cpu_ns();
 
 // Runs it; `live` (optional) receives events as they arrive. Throws RunError.
 Run run_scenario(const RunRequest& req, LiveRun* live = nullptr);

@@ -32,3 +32,26 @@ TEST(Bench, PipelineRejectsBadCalls) {
     EXPECT_NE(r.out.find("copyscope"), std::string::npos) << args << ": " << r.out;
   }
 }
+
+TEST(Bench, OverheadRowsCarryThroughputAndCpuRatios) {
+  REQUIRE_LIVE_CAPTURE();
+  nlohmann::json rows = run_json("bench overhead --size 16M --pairs 1");
+  ASSERT_TRUE(rows.is_array()) << rows.dump();
+  ASSERT_EQ(rows.size(), 3u);
+  const std::pair<const char*, uint64_t> expected[] = {{"read_write", 4096}, {"read_write", 65536}, {"sendfile", 65536}};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    EXPECT_EQ(r["method"], expected[i].first) << r.dump();
+    EXPECT_EQ(r["buffer"], expected[i].second) << r.dump();
+    EXPECT_GT(r["untraced_mib_s"].get<double>(), 0) << r.dump();
+    EXPECT_GT(r["traced_mib_s"].get<double>(), 0) << r.dump();
+    // One pair: the ratios are exactly that pair's, so they follow from the figures.
+    EXPECT_NEAR(r["ratio"].get<double>(), r["traced_mib_s"].get<double>() / r["untraced_mib_s"].get<double>(), 0.01)
+        << r.dump();
+    // Tracing adds work: the traced side cannot use much less CPU per byte.
+    EXPECT_GT(r["cpu_ratio"].get<double>(), 0.2) << r.dump();
+    EXPECT_LT(r["cpu_ratio"].get<double>(), 1.5) << r.dump();
+    EXPECT_GT(r["events_per_run"].get<uint64_t>(), 0u) << r.dump();
+    EXPECT_EQ(r["events_dropped"], 0) << r.dump();
+  }
+}
