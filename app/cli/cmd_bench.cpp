@@ -78,6 +78,9 @@ json overhead_row(const std::string& method, uint64_t buffer, uint64_t size, uns
           {"untraced_mib_s", round2(median(untraced))},
           {"traced_mib_s", round2(median(traced))},
           {"ratio", std::round(median(ratios) * 1000) / 1000},
+          // The spread of the pairs: on a noisy machine, the median alone hides how far one run is from another.
+          {"ratio_min", std::round(*std::min_element(ratios.begin(), ratios.end()) * 1000) / 1000},
+          {"ratio_max", std::round(*std::max_element(ratios.begin(), ratios.end()) * 1000) / 1000},
           {"cpu_ratio", std::round(median(cpu_ratios) * 1000) / 1000},
           {"events_per_run", pairs ? events / pairs : 0},
           {"events_dropped", dropped}};
@@ -96,12 +99,13 @@ int overhead(const BenchOptions& o) {
     std::cout << rows.dump(2) << "\n";
     return 0;
   }
-  std::printf("%-12s %8s %14s %12s %7s %9s %10s %8s\n", "method", "buffer", "untraced MiB/s", "traced MiB/s", "ratio",
-              "cpu ratio", "events", "dropped");
+  std::printf("%-12s %8s %14s %12s %7s %13s %9s %10s %8s\n", "method", "buffer", "untraced MiB/s", "traced MiB/s",
+              "ratio", "pairs range", "cpu ratio", "events", "dropped");
   for (const auto& r : rows)
-    std::printf("%-12s %8s %14.1f %12.1f %7.3f %9.3f %10llu %8llu\n", r["method"].get<std::string>().c_str(),
+    std::printf("%-12s %8s %14.1f %12.1f %7.3f  %5.3f-%5.3f %9.3f %10llu %8llu\n", r["method"].get<std::string>().c_str(),
                 format_size(r["buffer"].get<uint64_t>()).c_str(), r["untraced_mib_s"].get<double>(),
-                r["traced_mib_s"].get<double>(), r["ratio"].get<double>(), r["cpu_ratio"].get<double>(),
+                r["traced_mib_s"].get<double>(), r["ratio"].get<double>(), r["ratio_min"].get<double>(),
+                r["ratio_max"].get<double>(), r["cpu_ratio"].get<double>(),
                 (unsigned long long)r["events_per_run"].get<uint64_t>(),
                 (unsigned long long)r["events_dropped"].get<uint64_t>());
   std::printf("ratio = traced / untraced throughput, median of %u interleaved pairs, warm cache, tcp loopback\n"

@@ -48,6 +48,8 @@ TEST(Bench, OverheadRowsCarryThroughputAndCpuRatios) {
     // One pair: the ratios are exactly that pair's, so they follow from the figures.
     EXPECT_NEAR(r["ratio"].get<double>(), r["traced_mib_s"].get<double>() / r["untraced_mib_s"].get<double>(), 0.01)
         << r.dump();
+    EXPECT_EQ(r["ratio_min"], r["ratio_max"]) << r.dump();  // one pair
+    EXPECT_NEAR(r["ratio_min"].get<double>(), r["ratio"].get<double>(), 0.001) << r.dump();
     // Tracing adds work: the traced side cannot use much less CPU per byte.
     EXPECT_GT(r["cpu_ratio"].get<double>(), 0.2) << r.dump();
     EXPECT_LT(r["cpu_ratio"].get<double>(), 1.5) << r.dump();
