@@ -84,28 +84,14 @@ struct Round {
 };
 
 // Starts the producer in its own process group. It waits for a byte on
-// go_fd when go_fd >= 0 (so the tracer can track it first), and writes its
+// go_fd when go_fd >= 0 (so the tracer can track it first; close_fd is the
+// pipe's other end, closed in the child), and writes its
 // result to result_fd.
-void spawn_producer(Producer& child, uint64_t calls, int go_fd, int result_fd) {
-  const std::string binary = scenario_binary();
-  const std::vector<std::string> args = {binary,    "bench_pipeline", "--size",      std::to_string(calls),
-                                         "--buffer", "1",             "--sink",      "null",
-                                         "--workdir", "/",            "--result-fd", "3"};
-  child.pid = fork();
-  if (child.pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
-  if (child.pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char c;
-    if (go_fd >= 0 && read(go_fd, &c, 1) != 1) _exit(127);
-    dup2(result_fd, 3);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  setpgid(child.pid, child.pid);
+void spawn_producer(Producer& child, uint64_t calls, int go_fd, int close_fd, int result_fd) {
+  const std::vector<std::string> args = {scenario_binary(), "bench_pipeline", "--size",      std::to_string(calls),
+                                         "--buffer",        "1",              "--sink",      "null",
+                                         "--workdir",       "/",              "--result-fd", "3"};
+  child.pid = spawn_scenario(args, go_fd, close_fd, result_fd);
 }
 
 // The same producer with no tracer attached: how many calls per second this
@@ -115,7 +101,7 @@ double untraced_calls_per_s(uint64_t calls, unsigned timeout_s) {
   if (pipe2(result_fds, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
   Fd result_rd{result_fds[0]}, result_wr{result_fds[1]};
   Producer child;
-  spawn_producer(child, calls, -1, result_wr.fd);
+  spawn_producer(child, calls, -1, -1, result_wr.fd);
   result_wr.reset();
   const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
   int status = 0;
@@ -153,7 +139,7 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   if (pipe2(result_fds, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
   Fd result_rd{result_fds[0]}, result_wr{result_fds[1]};
   Producer child;
-  spawn_producer(child, calls, go_rd.fd, result_wr.fd);
+  spawn_producer(child, calls, go_rd.fd, go_wr.fd, result_wr.fd);
   go_rd.reset();
   result_wr.reset();
 

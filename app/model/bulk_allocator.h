@@ -14,7 +14,9 @@ namespace copyscope {
 
 namespace bulk {
 inline constexpr size_t kHugePage = size_t{2} << 20;
-inline size_t mapped_bytes(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
+inline size_t mapped_bytes(size_t bytes) {
+  return (bytes + kHugePage - 1) & ~(kHugePage - 1);
+}
 }  // namespace bulk
 
 template <typename T>
@@ -40,8 +42,10 @@ struct BulkAllocator {
 
   void deallocate(T* p, size_t n) noexcept {
     const size_t bytes = n * sizeof(T);
-    if (bytes < bulk::kHugePage) ::operator delete(p);
-    else munmap(p, bulk::mapped_bytes(bytes));
+    if (bytes < bulk::kHugePage)
+      ::operator delete(p);
+    else
+      munmap(p, bulk::mapped_bytes(bytes));
   }
 
   template <typename U>

@@ -102,6 +102,26 @@ void validate(RunParams& p) {
   if (p.buffer > (1ull << 30)) throw RunError(2, "--buffer must be at most 1G");
 }
 
+pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_fd, int result_fd) {
+  const pid_t pid = fork();
+  if (pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (close_fd >= 0) close(close_fd);
+    char c;
+    if (go_fd >= 0 && read(go_fd, &c, 1) != 1) _exit(127);  // the tracer never got ready
+    dup2(result_fd, 3);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(args[0].c_str(), argv.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);
+  return pid;
+}
+
 uint64_t rusage_cpu_ns(const rusage& u) {
   auto ns = [](const timeval& t) { return uint64_t(t.tv_sec) * 1000000000ull + uint64_t(t.tv_usec) * 1000ull; };
   return ns(u.ru_utime) + ns(u.ru_stime);
@@ -157,22 +177,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
                                          "--buffer",     std::to_string(params.buffer),
                                          "--sink",       params.sink,
                                          "--result-fd",  "3"};
-  child.pid = fork();
-  if (child.pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
-  if (child.pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char c;
-    close(go.fd[1]);
-    if (read(go.fd[0], &c, 1) != 1) _exit(127);  // the tracer never got ready
-    dup2(result.fd[1], 3);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  setpgid(child.pid, child.pid);
+  child.pid = spawn_scenario(args, go.fd[0], go.fd[1], result.fd[1]);
   go.close_end(0);
   result.close_end(1);
 

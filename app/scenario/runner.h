@@ -3,11 +3,13 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "model/live_run.h"
 #include "model/run.h"
@@ -40,6 +42,12 @@ extern std::atomic<bool> g_cancel;
 // Set from a signal handler too: the whole program should stop (the GUI uses
 // g_cancel alone for its Stop button, so it needs to tell the two apart).
 extern std::atomic<bool> g_quit;
+
+// Forks and execs the scenario binary with argv `args` in a process group of
+// its own, killed if we die. The child first closes `close_fd` and waits for a
+// byte on `go_fd` (each when >= 0: the tracer tracks it meanwhile), then
+// writes its result on fd 3 (`result_fd` here). Returns the child's pid.
+pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_fd, int result_fd);
 
 // User + system CPU in a rusage, and this process's so far.
 uint64_t rusage_cpu_ns(const rusage& u);

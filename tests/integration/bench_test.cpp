@@ -38,7 +38,8 @@ TEST(Bench, OverheadRowsCarryThroughputAndCpuRatios) {
   nlohmann::json rows = run_json("bench overhead --size 16M --pairs 1");
   ASSERT_TRUE(rows.is_array()) << rows.dump();
   ASSERT_EQ(rows.size(), 3u);
-  const std::pair<const char*, uint64_t> expected[] = {{"read_write", 4096}, {"read_write", 65536}, {"sendfile", 65536}};
+  const std::pair<const char*, uint64_t> expected[] = {
+      {"read_write", 4096}, {"read_write", 65536}, {"sendfile", 65536}};
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     EXPECT_EQ(r["method"], expected[i].first) << r.dump();
