@@ -83,15 +83,28 @@ struct Round {
   double consumer_cpu_ns_per_event = 0;
 };
 
-// Starts the producer in its own process group. It waits for a byte on
-// go_fd when go_fd >= 0 (so the tracer can track it first; close_fd is the
-// pipe's other end, closed in the child), and writes its
-// result to result_fd.
+// Starts the producer in its own process group (spawn_scenario() says what
+// go_fd, close_fd and result_fd are for).
 void spawn_producer(Producer& child, uint64_t calls, int go_fd, int close_fd, int result_fd) {
   const std::vector<std::string> args = {scenario_binary(), "bench_pipeline", "--size",      std::to_string(calls),
                                          "--buffer",        "1",              "--sink",      "null",
                                          "--workdir",       "/",              "--result-fd", "3"};
   child.pid = spawn_scenario(args, go_fd, close_fd, result_fd);
+}
+
+// Waits for the producer to exit and reaps it; its CPU time goes to `usage`.
+int wait_producer(Producer& child, unsigned timeout_s, rusage* usage) {
+  const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
+  int status = 0;
+  while (wait4(child.pid, &status, WNOHANG, usage) != child.pid) {
+    if (g_cancel.load()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
+    if (monotonic_ns() > deadline)
+      throw RunError(1, "the producer did not finish within " + std::to_string(timeout_s) +
+                            " s (lower --calls or raise --timeout)");
+    usleep(5000);
+  }
+  child.reaped = true;
+  return status;
 }
 
 // The same producer with no tracer attached: how many calls per second this
@@ -103,19 +116,9 @@ double untraced_calls_per_s(uint64_t calls, unsigned timeout_s) {
   Producer child;
   spawn_producer(child, calls, -1, -1, result_wr.fd);
   result_wr.reset();
-  const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
-  int status = 0;
-  while (waitpid(child.pid, &status, WNOHANG) != child.pid) {
-    if (g_cancel.load()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
-    if (monotonic_ns() > deadline)
-      throw RunError(1, "the untraced producer did not finish within " + std::to_string(timeout_s) + " s");
-    usleep(5000);
-  }
-  child.reaped = true;
-  std::string text;
-  char buf[4096];
-  for (ssize_t n; (n = read(result_rd.fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
-  const json res = json::parse(text, nullptr, false);
+  rusage usage{};
+  const int status = wait_producer(child, timeout_s, &usage);
+  const json res = json::parse(read_all(result_rd.fd), nullptr, false);
   const uint64_t ns = res.is_object() ? res.value("duration_ns", uint64_t{0}) : 0;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || ns == 0)
     throw RunError(1, "the untraced producer failed (status " + std::to_string(status) + ")");
@@ -171,20 +174,8 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
 
   if (write(go_wr.fd, "g", 1) != 1) throw RunError(1, "could not start the producer");
   go_wr.reset();
-  const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
-  int status = 0;
   rusage child_usage{};
-  for (;;) {
-    if (wait4(child.pid, &status, WNOHANG, &child_usage) == child.pid) {
-      child.reaped = true;
-      break;
-    }
-    if (g_cancel.load()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
-    if (monotonic_ns() > deadline)
-      throw RunError(1, "the producer did not finish within " + std::to_string(timeout_s) +
-                            " s (lower --calls or raise --timeout)");
-    usleep(5000);
-  }
+  const int status = wait_producer(child, timeout_s, &child_usage);
   tracer->stop();  // drains the ring buffer
   const uint64_t stopped_ns = monotonic_ns();
   watching = false;

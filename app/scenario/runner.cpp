@@ -59,20 +59,6 @@ struct ChildGroup {
   }
 };
 
-std::string read_all(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t r = read(fd, buf, sizeof buf);
-    if (r > 0) {
-      out.append(buf, static_cast<size_t>(r));
-      continue;
-    }
-    if (r < 0 && errno == EINTR) continue;
-    break;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -100,6 +86,21 @@ void validate(RunParams& p) {
   if (p.buffer > p.size)
     throw RunError(2, "--buffer " + format_size(p.buffer) + " is larger than --size " + format_size(p.size));
   if (p.buffer > (1ull << 30)) throw RunError(2, "--buffer must be at most 1G");
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r > 0) {
+      out.append(buf, static_cast<size_t>(r));
+      continue;
+    }
+    if (r < 0 && errno == EINTR) continue;
+    break;
+  }
+  return out;
 }
 
 pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_fd, int result_fd) {

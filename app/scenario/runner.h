@@ -49,6 +49,9 @@ extern std::atomic<bool> g_quit;
 // writes its result on fd 3 (`result_fd` here). Returns the child's pid.
 pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_fd, int result_fd);
 
+// Everything left to read on fd, until end of file.
+std::string read_all(int fd);
+
 // User + system CPU in a rusage, and this process's so far.
 uint64_t rusage_cpu_ns(const rusage& u);
 uint64_t self_cpu_ns();
