@@ -15,8 +15,11 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u8 emit_events = 1;
-/* Wake the consumer only once this much data waits (fewer wake-ups). */
-const volatile __u64 wakeup_bytes = 256 * 1024;
+/*
+ * Wake the consumer each time this much data waits (fewer wake-ups), an
+ * eighth of the ring: it then has seven eighths left to read before a drop.
+ */
+const volatile __u64 wakeup_bytes = 64 * 1024;
 
 /* Tracked processes by tgid slot (see struct cs_proc). */
 struct {
@@ -137,16 +140,20 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	/*
-	 * 37 000 events. Small on purpose: every record lands on lines the CPU
-	 * must fetch, and a ring that stays in the cache makes that cheap. The
-	 * sys_exit program of a traced read_write, 4 KiB buffers, on the 2-core
-	 * VM: 430 ns with 8 MiB, 330 ns with 4 MiB, 250 ns with 2 MiB (64 MiB
-	 * was 2 x slower again for 1-byte writes). The consumer never stalls for
+	 * 9 300 events. Small on purpose: the producer writes the ring line by
+	 * line, and a line that fell out of the cache since the ring last
+	 * wrapped costs a miss per line. The scenarios' own copies stream
+	 * through the cache, so only a small ring stays in it. Average cost per
+	 * call on the 2-core VM, read_write of 1 GiB in 64 KiB buffers to TCP
+	 * (bpf_stats): sys_exit 620 ns with 2 MiB, 390 ns with 1 MiB, 350 ns
+	 * with 512 KiB; sched_switch (a flush at each switch-out) 1250-1800,
+	 * 460 and 450 ns. Without any event output sys_exit takes 210 ns, so
+	 * most of what is left is the event. The consumer never stalls for
 	 * long (the event log does not move as it grows) and is woken every
-	 * wakeup_bytes, so 2 MiB held at 650 000 events/s with both CPUs also
-	 * busy with other work; drops are counted and shown if it ever does not.
+	 * wakeup_bytes; `bench pipeline` at 620 000 events/s, also with two
+	 * CPU hogs, dropped none. Drops are counted and shown if it ever does.
 	 */
-	__uint(max_entries, 2 * 1024 * 1024);
+	__uint(max_entries, 512 * 1024);
 } events SEC(".maps");
 
 static __always_inline struct cs_counters *role_counters(__u32 role)
