@@ -15,11 +15,14 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u8 emit_events = 1;
+/* The event ring's size (see `events`). */
+#define CS_RING_BYTES (512 * 1024)
+
 /*
  * Wake the consumer each time this much data waits (fewer wake-ups), an
  * eighth of the ring: it then has seven eighths left to read before a drop.
  */
-const volatile __u64 wakeup_bytes = 64 * 1024;
+const volatile __u64 wakeup_bytes = CS_RING_BYTES / 8;
 
 /* Tracked processes by tgid slot (see struct cs_proc). */
 struct {
@@ -153,7 +156,7 @@ struct {
 	 * wakeup_bytes; `bench pipeline` at 620 000 events/s, also with two
 	 * CPU hogs, dropped none. Drops are counted and shown if it ever does.
 	 */
-	__uint(max_entries, 512 * 1024);
+	__uint(max_entries, CS_RING_BYTES);
 } events SEC(".maps");
 
 static __always_inline struct cs_counters *role_counters(__u32 role)

@@ -59,7 +59,6 @@ struct ChildGroup {
   }
 };
 
-
 }  // namespace
 
 std::string scenario_binary() {
