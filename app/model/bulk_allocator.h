@@ -3,6 +3,8 @@
 // 73 events (about 160 000 for 4 M events, most of its CPU time on a VM that
 // isolates kernel page tables); large blocks here are mapped in 2 MiB units
 // and asked for transparent huge pages, so a fault brings in 37 000 events.
+// Blocks above half a huge page are mapped: a block just under 2 MiB from
+// the heap would be 512 small faults (13 µs each on this VM) instead of one.
 #pragma once
 
 #include <sys/mman.h>
@@ -30,7 +32,7 @@ struct BulkAllocator {
   T* allocate(size_t n) {
     if (n > static_cast<size_t>(-1) / sizeof(T)) throw std::bad_array_new_length();
     const size_t bytes = n * sizeof(T);
-    if (bytes < bulk::kHugePage) return static_cast<T*>(::operator new(bytes));
+    if (bytes <= bulk::kHugePage / 2) return static_cast<T*>(::operator new(bytes));
     // NORESERVE: a reservation far above what gets used must not count
     // against the machine's commit limit.
     void* p = mmap(nullptr, bulk::mapped_bytes(bytes), PROT_READ | PROT_WRITE,
@@ -42,7 +44,7 @@ struct BulkAllocator {
 
   void deallocate(T* p, size_t n) noexcept {
     const size_t bytes = n * sizeof(T);
-    if (bytes < bulk::kHugePage)
+    if (bytes <= bulk::kHugePage / 2)
       ::operator delete(p);
     else
       munmap(p, bulk::mapped_bytes(bytes));

@@ -25,7 +25,8 @@ class LiveRun {
     } catch (const std::bad_alloc&) {
     }
   }
-  void append(const std::vector<Event>& batch) {
+  template <typename Events>  // a std::vector of Event, any allocator
+  void append(const Events& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     run_.events.insert(run_.events.end(), batch.begin(), batch.end());
     received_.fetch_add(batch.size(), std::memory_order_relaxed);

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -60,20 +62,28 @@ class Tracer {
   const KernelInfo& kernel() const { return kernel_; }
 
  private:
-  void poll_loop();
+  void poll_loop();   // the capture thread
+  void store_loop();  // the store thread
+  void consume_ring();
   void release();  // every link, the ring buffer and the skeleton
   static int on_event(void* ctx, void* data, size_t size);
   void drain_batches();
 
   copyscope_bpf* skel_ = nullptr;
   ring_buffer* rb_ = nullptr;
+  int epoll_fd_ = -1;  // the ring's fd, edge-triggered (see the constructor)
   std::vector<bpf_link*> usdt_links_;
   std::vector<std::pair<bpf_link*, bpf_link*>> copy_links_;  // entry, exit
   KernelInfo kernel_;
   LiveRun* live_ = nullptr;
-  std::vector<Event> batch_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  // Events drained from the ring, waiting for the store thread to append them to the log.
+  std::mutex staged_mu_;
+  std::condition_variable staged_cv_;
+  EventLog staged_;
+  bool capture_done_ = false;  // under staged_mu_: nothing more will be staged
+  std::thread store_thread_;
 };
 
 }  // namespace copyscope
