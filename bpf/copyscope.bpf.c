@@ -16,7 +16,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u8 emit_events = 1;
 /* The event ring's size (see `events`). */
-#define CS_RING_BYTES (512 * 1024)
+#define CS_RING_BYTES (1024 * 1024)
 
 /*
  * Wake the consumer each time this much data waits (fewer wake-ups), an
@@ -143,18 +143,19 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	/*
-	 * 9 300 events. Small on purpose: the producer writes the ring line by
-	 * line, and a line that fell out of the cache since the ring last
+	 * 18 700 events. Small on purpose: the producer writes the ring line
+	 * by line, and a line that fell out of the cache since the ring last
 	 * wrapped costs a miss per line. The scenarios' own copies stream
 	 * through the cache, so only a small ring stays in it. Average cost per
 	 * call on the 2-core VM, read_write of 1 GiB in 64 KiB buffers to TCP
 	 * (bpf_stats): sys_exit 620 ns with 2 MiB, 390 ns with 1 MiB, 350 ns
 	 * with 512 KiB; sched_switch (a flush at each switch-out) 1250-1800,
-	 * 460 and 450 ns. Without event output sys_exit takes 210 ns: the
-	 * event is the other 140 ns at 512 KiB. The consumer never stalls for
-	 * long (the event log does not move as it grows) and is woken every
-	 * wakeup_bytes; `bench pipeline` at 620 000 events/s, also with two
-	 * CPU hogs, dropped none. Drops are counted and shown if it ever does.
+	 * 460 and 450 ns. Without event output sys_exit takes 210 ns.
+	 * Not smaller than 1 MiB: the consumer is sometimes off its CPU for
+	 * more than 10 ms, and at 512 KiB `bench pipeline` (600 000 events/s)
+	 * still dropped events in 1 round of 27 after the consumer stopped
+	 * taking page faults; at 1 MiB none in 27, nor in 9 with two CPU hogs
+	 * beside it. Drops are counted and shown if it ever does.
 	 */
 	__uint(max_entries, CS_RING_BYTES);
 } events SEC(".maps");
