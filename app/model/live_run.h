@@ -1,4 +1,4 @@
-// A Run being filled by the capture thread while the UI (or CLI) reads it.
+// A Run being filled by the tracer's store thread while the UI (or CLI) reads it.
 // Writers append in batches; readers take the lock once per frame.
 #pragma once
 

@@ -119,7 +119,7 @@ struct ScenarioResult {
   uint64_t cache_resident_pages = 0;  // of the source file, right before the run
   uint64_t file_pages = 0;
   uint64_t cpu_ns = 0;          // user + system CPU of the scenario's processes, setup included
-  uint64_t capture_cpu_ns = 0;  // copyscope's own CPU meanwhile (the capture thread); 0 untraced
+  uint64_t capture_cpu_ns = 0;  // copyscope's own CPU meanwhile (capture and store threads); 0 untraced
   nlohmann::json sink;    // the receiver's own account
   nlohmann::json extra;   // method-specific facts (e.g. a SIGBUS)
 };

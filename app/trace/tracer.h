@@ -1,6 +1,6 @@
 // The one owner of the BPF skeleton: open -> configure -> load -> attach ->
-// poll -> destroy. The capture thread decodes into a LiveRun (the model) and
-// never touches UI code.
+// poll -> destroy. The capture thread drains the ring, a store thread appends
+// what it drained to a LiveRun (the model); neither touches UI code.
 #pragma once
 
 #include <sys/types.h>
@@ -56,7 +56,7 @@ class Tracer {
   Tracer& operator=(const Tracer&) = delete;
 
   void track(pid_t tgid);       // the root of the scenario's tree
-  void start(LiveRun* live);    // capture thread
+  void start(LiveRun* live);    // capture and store threads
   void stop();                  // drains the ring buffer, joins
   void collect(Run& run) const; // exact counters and flows
   const KernelInfo& kernel() const { return kernel_; }

@@ -54,7 +54,7 @@ struct SessionRun {
   uint64_t cursor = 0;  // replay position (absolute ns)
 };
 
-// A live run on a worker thread: the capture thread appends to `live`, the
+// A live run on a worker thread: the tracer's store thread appends to `live`, the
 // window copies what is new once per frame.
 struct LiveJob {
   RunParams params;
