@@ -21,8 +21,8 @@ namespace copyscope {
 namespace {
 
 // Events staged between the capture and store threads before the staging
-// grows: one huge page (37 449 events, 60 ms at the pipeline's full rate). A
-// huge page is one fault; its 512 small pages were 512, at 13 µs each here.
+// grows: one huge page (37 449 events, 60 ms at the pipeline's full rate),
+// faulted in once instead of as 512 small pages at 13 µs each here.
 constexpr size_t kStagedEvents = bulk::kHugePage / sizeof(Event);
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
