@@ -149,7 +149,7 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   LiveRun live;
   const uint64_t self_cpu_before = self_cpu_ns();
   tracer->track(child.pid);
-  tracer->start(&live);
+  tracer->start(&live, calls);
   // When did the last event reach the model? Sampled every millisecond.
   std::atomic<bool> watching{true};
   std::atomic<uint64_t> last_delivery_ns{0}, watched{0};

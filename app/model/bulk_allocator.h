@@ -8,8 +8,10 @@
 #pragma once
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 namespace copyscope {
@@ -18,6 +20,22 @@ namespace bulk {
 inline constexpr size_t kHugePage = size_t{2} << 20;
 inline size_t mapped_bytes(size_t bytes) {
   return (bytes + kHugePage - 1) & ~(kHugePage - 1);
+}
+
+// Takes the page faults of the `bytes` of storage at p now, not later while
+// a capture writes there. MADV_POPULATE_WRITE (Linux 5.14) where the kernel
+// has it, else one write per page of the byte already there: either way the
+// contents do not change.
+inline void prefault(void* p, size_t bytes) {
+  if (!p || !bytes) return;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t first = begin & ~(page - 1);
+#ifdef MADV_POPULATE_WRITE
+  if (madvise(reinterpret_cast<void*>(first), begin + bytes - first, MADV_POPULATE_WRITE) == 0) return;
+#endif
+  auto* bytes_at = static_cast<volatile unsigned char*>(p);
+  for (uintptr_t at = 0; at < bytes; at += page - (begin + at) % page) bytes_at[at] = bytes_at[at];
 }
 }  // namespace bulk
 

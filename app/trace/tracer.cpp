@@ -24,6 +24,7 @@ namespace {
 // grows: one huge page (37 449 events, 60 ms at the pipeline's full rate),
 // faulted in once instead of as 512 small pages at 13 µs each here.
 constexpr size_t kStagedEvents = bulk::kHugePage / sizeof(Event);
+constexpr size_t kPrefaultEvents = 16 * bulk::kHugePage / sizeof(Event);
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
@@ -464,8 +465,7 @@ void Tracer::poll_loop() {
 }
 
 void Tracer::store_loop() {
-  EventLog out(kStagedEvents);  // written now: the capture thread gets these pages at the first swap
-  out.clear();
+  EventLog& out = store_out_;
   std::unique_lock<std::mutex> lock(staged_mu_);
   for (;;) {
     staged_cv_.wait(lock, [this] { return !staged_.empty() || capture_done_; });
@@ -479,14 +479,22 @@ void Tracer::store_loop() {
   }
 }
 
-void Tracer::start(LiveRun* live) {
+void Tracer::start(LiveRun* live, size_t expected_events) {
   live_ = live;
   // 2^26 events (3.5 GiB of address space): more than a capture at the
-  // pipeline's full rate for half a minute.
-  if (live_) live_->reserve(size_t{1} << 26);
-  // Written once here, so that its pages exist before the capture needs them.
+  // pipeline's full rate for half a minute. At most 32 MiB of it is made
+  // memory now (up to 16 huge pages: 3 ms here when the host has them, 130 ms
+  // when it has not); a longer capture takes the rest of its faults as it goes.
+  if (live_) live_->reserve(size_t{1} << 26, std::min(expected_events, kPrefaultEvents));
+  // Both staging blocks are written once here, so that their pages exist
+  // before the capture needs them (the capture thread gets the store
+  // thread's at the first swap).
   staged_.assign(kStagedEvents, Event{});
   staged_.clear();
+  if (live_) {
+    store_out_.assign(kStagedEvents, Event{});
+    store_out_.clear();
+  }
   capture_done_ = false;
   stopping_ = false;
   thread_ = std::thread([this] { poll_loop(); });

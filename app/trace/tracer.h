@@ -56,7 +56,9 @@ class Tracer {
   Tracer& operator=(const Tracer&) = delete;
 
   void track(pid_t tgid);       // the root of the scenario's tree
-  void start(LiveRun* live);    // capture and store threads
+  // Capture and store threads. expected_events, a guess, sizes the part of
+  // the log made memory before the capture (see LiveRun::reserve).
+  void start(LiveRun* live, size_t expected_events = 0);
   void stop();                  // drains the ring buffer, joins
   void collect(Run& run) const; // exact counters and flows
   const KernelInfo& kernel() const { return kernel_; }
@@ -82,6 +84,7 @@ class Tracer {
   std::mutex staged_mu_;
   std::condition_variable staged_cv_;
   EventLog staged_;
+  EventLog store_out_;  // the store thread's block, swapped with staged_
   bool capture_done_ = false;  // under staged_mu_: nothing more will be staged
   std::thread store_thread_;
 };

@@ -2,9 +2,12 @@
 // reservation costs address space, not memory, and the log keeps its contents
 // across growth and reservation.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "model/live_run.h"
 #include "model/run.h"
@@ -69,6 +72,53 @@ TEST(EventLog, ACaptureReservationCostsAddressSpaceNotMemory) {
     EXPECT_EQ(r.events[999].ts, 999u);
   });
   EXPECT_EQ(live.received(), 1000u);
+}
+
+// Pages [first, first + count) of the mapping at p that are resident.
+size_t resident_pages(const void* p, size_t first, size_t count) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> vec(count);
+  const auto* at = static_cast<const char*>(p) + first * page;
+  if (mincore(const_cast<char*>(at), count * page, vec.data())) return 0;
+  size_t n = 0;
+  for (unsigned char v : vec) n += v & 1;
+  return n;
+}
+
+TEST(EventLog, ReservationFaultsInOnlyThePartAskedFor) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t per_huge = copyscope::bulk::kHugePage / page;
+  const size_t events = 8 * copyscope::bulk::kHugePage / sizeof(Event);
+  const size_t prefault = copyscope::bulk::kHugePage / sizeof(Event) + 10;  // into the second huge page
+  copyscope::LiveRun live;
+  live.reserve(events, prefault);
+  live.with_run([&](copyscope::Run& r) {
+    ASSERT_GE(r.events.capacity(), events);
+    ASSERT_TRUE(r.events.empty());
+    const void* base = r.events.data();
+    const size_t pages = (prefault * sizeof(Event) + page - 1) / page;
+    EXPECT_EQ(resident_pages(base, 0, pages), pages);
+    // Four huge pages on: never written, so not memory (a whole huge page at most is faulted per touch).
+    EXPECT_EQ(resident_pages(base, 4 * per_huge, per_huge), 0u);
+    const auto* bytes = static_cast<const unsigned char*>(base);
+    for (size_t at = 0; at < prefault * sizeof(Event); at += page / 2) ASSERT_EQ(bytes[at], 0) << "byte " << at;
+  });
+  std::vector<Event> batch(prefault + 5);
+  for (size_t i = 0; i < batch.size(); ++i) batch[i] = event_at(i);
+  live.append(batch);
+  live.with_run([&](copyscope::Run& r) {
+    ASSERT_EQ(r.events.size(), batch.size());
+    EXPECT_EQ(r.events[prefault + 4].arg0, ~uint64_t(prefault + 4));
+  });
+}
+
+TEST(EventLog, PrefaultLeavesDataAsItWas) {
+  // Heap storage, not page-aligned, holding data: the data stays as it was.
+  std::vector<unsigned char> buf(3 * 4096 + 100);
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = static_cast<unsigned char>(i * 31 + 7);
+  copyscope::bulk::prefault(buf.data() + 50, 2 * 4096);
+  copyscope::bulk::prefault(nullptr, 4096);  // nothing to do
+  for (size_t i = 0; i < buf.size(); ++i) ASSERT_EQ(buf[i], static_cast<unsigned char>(i * 31 + 7)) << "byte " << i;
 }
 
 }  // namespace
