@@ -19,10 +19,16 @@ const volatile __u8 emit_events = 1;
 #define CS_RING_BYTES (1024 * 1024)
 
 /*
- * Wake the consumer each time this much data waits (fewer wake-ups), an
- * eighth of the ring: it then has seven eighths left to read before a drop.
+ * Wake the consumer when about this much data waits (fewer wake-ups), a
+ * quarter of the ring: it then has three quarters left to read before a
+ * drop. Each CPU wakes it once it has written wake_cpu_bytes since its last
+ * wake-up: wakeup_bytes over the possible CPUs (set by the tracer), so that
+ * no more than wakeup_bytes wait unannounced, whatever the CPU count. On 2
+ * CPUs that is 128 KiB a CPU, what the old rule of every 146 full batches
+ * gave.
  */
-const volatile __u64 wakeup_bytes = CS_RING_BYTES / 8;
+const volatile __u64 wakeup_bytes = CS_RING_BYTES / 4;
+const volatile __u32 wake_cpu_bytes = CS_RING_BYTES / 4;
 
 /* Tracked processes by tgid slot (see struct cs_proc). */
 struct {
@@ -215,8 +221,9 @@ static __always_inline struct cs_task_state *current_in_phase(void)
 	return st;
 }
 
-/* Bytes one event takes in the ring: its header and the record, 8-aligned. */
-#define CS_EVENT_RING_BYTES (8 + ((sizeof(struct cs_event) + 7) & ~7UL))
+/* Bytes n events take in the ring as one record: its header and the events, 8-aligned. */
+#define CS_BATCH_RING_BYTES(n) (8 + (((n) * sizeof(struct cs_event) + 7) & ~7UL))
+#define CS_EVENT_RING_BYTES CS_BATCH_RING_BYTES(1)
 
 /* A batch leaves once its oldest event is this old, so a quiet task's events still arrive. */
 #define CS_BATCH_AGE_NS (20 * 1000 * 1000ULL)
@@ -255,23 +262,28 @@ static __always_inline void emit_direct(struct cs_counters *c, struct cs_event *
 }
 
 /*
- * Writes the CPU's batch to the ring as one record. A batch is wakeup_bytes
- * / (CS_BATCH events) of the ring, so the consumer is woken every so many
- * batches of a CPU; its poll timeout sweeps up the rest.
+ * Writes the CPU's batch to the ring as one record. The consumer is woken by
+ * bytes, not by records: a task that leaves its CPU flushes a batch of one
+ * or two events, and waking every so many flushes woke the consumer 229
+ * times for 1 GiB of read_write at 64 KiB where 35 eighths of the ring were
+ * written. Its poll timeout sweeps up what no wake-up announced.
  */
 static __always_inline void batch_flush(struct cs_batch *b)
 {
 	__u32 n = b->n;
-	__u64 every = wakeup_bytes / (CS_BATCH * sizeof(struct cs_event)) ?: 1;
+	__u64 flags = BPF_RB_NO_WAKEUP;
 	struct cs_counters *c;
 
 	if (!n)
 		return;
 	if (n > CS_BATCH)
 		n = CS_BATCH;
-	b->flushes++;
-	if (bpf_ringbuf_output(&events, b->ev, n * sizeof(struct cs_event),
-			       b->flushes % every ? BPF_RB_NO_WAKEUP : BPF_RB_FORCE_WAKEUP)) {
+	b->unwoken += CS_BATCH_RING_BYTES(n);
+	if (b->unwoken >= wake_cpu_bytes) {
+		flags = BPF_RB_FORCE_WAKEUP;
+		b->unwoken = 0;
+	}
+	if (bpf_ringbuf_output(&events, b->ev, n * sizeof(struct cs_event), flags)) {
 		for (__u32 role = 0; role < CS_ROLE_MAX; role++) {
 			c = role_counters(role);
 			if (c) {

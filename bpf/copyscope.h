@@ -100,7 +100,7 @@ struct cs_batch {
 	__u32 n;		/* events waiting in ev[] */
 	__u32 busy;		/* a program is adding an event */
 	__u64 first_ts;		/* ts of ev[0] */
-	__u64 flushes;
+	__u64 unwoken;		/* bytes this CPU wrote to the ring since it last woke the consumer */
 	__u32 role_n[CS_ROLE_MAX];	/* events in ev[] by role, for drop counts */
 	struct cs_event ev[CS_BATCH];
 };

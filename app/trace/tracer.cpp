@@ -177,6 +177,10 @@ Tracer::Tracer(const TracerOptions& opt) {
     skel_ = copyscope_bpf__open();
     if (!skel_) throw TraceError("failed to open the BPF object: " + errstr(errno));
     skel_->rodata->emit_events = opt.emit_events ? 1 : 0;
+    // Each CPU's share of the ring's wake-up interval, one full batch at least.
+    skel_->rodata->wake_cpu_bytes = static_cast<__u32>(
+        std::max<size_t>(skel_->rodata->wakeup_bytes / static_cast<size_t>(std::max(1, libbpf_num_possible_cpus())),
+                         8 + CS_BATCH * sizeof(cs_event)));
 
     // Tracepoints the running kernel lacks are turned off, and said so. Raw
     // tracepoints have the same names, so tracefs tells for both.
