@@ -2,14 +2,33 @@
 // README quotes as JSON. Never a timed assertion: the figures only need to exist.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "../integration/support.h"
 
 namespace {
+
+// copyscope with stdout captured and stderr kept, for the failure message.
+struct Output {
+  CommandResult r;
+  std::string err;
+};
+Output run_keeping_stderr(const std::string& args) {
+  const std::string err_path = "/tmp/copyscope-bench-gui-" + std::to_string(getpid()) + ".err";
+  Output o;
+  o.r = run_copyscope(args, "2>" + err_path);
+  std::ifstream f(err_path);
+  o.err.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  std::remove(err_path.c_str());
+  return o;
+}
 
 bool have_display() {
   const char* d = std::getenv("DISPLAY");
@@ -29,8 +48,9 @@ void expect_figures(const nlohmann::json& f, size_t frames) {
 
 TEST(BenchGui, RendersBothPanelsAndPrintsTheFigures) {
   if (!have_display()) GTEST_SKIP() << "no DISPLAY: run this test under xvfb-run (ctest -L gui does)";
-  const CommandResult r = run_copyscope("bench gui --events 20000 --frames 12 --json");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const Output o = run_keeping_stderr("bench gui --events 20000 --frames 12 --json");
+  const CommandResult& r = o.r;
+  ASSERT_EQ(r.exit_code, 0) << "stdout: " << r.out << "\nstderr: " << o.err;
   const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
   // The synthetic run is "about" N events: it ends on a whole transfer unit.
