@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -27,15 +28,17 @@ namespace {
 // The ids of the BPF programs that some live process holds, itself or
 // through a link (both kinds of fd name it in fdinfo as "prog_id:").
 std::set<unsigned> held_program_ids() {
+  // Processes come and go meanwhile: every step takes an error code, none throws.
   std::set<unsigned> ids;
   std::error_code ec;
-  for (const auto& proc : fs::directory_iterator("/proc", ec)) {
-    const std::string name = proc.path().filename();
+  for (fs::directory_iterator proc("/proc", ec), end; !ec && proc != end; proc.increment(ec)) {
+    const std::string name = proc->path().filename();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    for (const auto& fd : fs::directory_iterator(proc.path() / "fdinfo", ec)) {
-      std::ifstream info(fd.path());
+    std::error_code fd_ec;
+    for (fs::directory_iterator fd(proc->path() / "fdinfo", fd_ec); !fd_ec && fd != end; fd.increment(fd_ec)) {
+      std::ifstream info(fd->path());
       for (std::string line; std::getline(info, line);)
-        if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<unsigned>(std::stoul(line.substr(8))));
+        if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<unsigned>(std::strtoul(line.c_str() + 8, nullptr, 10)));
     }
   }
   return ids;
