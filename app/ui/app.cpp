@@ -52,20 +52,24 @@ const char* first_existing(const char* const* paths, size_t n) {
 
 void glfw_error(int code, const char* what) { std::fprintf(stderr, "copyscope: glfw error %d: %s\n", code, what); }
 
-// glfwInit, tried again twice, 200 ms apart: under Xvfb it failed once in a
-// run of the whole suite, between two clients that both opened windows. Only
+// A call to the display server, tried again twice, 200 ms apart: under Xvfb
+// one failed once in a run of the whole suite, between two clients that both
+// opened windows (whether glfwInit or glfwCreateWindow was not seen). Only
 // the last attempt reports its error (to `report`, when given).
-bool init_glfw(GLFWerrorfun report) {
+template <typename F>
+auto with_retries(GLFWerrorfun report, F call) -> decltype(call()) {
   for (int attempt = 0;; ++attempt) {
     glfwSetErrorCallback(attempt == 2 ? report : nullptr);
-    if (glfwInit()) {
+    auto result = call();
+    if (result || attempt == 2) {
       glfwSetErrorCallback(report);
-      return true;
+      return result;
     }
-    if (attempt == 2) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
+
+bool init_glfw(GLFWerrorfun report) { return with_retries(report, [] { return glfwInit() == GLFW_TRUE; }); }
 
 }  // namespace
 
@@ -559,11 +563,8 @@ int App::open_window(bool vsync) {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
   if (screenshot_mode() || !vsync) glfwWindowHint(GLFW_RESIZABLE, GLFW_FALSE);
-  // Tried again like glfwInit (see init_glfw): which of the two failed under Xvfb was not seen.
-  for (int attempt = 0; attempt < 3 && !window_; ++attempt) {
-    if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    window_ = glfwCreateWindow(opt_.width, opt_.height, "copyscope", nullptr, nullptr);
-  }
+  window_ = with_retries(glfw_error,
+                         [this] { return glfwCreateWindow(opt_.width, opt_.height, "copyscope", nullptr, nullptr); });
   if (!window_) {
     glfwTerminate();
     std::fprintf(stderr, "copyscope: cannot create an OpenGL 3 window\n");

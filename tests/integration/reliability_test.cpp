@@ -15,6 +15,8 @@
 #include <fstream>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "support.h"
 
@@ -25,17 +27,26 @@ using nlohmann::json;
 
 namespace {
 
+// The /proc directories of the processes alive now, and their pids.
+// Processes come and go meanwhile: every step takes an error code, none throws.
+std::vector<std::pair<fs::path, pid_t>> process_dirs() {
+  std::vector<std::pair<fs::path, pid_t>> out;
+  std::error_code ec;
+  for (fs::directory_iterator e("/proc", ec), end; !ec && e != end; e.increment(ec)) {
+    const std::string name = e->path().filename();
+    if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0])))
+      out.emplace_back(e->path(), static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10)));
+  }
+  return out;
+}
+
 // The ids of the BPF programs that some live process holds, itself or
 // through a link (both kinds of fd name it in fdinfo as "prog_id:").
 std::set<unsigned> held_program_ids() {
-  // Processes come and go meanwhile: every step takes an error code, none throws.
   std::set<unsigned> ids;
-  std::error_code ec;
-  for (fs::directory_iterator proc("/proc", ec), end; !ec && proc != end; proc.increment(ec)) {
-    const std::string name = proc->path().filename();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::error_code fd_ec;
-    for (fs::directory_iterator fd(proc->path() / "fdinfo", fd_ec); !fd_ec && fd != end; fd.increment(fd_ec)) {
+  for (const auto& [dir, pid] : process_dirs()) {
+    std::error_code ec;
+    for (fs::directory_iterator fd(dir / "fdinfo", ec), end; !ec && fd != end; fd.increment(ec)) {
       std::ifstream info(fd->path());
       for (std::string line; std::getline(info, line);)
         if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<unsigned>(std::strtoul(line.c_str() + 8, nullptr, 10)));
@@ -70,16 +81,14 @@ int our_bpf_programs(int* orphans = nullptr) {
 // Processes with this comm (and, when given, this text in their command line).
 std::vector<pid_t> processes_named(const std::string& comm, const std::string& in_cmdline = "") {
   std::vector<pid_t> out;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::ifstream f(e.path() / "comm");
+  for (const auto& [dir, pid] : process_dirs()) {
+    std::ifstream f(dir / "comm");
     std::string c;
     std::getline(f, c);
     if (c != comm) continue;
-    std::ifstream cl(e.path() / "cmdline");
+    std::ifstream cl(dir / "cmdline");
     std::string args((std::istreambuf_iterator<char>(cl)), std::istreambuf_iterator<char>());
-    if (in_cmdline.empty() || args.find(in_cmdline) != std::string::npos) out.push_back(std::stoi(name));
+    if (in_cmdline.empty() || args.find(in_cmdline) != std::string::npos) out.push_back(pid);
   }
   return out;
 }
