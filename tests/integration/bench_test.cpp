@@ -56,5 +56,30 @@ TEST(Bench, OverheadRowsCarryThroughputAndCpuRatios) {
     EXPECT_LT(r["cpu_ratio"].get<double>(), 1.5) << r.dump();
     EXPECT_GT(r["events_per_run"].get<uint64_t>(), 0u) << r.dump();
     EXPECT_EQ(r["events_dropped"], 0) << r.dump();
+    // By default everything runs on one CPU, and the events say it did.
+    EXPECT_EQ(r["placement"], "one-cpu") << r.dump();
+    ASSERT_TRUE(r["cpu"].is_number_unsigned()) << r.dump();
+    EXPECT_EQ(r["event_cpus"], nlohmann::json::array({r["cpu"]})) << r.dump();
+  }
+}
+
+TEST(Bench, OverheadLetsTheSchedulerPlaceTheRunsWhenAsked) {
+  REQUIRE_LIVE_CAPTURE();
+  nlohmann::json rows = run_json("bench overhead --size 16M --pairs 1 --placement os");
+  ASSERT_TRUE(rows.is_array()) << rows.dump();
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["placement"], "os") << r.dump();
+    EXPECT_FALSE(r.contains("cpu")) << r.dump();
+    EXPECT_FALSE(r["event_cpus"].empty()) << r.dump();
+    EXPECT_EQ(r["events_dropped"], 0) << r.dump();
+  }
+}
+
+TEST(Bench, OverheadRejectsBadOptions) {
+  for (const char* args : {"bench overhead --placement spread", "bench overhead --pairs 0", "bench overhead --size x"}) {
+    CommandResult r = run_copyscope_stderr(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    EXPECT_NE(r.out.find("copyscope"), std::string::npos) << args << ": " << r.out;
   }
 }
