@@ -12,13 +12,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
-#include <thread>
 
 #include "cli/common.h"
 #include "model/live_run.h"
@@ -96,12 +94,13 @@ void spawn_producer(Producer& child, uint64_t calls, int go_fd, int close_fd, in
 int wait_producer(Producer& child, unsigned timeout_s, rusage* usage) {
   const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
   int status = 0;
+  ExitWatch exit_watch(child.pid);
   while (wait4(child.pid, &status, WNOHANG, usage) != child.pid) {
     if (g_cancel.load()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
     if (monotonic_ns() > deadline)
       throw RunError(1, "the producer did not finish within " + std::to_string(timeout_s) +
                             " s (lower --calls or raise --timeout)");
-    usleep(5000);
+    exit_watch.wait(50);
   }
   child.reaped = true;
   return status;
@@ -150,39 +149,11 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   const uint64_t self_cpu_before = self_cpu_ns();
   tracer->track(child.pid);
   tracer->start(&live, calls);
-  // When did the last event reach the model? Sampled every millisecond.
-  std::atomic<bool> watching{true};
-  std::atomic<uint64_t> last_delivery_ns{0}, watched{0};
-  std::thread watcher([&] {
-    while (watching.load(std::memory_order_relaxed)) {
-      const uint64_t now = live.received();
-      if (now != watched.load(std::memory_order_relaxed)) {
-        watched.store(now, std::memory_order_relaxed);
-        last_delivery_ns.store(monotonic_ns(), std::memory_order_relaxed);
-      }
-      usleep(1000);
-    }
-  });
-  struct Joiner {
-    std::thread& t;
-    std::atomic<bool>& flag;
-    ~Joiner() {
-      flag = false;
-      if (t.joinable()) t.join();
-    }
-  } joiner{watcher, watching};
-
   if (write(go_wr.fd, "g", 1) != 1) throw RunError(1, "could not start the producer");
   go_wr.reset();
   rusage child_usage{};
   const int status = wait_producer(child, timeout_s, &child_usage);
   tracer->stop();  // drains the ring buffer
-  const uint64_t stopped_ns = monotonic_ns();
-  watching = false;
-  watcher.join();
-  const uint64_t sampled = live.received();
-  // A last batch the watcher did not see arrived at the latest when stop() returned.
-  if (watched.load() != sampled) last_delivery_ns = stopped_ns;
   const uint64_t self_cpu = self_cpu_ns() - self_cpu_before;
 
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -200,9 +171,10 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   r.calls = calls;
   r.captured = run.sender().events_captured + run.sink().events_captured;
   r.dropped = run.sender().events_dropped + run.sink().events_dropped;
-  r.delivered = sampled;
+  r.delivered = live.received();
   r.writes_counted = run.sender().sys_calls[CS_SYS_WRITE];
-  const uint64_t last = std::max(last_delivery_ns.load(), phase_end);
+  // When the last event reached the model: the store thread notes each append.
+  const uint64_t last = std::max(live.last_append_ns(), phase_end);
   r.events_per_s = static_cast<double>(r.delivered) / ((last - phase_begin) / 1e9);
   r.producer_calls_per_s = static_cast<double>(calls) / ((phase_end - phase_begin) / 1e9);
   r.delivery_lag_ms = (last - phase_end) / 1e6;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -36,6 +37,11 @@ class LiveRun {
     std::lock_guard<std::mutex> lock(mu_);
     run_.events.insert(run_.events.end(), batch.begin(), batch.end());
     received_.fetch_add(batch.size(), std::memory_order_relaxed);
+    if (!batch.empty())
+      last_append_ns_.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                      std::chrono::steady_clock::now().time_since_epoch())
+                                                      .count()),
+                            std::memory_order_relaxed);
   }
   template <typename Fn>
   auto with_run(Fn&& fn) {
@@ -43,11 +49,15 @@ class LiveRun {
     return fn(run_);
   }
   uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  // When events last reached the run (CLOCK_MONOTONIC, the clock of event
+  // timestamps), 0 before the first.
+  uint64_t last_append_ns() const { return last_append_ns_.load(std::memory_order_relaxed); }
 
  private:
   std::mutex mu_;
   Run run_;
   std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> last_append_ns_{0};
 };
 
 }  // namespace copyscope

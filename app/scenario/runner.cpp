@@ -1,7 +1,9 @@
 #include "scenario/runner.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,6 +31,8 @@ std::atomic<bool> g_quit{false};
 namespace {
 
 constexpr uint64_t kMaxSize = 64ull << 30;  // 64 GiB: beyond that a demo is not a demo
+// A running scenario notices g_cancel (Ctrl-C, the GUI's Stop) within this.
+constexpr int kCancelCheckMs = 50;
 
 struct Pipe {
   int fd[2] = {-1, -1};
@@ -122,6 +126,25 @@ pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_
   return pid;
 }
 
+ExitWatch::ExitWatch(pid_t pid) {
+#ifdef SYS_pidfd_open
+  fd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+#endif
+}
+
+ExitWatch::~ExitWatch() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void ExitWatch::wait(int max_ms) {
+  if (fd_ < 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(max_ms, 5)));
+    return;
+  }
+  pollfd p{fd_, POLLIN, 0};
+  poll(&p, 1, max_ms);  // EINTR (a signal) only returns early
+}
+
 // A guess at the events of a run, to fault in that much of the log before it
 // starts: a transfer unit (a buffer's worth) takes one to five of them
 // (read_write of 1 GiB to TCP: 2.4 at 4 KiB, 4.8 at 64 KiB with the
@@ -205,6 +228,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(req.timeout_s);
   bool timed_out = false, cancelled = false;
   rusage child_usage{};
+  ExitWatch exit_watch(child.pid);
   for (;;) {
     // wait4: the scenario's CPU, with that of the children it reaped (its receiver).
     pid_t r = wait4(child.pid, &child.status, WNOHANG, &child_usage);
@@ -220,7 +244,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
       timed_out = true;
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    exit_watch.wait(kCancelCheckMs);
   }
   if (!child.reaped) {
     kill(-child.pid, SIGKILL);

@@ -49,6 +49,22 @@ extern std::atomic<bool> g_quit;
 // writes its result on fd 3 (`result_fd` here). Returns the child's pid.
 pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_fd, int result_fd);
 
+// Sleeps until process `pid` (our child) may have exited, or for at most
+// max_ms: on a pidfd (Linux 5.3+) it wakes when the child exits, else it
+// sleeps 5 ms at a time. Each timer wake-up costs about 150 us of CPU on
+// this VM: the old 5 ms poll took 3% of the CPU the scenario ran on.
+class ExitWatch {
+ public:
+  explicit ExitWatch(pid_t pid);
+  ~ExitWatch();
+  ExitWatch(const ExitWatch&) = delete;
+  ExitWatch& operator=(const ExitWatch&) = delete;
+  void wait(int max_ms);
+
+ private:
+  int fd_ = -1;
+};
+
 // Everything left to read on fd, until end of file.
 std::string read_all(int fd);
 
