@@ -219,7 +219,7 @@ struct {
 	 * through the cache, so only a small ring stays in it. Average cost per
 	 * call on the 2-core VM, read_write of 1 GiB in 64 KiB buffers to TCP
 	 * (bpf_stats): sys_exit 620 ns with 2 MiB, 390 ns with 1 MiB, 350 ns
-	 * with 512 KiB; sched_switch (a flush at each switch-out) 1250-1800,
+	 * with 512 KiB; sched_switch (then a flush at each switch-out) 1250-1800,
 	 * 460 and 450 ns. Without event output sys_exit takes 210 ns.
 	 * Not smaller than 1 MiB: the consumer is sometimes off its CPU for
 	 * more than 10 ms, and at 512 KiB `bench pipeline` (600 000 events/s)
@@ -332,7 +332,7 @@ static __always_inline void emit_direct(struct cs_counters *c, struct cs_event *
  * times for 1 GiB of read_write at 64 KiB (4.5 MB of events; 39 times now).
  * Its poll timeout sweeps up what no wake-up announced.
  */
-static __always_inline void batch_flush(struct cs_batch *b)
+static __always_inline void batch_flush(struct cs_batch *b, bool wake)
 {
 	__u32 n = b->n;
 	__u64 flags = BPF_RB_NO_WAKEUP;
@@ -343,7 +343,7 @@ static __always_inline void batch_flush(struct cs_batch *b)
 	if (n > CS_BATCH)
 		n = CS_BATCH;
 	b->unwoken += CS_BATCH_RING_BYTES(n);
-	if (b->unwoken >= wake_cpu_bytes) {
+	if (wake || b->unwoken >= wake_cpu_bytes) {
 		flags = BPF_RB_FORCE_WAKEUP;
 		b->unwoken = 0;
 	}
@@ -363,16 +363,18 @@ static __always_inline void batch_flush(struct cs_batch *b)
 
 /*
  * Emits an event of the current task, from process context. It joins the
- * CPU's batch, which leaves when full, when `flush` says so (the task leaves
- * the CPU, exits, ends its phase), or when its oldest event is
- * CS_BATCH_AGE_NS old. An event whose program interrupted another one in the
+ * CPU's batch, which leaves when full, when `flush` says so (the CPU goes
+ * to an untraced task, the task exits or ends its phase), or when its oldest
+ * event is CS_BATCH_AGE_NS old. With `wake` a flush also wakes the consumer,
+ * so that the end of a phase or of a process is seen at once, not at its poll
+ * timeout (50 ms). An event whose program interrupted another one in the
  * middle of adding (a fault in a kernel read) goes to the ring directly.
  * Tracepoint programs run with preemption off, so the busy flag is a plain
  * store; a uprobe program may be preempted (`preemptible`) and takes it with
  * an atomic exchange.
  */
 static __always_inline void emit_batched(struct cs_counters *c, struct cs_event *ev, bool flush,
-					 bool preemptible)
+					 bool preemptible, bool wake)
 {
 	__u32 zero = 0;
 	struct cs_batch *b;
@@ -387,7 +389,7 @@ static __always_inline void emit_batched(struct cs_counters *c, struct cs_event 
 	}
 	b->busy = 1;
 	if (b->n >= CS_BATCH)
-		batch_flush(b);
+		batch_flush(b, false);
 	i = b->n;
 	if (i < CS_BATCH) {
 		ev->cpu = bpf_get_smp_processor_id();
@@ -400,13 +402,13 @@ static __always_inline void emit_batched(struct cs_counters *c, struct cs_event 
 		c->events_captured++;
 	}
 	if (flush || b->n >= CS_BATCH || ev->ts - b->first_ts > CS_BATCH_AGE_NS)
-		batch_flush(b);
+		batch_flush(b, flush && wake);
 	b->busy = 0;
 }
 
 static __always_inline void emit(struct cs_counters *c, struct cs_event *ev)
 {
-	emit_batched(c, ev, false, false);
+	emit_batched(c, ev, false, false, false);
 }
 
 static __always_inline void fill_current(struct cs_event *ev, __u8 type, __u8 role)
@@ -921,7 +923,9 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	struct cs_task_state *st;
 	struct cs_counters *c;
 	struct cs_event ev = {};
-	__u32 next_tgid;
+	__u32 next_tgid = next->tgid;
+	struct cs_task_state *next_st = proc_state(next_tgid);
+	bool next_in_phase = next_st && next_st->in_phase;
 
 	st = current_in_phase();
 	if (st && (c = role_counters(st->role))) {
@@ -931,11 +935,19 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		fill_current(&ev, CS_EV_SWITCH_OUT, st->role);
 		ev.a = preempt ? 0 : 1;	/* 1 = voluntary (blocked) */
 		ev.arg0 = next->pid;
-		emit_batched(c, &ev, true, false);	/* its events precede any it makes elsewhere */
+		/*
+		 * The batch leaves now only if the CPU goes to a task that adds
+		 * nothing to it (idle, copyscope itself, anything untraced):
+		 * otherwise it would wait there for the age rule. Between two
+		 * traced tasks it fills on; user space orders events by ts, so a
+		 * task that moves to another CPU needs no flush here. A sender
+		 * and its receiver taking turns on one CPU flushed a batch of 10
+		 * events on average at every switch, not 16 (read_write 4 KiB).
+		 */
+		emit_batched(c, &ev, !next_in_phase, false, false);
 	}
-	next_tgid = next->tgid;
-	st = proc_state(next_tgid);
-	if (st && st->in_phase && (c = role_counters(st->role))) {
+	st = next_st;
+	if (next_in_phase && (c = role_counters(st->role))) {
 		__builtin_memset(&ev, 0, sizeof(ev));
 		ev.ts = bpf_ktime_get_ns();
 		ev.tgid = next_tgid;
@@ -992,7 +1004,7 @@ int on_exit(void *ctx)
 	c = role_counters(st->role);
 	if (c) {
 		fill_current(&ev, CS_EV_EXIT, st->role);
-		emit_batched(c, &ev, true, false);
+		emit_batched(c, &ev, true, false, true);
 	}
 	proc_untrack(tgid);
 	return 0;
@@ -1224,7 +1236,7 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 		ev.a = begin;
 		ev.arg0 = tgid;	/* the process marked */
 		ev.b = role;
-		emit_batched(c, &ev, !begin, true);
+		emit_batched(c, &ev, !begin, true, !begin);
 	}
 	if (!begin)
 		st->in_phase = 0;
