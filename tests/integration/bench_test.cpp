@@ -56,10 +56,10 @@ TEST(Bench, OverheadRowsCarryThroughputAndCpuRatios) {
     EXPECT_LT(r["cpu_ratio"].get<double>(), 1.5) << r.dump();
     EXPECT_GT(r["events_per_run"].get<uint64_t>(), 0u) << r.dump();
     EXPECT_EQ(r["events_dropped"], 0) << r.dump();
-    // By default everything runs on one CPU, and the events say it did.
+    // By default everything runs on one CPU, and the syscall events say it did.
     EXPECT_EQ(r["placement"], "one-cpu") << r.dump();
     ASSERT_TRUE(r["cpu"].is_number_unsigned()) << r.dump();
-    EXPECT_EQ(r["event_cpus"], nlohmann::json::array({r["cpu"]})) << r.dump();
+    EXPECT_EQ(r["syscall_cpus"], nlohmann::json::array({r["cpu"]})) << r.dump();
   }
 }
 
@@ -71,7 +71,7 @@ TEST(Bench, OverheadLetsTheSchedulerPlaceTheRunsWhenAsked) {
   for (const auto& r : rows) {
     EXPECT_EQ(r["placement"], "os") << r.dump();
     EXPECT_FALSE(r.contains("cpu")) << r.dump();
-    EXPECT_FALSE(r["event_cpus"].empty()) << r.dump();
+    EXPECT_FALSE(r["syscall_cpus"].empty()) << r.dump();
     EXPECT_EQ(r["events_dropped"], 0) << r.dump();
   }
 }
