@@ -13,6 +13,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <type_traits>
+#include <utility>
 
 namespace copyscope {
 
@@ -66,6 +68,18 @@ struct BulkAllocator {
       ::operator delete(p);
     else
       munmap(p, bulk::mapped_bytes(bytes));
+  }
+
+  // resize() leaves new elements default-initialised (for an event record:
+  // not written at all), so that growing the log to copy a batch into it
+  // writes each byte once, not zeros first.
+  template <typename U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
   }
 
   template <typename U>

@@ -417,7 +417,7 @@ int Tracer::on_event(void* ctx, void* data, size_t size) {
   auto* self = static_cast<Tracer*>(ctx);
   const size_t n = size / sizeof(Event);
   const size_t at = self->staged_.size();
-  self->staged_.resize(at + n);
+  self->staged_.resize(at + n);  // not zeroed first (BulkAllocator::construct)
   std::memcpy(self->staged_.data() + at, data, n * sizeof(Event));
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -122,3 +123,26 @@ TEST(EventLog, PrefaultLeavesDataAsItWas) {
 }
 
 }  // namespace
+
+// Appends grow the log without zeroing it first: every event must still come
+// out as it went in, batch after batch, and an empty batch adds nothing.
+TEST(EventLog, LiveAppendsKeepEveryBatchExactly) {
+  copyscope::LiveRun live;
+  EXPECT_EQ(live.last_append_ns(), 0u);
+  live.reserve(4096);
+  uint64_t next = 0;
+  for (size_t n : {size_t{1}, size_t{0}, size_t{37}, size_t{1000}, size_t{16}}) {
+    EventLog batch;
+    for (size_t i = 0; i < n; ++i) batch.push_back(event_at(next++));
+    live.append(batch);
+  }
+  EXPECT_EQ(live.received(), next);
+  EXPECT_GT(live.last_append_ns(), 0u);
+  live.with_run([&](copyscope::Run& r) {
+    ASSERT_EQ(r.events.size(), next);
+    for (uint64_t i = 0; i < next; ++i) {
+      const Event want = event_at(i);
+      ASSERT_EQ(std::memcmp(&r.events[i], &want, sizeof want), 0) << "event " << i;
+    }
+  });
+}
