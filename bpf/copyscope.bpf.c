@@ -941,7 +941,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		 * otherwise it would wait there for the age rule. Between two
 		 * traced tasks it fills on; user space orders events by ts, so a
 		 * task that moves to another CPU needs no flush here. A sender
-		 * and its receiver taking turns on one CPU flushed a batch of 10
+		 * and its receiver taking turns on one CPU flushed a batch of about 11
 		 * events on average at every switch, not 16 (read_write 4 KiB).
 		 */
 		emit_batched(c, &ev, !next_in_phase, false, false);
