@@ -941,19 +941,18 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		 * otherwise it would wait there for the age rule. Between two
 		 * traced tasks it fills on; user space orders events by ts, so a
 		 * task that moves to another CPU needs no flush here. A sender
-		 * and its receiver taking turns on one CPU flushed a batch of about 11
-		 * events on average at every switch, not 16 (read_write 4 KiB).
+		 * and its receiver taking turns on one CPU flushed a batch of
+		 * about 11 events at every switch, not 16 (read_write 4 KiB).
 		 */
 		emit_batched(c, &ev, !next_in_phase, false, false);
 	}
-	st = next_st;
-	if (next_in_phase && (c = role_counters(st->role))) {
+	if (next_in_phase && (c = role_counters(next_st->role))) {
 		__builtin_memset(&ev, 0, sizeof(ev));
 		ev.ts = bpf_ktime_get_ns();
 		ev.tgid = next_tgid;
 		ev.tid = next->pid;
 		ev.type = CS_EV_SWITCH_IN;
-		ev.role = st->role;
+		ev.role = next_st->role;
 		ev.arg0 = prev->pid;
 		emit(c, &ev);
 	}

@@ -36,9 +36,9 @@ class LiveRun {
   template <typename Events>  // a std::vector of Event, any allocator
   void append(const Events& batch) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (batch.empty()) return;
     // Grown without zeroing (BulkAllocator::construct), then copied: each
     // byte of the log is written once.
-    if (batch.empty()) return;
     const size_t at = run_.events.size();
     run_.events.resize(at + batch.size());
     std::memcpy(run_.events.data() + at, batch.data(), batch.size() * sizeof(Event));
