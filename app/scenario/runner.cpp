@@ -175,6 +175,9 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   }
   const std::string binary = scenario_binary();
 
+  auto stop_if_cancelled = [] {
+    if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
+  };
   Workspace ws;
   const uint64_t need = params.size * (params.sink == "file" ? 2 : 1) + (1 << 20);
   if (ws.free_bytes() < need)
@@ -186,8 +189,9 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   } catch (const std::exception& e) {
     throw RunError(1, e.what());
   }
-  if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
-  CacheState cache = prepare_cache(file, params.cache == "warm");
+  stop_if_cancelled();
+  CacheState cache = prepare_cache(file, params.cache == "warm", &g_cancel);
+  stop_if_cancelled();
 
   TracerOptions topt;
   topt.scenario_binary = binary;
@@ -216,7 +220,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
 
   LiveRun local;
   LiveRun* sink = live ? live : &local;
-  if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
+  stop_if_cancelled();
   if (tracer) {
     tracer->track(child.pid);
     tracer->start(sink, req.emit_events ? expected_events(params) : 0);

@@ -20,17 +20,19 @@ class Workspace {
   std::string dir_;
 };
 
-// Writes `size` bytes of pseudo-random data (not compressible, not zero pages).
-// Stops early (leaving a short file) when *cancel becomes true.
+// Writes `size` bytes of pseudo-random data (not compressible, not zero pages)
+// and waits until they are on disk. Stops early (leaving a short file) when
+// *cancel becomes true, within one step of 64 MiB written back.
 void create_random_file(const std::string& path, uint64_t size, const std::atomic<bool>* cancel = nullptr);
 
 // Cache state of one file: evict it (cold) or read it in (warm). Returns the
-// pages resident afterwards, checked with mincore().
+// pages resident afterwards, checked with mincore(). A warm read stops early
+// when *cancel becomes true.
 struct CacheState {
   uint64_t resident_pages = 0;
   uint64_t total_pages = 0;
 };
-CacheState prepare_cache(const std::string& path, bool warm);
+CacheState prepare_cache(const std::string& path, bool warm, const std::atomic<bool>* cancel = nullptr);
 CacheState cache_state(const std::string& path);
 
 }  // namespace copyscope
