@@ -926,6 +926,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	__u32 next_tgid = next->tgid;
 	struct cs_task_state *next_st = proc_state(next_tgid);
 	bool next_in_phase = next_st && next_st->in_phase;
+	__u64 now = 0;
 
 	st = current_in_phase();
 	if (st && (c = role_counters(st->role))) {
@@ -933,6 +934,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 		if (preempt)
 			c->ctx_switches_involuntary++;
 		fill_current(&ev, CS_EV_SWITCH_OUT, st->role);
+		now = ev.ts;
 		ev.a = preempt ? 0 : 1;	/* 1 = voluntary (blocked) */
 		ev.arg0 = next->pid;
 		/*
@@ -948,7 +950,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	}
 	if (next_in_phase && (c = role_counters(next_st->role))) {
 		__builtin_memset(&ev, 0, sizeof(ev));
-		ev.ts = bpf_ktime_get_ns();
+		/* One instant, one clock read: a read costs about 95 ns here (bpf_stats). */
+		ev.ts = now ? now : bpf_ktime_get_ns();
 		ev.tgid = next_tgid;
 		ev.tid = next->pid;
 		ev.type = CS_EV_SWITCH_IN;
