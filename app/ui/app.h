@@ -136,6 +136,7 @@ class App {
   std::string status_;
   std::string fonts_for_;        // lang + size the atlas was built for
   float pane_rects_[2][4] = {};  // scenario and panel panes (x, y, w, h), cleared as backgrounds
+  void clear_backgrounds(int w, int h);
 };
 
 // Panels, one file each.

@@ -221,6 +221,45 @@ TEST(Screenshots, DataPathDrawsTheMeasuredCpuCopies) {
   EXPECT_GT(dma_px["sendfile"], 200u);
 }
 
+// The backgrounds are clears, not drawn (see App::clear_backgrounds): the
+// panes' colour inside each pane, the window's on the strips around them. The
+// colours are the themes' ImGuiCol_ChildBg and ImGuiCol_WindowBg (app.cpp).
+TEST(Screenshots, PanesAndTheStripsAroundThemHaveTheirThemesColours) {
+  SKIP_WITHOUT_DISPLAY();
+  struct Theme {
+    const char* extra;
+    int pane[3], window[3];
+  };
+  for (const Theme& t : {Theme{"", {33, 36, 43}, {26, 28, 33}}, Theme{"--theme light", {255, 255, 255}, {250, 250, 247}}}) {
+    const std::string png = shoot("read_write", "export", t.extra);  // an empty panel: mostly background
+    ASSERT_FALSE(png.empty());
+    Image img = load(png);
+    std::ifstream f(png + ".json");
+    nlohmann::json j = nlohmann::json::parse(f, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j["panes"].is_array()) << png << ".json";
+    ASSERT_EQ(j["panes"].size(), 2u) << "the scenario pane and the panel";
+    auto near = [&](int x, int y, const int want[3]) {
+      const unsigned char* p = img.at(x, y);
+      for (int c = 0; c < 3; ++c)
+        if (std::abs(p[c] - want[c]) > 1) return false;
+      return true;
+    };
+    int prev_right = 0;
+    for (const auto& r : j["panes"]) {
+      const int x = r[0], y = r[1], w = r[2], h = r[3];
+      ASSERT_LE(x + w, img.w);
+      ASSERT_LE(y + h, img.h);
+      // Inside, near the bottom right corner: nothing is drawn there in the export panel.
+      EXPECT_TRUE(near(x + w - 12, y + h - 12, t.pane)) << png << ": inside the pane at x " << x;
+      // The strip to its left, between it and the pane before it (or the window's edge).
+      if (x - prev_right >= 3) EXPECT_TRUE(near((prev_right + x) / 2, y + h / 2, t.window)) << png << ": strip at x " << x;
+      // Above it, between the toolbar's widgets and the pane: the window's colour.
+      EXPECT_TRUE(near(x + w - 3, y - 2, t.window)) << png << ": above the pane at x " << x;
+      prev_right = x + w;
+    }
+  }
+}
+
 TEST(Screenshots, ChineseAndSmallWindowRender) {
   SKIP_WITHOUT_DISPLAY();
   const std::string en = shoot("read_write", "datapath");
