@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstring>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -37,16 +36,11 @@ class LiveRun {
   void append(const Events& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     if (batch.empty()) return;
-    // Grown without zeroing (BulkAllocator::construct), then copied: each
-    // byte of the log is written once.
-    const size_t at = run_.events.size();
-    run_.events.resize(at + batch.size());
-    std::memcpy(run_.events.data() + at, batch.data(), batch.size() * sizeof(Event));
+    append_events(run_.events, batch.data(), batch.size());
     received_.fetch_add(batch.size(), std::memory_order_relaxed);
-    last_append_ns_.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                      std::chrono::steady_clock::now().time_since_epoch())
-                                                      .count()),
-                            std::memory_order_relaxed);
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    last_append_ns_.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()),
+                          std::memory_order_relaxed);
   }
   template <typename Fn>
   auto with_run(Fn&& fn) {

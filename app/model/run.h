@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,6 +20,14 @@ namespace copyscope {
 
 using Event = cs_event;  // 56 bytes, kept exactly as the kernel wrote it
 using EventLog = std::vector<Event, BulkAllocator<Event>>;  // a run's events: large, grown while capturing
+
+// Appends n events copied from src. The log grows without being zeroed first
+// (BulkAllocator::construct), so each of its bytes is written once.
+inline void append_events(EventLog& log, const Event* src, size_t n) {
+  const size_t at = log.size();
+  log.resize(at + n);
+  if (n) std::memcpy(log.data() + at, src, n * sizeof(Event));
+}
 
 enum class Role : uint8_t { Sender = CS_ROLE_SENDER, Sink = CS_ROLE_SINK };
 

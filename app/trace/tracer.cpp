@@ -415,10 +415,7 @@ void Tracer::track(pid_t tgid) {
 // Called by ring_buffer__consume() with staged_mu_ held.
 int Tracer::on_event(void* ctx, void* data, size_t size) {
   auto* self = static_cast<Tracer*>(ctx);
-  const size_t n = size / sizeof(Event);
-  const size_t at = self->staged_.size();
-  self->staged_.resize(at + n);  // not zeroed first (BulkAllocator::construct)
-  std::memcpy(self->staged_.data() + at, data, n * sizeof(Event));
+  append_events(self->staged_, static_cast<const Event*>(data), size / sizeof(Event));
   return 0;
 }
 

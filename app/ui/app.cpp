@@ -612,20 +612,23 @@ void App::open_synthetic(size_t events) {
 // the pixel (the two panes, 1.1 Mpixel at 1600x900, took 2.7 ms a frame). So
 // the larger colour, the panes', clears everything, and the window's colour
 // is cleared back on the strips around the panes (about 0.2 Mpixel).
+std::vector<App::PaneBox> App::pane_boxes() const {
+  const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
+  std::vector<PaneBox> panes;
+  for (const float* r : pane_rects_) {
+    const PaneBox b{static_cast<int>(r[0] * scale.x), static_cast<int>(r[1] * scale.y),
+                    static_cast<int>(r[2] * scale.x), static_cast<int>(r[3] * scale.y)};
+    if (b.w > 0 && b.h > 0) panes.push_back(b);
+  }
+  std::sort(panes.begin(), panes.end(), [](const PaneBox& a, const PaneBox& b) { return a.x < b.x; });
+  return panes;
+}
+
 void App::clear_backgrounds(int w, int h) {
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec4 bg = style.Colors[ImGuiCol_WindowBg], pane = style.Colors[ImGuiCol_ChildBg];
-  const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
-  struct Box {
-    int x, y, w, h;  // framebuffer pixels, rows counted from the top
-  };
-  std::vector<Box> panes;
-  for (const float* r : pane_rects_) {
-    const Box b{static_cast<int>(r[0] * scale.x), static_cast<int>(r[1] * scale.y), static_cast<int>(r[2] * scale.x),
-                static_cast<int>(r[3] * scale.y)};
-    if (b.w > 0 && b.h > 0) panes.push_back(b);
-  }
-  std::sort(panes.begin(), panes.end(), [](const Box& a, const Box& b) { return a.x < b.x; });
+  using Box = PaneBox;
+  const std::vector<Box> panes = pane_boxes();
   // The strips are exact only for panes side by side in one row, as laid out
   // by draw_frame; any other layout clears the panes one by one.
   bool one_row = !panes.empty();
@@ -777,13 +780,10 @@ int App::run() {
         } else if (FILE* f = opt_.regions ? std::fopen((opt_.screenshot + ".json").c_str(), "w") : nullptr) {
           // Where things are, for tests that check the picture (pixels, not pixels scaled).
           SessionRun* cur = current();
-          const ImVec2 scale = ImGui::GetIO().DisplayFramebufferScale;
-          std::string panes;
-          for (const float* r : pane_rects_) {
-            if (r[2] <= 0 || r[3] <= 0) continue;
+          std::string panes;  // as clear_backgrounds() clears them
+          for (const PaneBox& b : pane_boxes()) {
             char one[96];
-            std::snprintf(one, sizeof one, "%s[%.0f, %.0f, %.0f, %.0f]", panes.empty() ? "" : ", ", r[0] * scale.x,
-                          r[1] * scale.y, r[2] * scale.x, r[3] * scale.y);
+            std::snprintf(one, sizeof one, "%s[%d, %d, %d, %d]", panes.empty() ? "" : ", ", b.x, b.y, b.w, b.h);
             panes += one;
           }
           std::fprintf(f, "{\"panel\": \"%s\", \"method\": \"%s\", \"width\": %d, \"height\": %d, "

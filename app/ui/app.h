@@ -136,6 +136,10 @@ class App {
   std::string status_;
   std::string fonts_for_;        // lang + size the atlas was built for
   float pane_rects_[2][4] = {};  // scenario and panel panes (x, y, w, h), cleared as backgrounds
+  struct PaneBox {
+    int x, y, w, h;  // framebuffer pixels, rows counted from the top
+  };
+  std::vector<PaneBox> pane_boxes() const;  // the panes shown, left to right
   void clear_backgrounds(int w, int h);
 };
 

@@ -122,8 +122,6 @@ TEST(EventLog, PrefaultLeavesDataAsItWas) {
   for (size_t i = 0; i < buf.size(); ++i) ASSERT_EQ(buf[i], static_cast<unsigned char>(i * 31 + 7)) << "byte " << i;
 }
 
-}  // namespace
-
 // Appends grow the log without zeroing it first: every event must still come
 // out as it went in, batch after batch, and an empty batch adds nothing.
 TEST(EventLog, LiveAppendsKeepEveryBatchExactly) {
@@ -146,3 +144,5 @@ TEST(EventLog, LiveAppendsKeepEveryBatchExactly) {
     }
   });
 }
+
+}  // namespace
