@@ -40,12 +40,13 @@ bool is_write_like(uint8_t sys) {
 
 bool is_socket(uint8_t kind) { return kind == CS_FD_TCP || kind == CS_FD_SOCKET; }
 
-std::string splice_pages_reason(const KernelVersion& kv) {
-  if (kv.at_least(6, 5))
-    return "since Linux 6.5 the socket takes references to the page-cache pages (MSG_SPLICE_PAGES) instead of "
-           "copying them; the device only needs the page list (the articles' SG-DMA gather)";
-  return "tcp_sendpage hands page references to the socket when the device supports scatter-gather "
-         "(loopback does), so nothing is copied";
+std::string page_refs_reason(bool nic_sg) {
+  if (nic_sg)
+    return "the socket takes references to the page-cache pages instead of copying them, because the device does "
+           "scatter-gather (loopback does): the articles' SG-DMA row. TCP has sent page-cache pages this way since "
+           "Linux 2.4; Linux 6.5 (MSG_SPLICE_PAGES) changed only the route, not the copy count";
+  return "the device cannot gather from page-cache pages (no scatter-gather), so the kernel copies them into the "
+         "socket buffer: the articles' 1-copy row";
 }
 
 double ratio(uint64_t num, uint64_t den) { return den ? static_cast<double>(num) / static_cast<double>(den) : 0.0; }
@@ -65,6 +66,57 @@ std::string mib(uint64_t bytes) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
   return buf;
+}
+
+// "2", "0.25", or "1 in all" when a call is too rare to show per unit.
+std::string per_unit_text(uint64_t n, uint64_t units) {
+  const double r = ratio(n, units);
+  if (n && r < 0.005) return std::to_string(n) + " in all";
+  return fmt_num(round2(r));
+}
+
+// Who a thread is, from its name: the JVM names its service threads.
+std::string thread_role_of(const std::string& name) {
+  auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
+  if (has("GC") || has("G1 ") || has("Conc")) return "garbage collector";
+  if (has("Compiler") || has("C1 ") || has("C2 ")) return "JIT compiler";
+  if (has("VM Thread") || has("VM Periodic")) return "JVM housekeeping";
+  if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification") ||
+      has("Service") || has("Sweeper"))
+    return "JVM service";
+  return "other";
+}
+
+// The sender's threads that made syscalls; those that made the method's own
+// data-moving calls are its transfer threads.
+std::vector<ThreadUse> thread_uses(const Run& run, const TextbookMethod* tb) {
+  std::map<uint32_t, ThreadUse> by_tid;
+  std::vector<int> calls;
+  if (tb)
+    for (const std::string& n : tb->calls) calls.push_back(syscall_from_name(n));
+  for (const Event& e : run.events) {
+    if (e.type != CS_EV_SYSCALL || e.role != CS_ROLE_SENDER) continue;
+    ThreadUse& t = by_tid[e.tid];
+    t.tid = e.tid;
+    ++t.syscalls;
+    const bool own = std::find(calls.begin(), calls.end(), static_cast<int>(e.sys)) != calls.end();
+    if (own && e.ret > 0 && e.sys != CS_SYS_MMAP) t.bytes += static_cast<uint64_t>(e.ret);
+    if (own && e.sys == CS_SYS_MMAP) t.bytes += 1;  // mapping is its part of the transfer
+  }
+  std::vector<ThreadUse> out;
+  for (auto& [tid, t] : by_tid) {
+    auto it = run.thread_names.find(tid);
+    t.name = it == run.thread_names.end() ? "" : it->second;
+    t.role = t.bytes ? "transfer" : thread_role_of(t.name);
+    out.push_back(std::move(t));
+  }
+  constexpr size_t kMaxThreads = 64;  // a JVM has dozens; keep the busiest
+  if (out.size() > kMaxThreads) {
+    std::partial_sort(out.begin(), out.begin() + kMaxThreads, out.end(),
+                      [](const ThreadUse& a, const ThreadUse& b) { return a.syscalls > b.syscalls; });
+    out.resize(kMaxThreads);
+  }
+  return out;
 }
 
 // What each method teaches where the kernel differs from the textbook: facts
@@ -162,7 +214,8 @@ std::string measured_copies_why(const Run& run, const Summary& s);
 
 }  // namespace
 
-CopyRule copy_rule(const Flow& f, const KernelVersion& kv) {
+CopyRule copy_rule(const Flow& f, const KernelVersion& kv, bool nic_sg) {
+  (void)kv;
   const uint8_t s = f.src, d = f.dst;
   if (is_read_like(f.sys)) {
     if (s == CS_FD_FILE_DIRECT) return {0, "O_DIRECT read: the disk DMAs straight into the user buffer"};
@@ -181,7 +234,7 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv) {
   switch (f.sys) {
     case CS_SYS_SENDFILE:
     case CS_SYS_SPLICE:
-      if (d == CS_FD_TCP && (s == CS_FD_FILE || s == CS_FD_PIPE)) return {0, splice_pages_reason(kv)};
+      if (d == CS_FD_TCP && (s == CS_FD_FILE || s == CS_FD_PIPE)) return {nic_sg ? 0.0 : 1.0, page_refs_reason(nic_sg)};
       if (s == CS_FD_FILE && d == CS_FD_PIPE)
         return {0, "file -> pipe: the pipe takes references to the page-cache folios (filemap_splice_read)"};
       if (d == CS_FD_FILE)
@@ -236,8 +289,8 @@ std::string flow_name(uint8_t sys) {
   return syscall_name(sys);
 }
 
-CopyRule copy_rule(const Flow& f, const KernelVersion& kv, const json& facts) {
-  CopyRule rule = copy_rule(f, kv);
+CopyRule copy_rule(const Flow& f, const KernelVersion& kv, const json& facts, bool nic_sg) {
+  CopyRule rule = copy_rule(f, kv, nic_sg);
   if (!facts.is_object()) return rule;
   // Zero-copy sends report per send whether the kernel copied after all.
   const std::string api = facts.value("zerocopy_api", std::string());
@@ -257,7 +310,8 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv, const json& facts) {
   return rule;
 }
 
-Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vector<CopyAttribution>* copies) {
+Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vector<CopyAttribution>* copies,
+                  bool nic_sg) {
   const RoleCounters& c = run.counters[static_cast<unsigned>(role)];
   Counts out;
   for (unsigned i = 1; i < CS_SYS_MAX; ++i)
@@ -280,8 +334,7 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
   // fault is one page copied, the transfer itself.
   std::vector<Flow> flows = run.flows;
   for (const Event& e : run.events)
-    if (e.type == CS_EV_FAULT && e.role == static_cast<uint8_t>(role) && e.a == 1 && (e.arg1 & 0x3) == 0x3)
-      ++out.cow_faults;
+    if (e.role == static_cast<uint8_t>(role) && is_cow_fault(e)) ++out.cow_faults;
   const json& facts = run.result.extra;
   if (out.cow_faults && facts.is_object() && facts.value("copy_on_write", false)) {
     const uint64_t page = facts.value("page_size", uint64_t{4096});
@@ -289,7 +342,7 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
   }
   for (const Flow& f : flows) {
     if (f.role != role) continue;
-    CopyRule rule = copy_rule(f, kv, facts);
+    CopyRule rule = copy_rule(f, kv, facts, nic_sg);
     uint64_t bytes = static_cast<uint64_t>(std::llround(rule.copies_per_byte * static_cast<double>(f.bytes)));
     out.attributed_cpu_copy_bytes += bytes;
     if (rule.copies_per_byte > 0)
@@ -315,6 +368,21 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
 
 bool copies_measured(const Run& run) { return run.kernel.copy_accounting == "measured"; }
 
+Summary summarize_live(Run& run, const TextbookMethod* tb) {
+  Run facts = facts_from_events(run);
+  facts.events.swap(run.events);  // lent, not copied: a live run's log is large
+  Summary s;
+  try {
+    s = summarize(facts, tb);
+  } catch (...) {
+    facts.events.swap(run.events);
+    throw;
+  }
+  facts.events.swap(run.events);
+  for (Stage& st : s.stages) st.accounting = "live";
+  return s;
+}
+
 Summary summarize(const Run& run, const TextbookMethod* tb) {
   Summary s;
   s.params = run.params;
@@ -327,16 +395,62 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.sink_report = run.result.sink;
   s.extra = run.result.extra;
   const KernelVersion kv = KernelVersion::parse(run.kernel.release);
-  s.counters = count_role(run, Role::Sender, kv, &s.copies);
-  s.sink = count_role(run, Role::Sink, kv);
+  // The device decides sendfile's row: with scatter-gather the socket takes
+  // page references (0 CPU copies), without it the pages are copied.
+  if (run.kernel.nic_sg >= 0) {
+    s.nic_sg = run.kernel.nic_sg == 1;
+    s.nic_sg_source = "asked the device " + (run.kernel.net_device.empty() ? std::string("?") : run.kernel.net_device) +
+                      " (ETHTOOL_GSG): scatter-gather " + (s.nic_sg ? "on" : "off");
+  } else {
+    s.nic_sg = true;
+    s.nic_sg_source = "not recorded; assumed on, as loopback and nearly every network card do scatter-gather";
+  }
+  s.counters = count_role(run, Role::Sender, kv, &s.copies, s.nic_sg);
+  s.sink = count_role(run, Role::Sink, kv, nullptr, s.nic_sg);
+  if (s.counters.copies_measured)
+    for (const MeasuredCopy& m : run.measured_copies)
+      if (m.role == Role::Sender) s.measured_copies.push_back(m);
+  s.stages = build_stages(run, s);
+  s.threads = thread_uses(run, tb);
 
   const Counts& c = s.counters;
   s.per_call.mode_switches = ratio(c.mode_switches, s.units);
+  // Several threads (a JVM): per unit, only the threads that moved the data.
+  uint64_t transfer_syscalls = 0, other_syscalls = 0;
+  for (const ThreadUse& t : s.threads) (t.role == "transfer" ? transfer_syscalls : other_syscalls) += t.syscalls;
+  if (other_syscalls && transfer_syscalls) s.per_call.mode_switches = ratio(2 * transfer_syscalls, s.units);
   s.per_call.context_switches = ratio(c.context_switches, s.units);
   s.per_call.cpu_copies = ratio(c.cpu_copy_bytes, s.bytes);
-  // A stage counts once per payload byte it carries: disk DMA and real-NIC DMA.
-  s.per_call.dma_copies = std::round(ratio(c.disk_dma_bytes, s.bytes)) + std::round(ratio(c.nic_dma_bytes, s.bytes));
-  if (tb) s.textbook = tb->expect;
+  // A DMA stage counts once when it carried the payload (readahead may carry
+  // more, a file smaller than a page is read as a whole page).
+  for (const Stage& st : s.stages)
+    if (st.kind == StageKind::Dma && (s.bytes ? st.bytes * 2 >= s.bytes : st.bytes > 0)) s.per_call.dma_copies += 1;
+  if (tb && tb->rows.empty()) s.textbook = tb->expect;  // built by hand, not parsed
+  if (tb && !tb->rows.empty()) {
+    const TextbookRow& row = tb->row_for({run.params.sink, s.nic_sg});
+    s.textbook = row.expect;
+    s.row_id = row.id;
+    s.row_title = row.title;
+    s.row_note = row.note;
+    for (const TextbookRow& other : tb->rows)
+      if (other.id != row.id) s.other_rows.push_back(other.id);
+  }
+  if (other_syscalls && transfer_syscalls) {
+    std::string others;
+    for (const ThreadUse& t : s.threads)
+      if (t.role != "transfer")
+        others += (others.empty() ? "" : ", ") + t.role + " '" + t.name + "' " + std::to_string(t.syscalls);
+    s.notes.push_back("mode switches per unit count only the thread(s) that moved the data (" +
+                      std::to_string(transfer_syscalls) + " syscalls); the process's other threads made " +
+                      std::to_string(other_syscalls) + " syscalls meanwhile, by role: " + others +
+                      ". counters.mode_switches counts them all");
+  }
+  if (s.extra.is_object() && s.extra.contains("clamps") && s.extra["clamps"].is_array())
+    for (const json& cl : s.extra["clamps"])
+      if (cl.is_object())
+        s.notes.push_back(cl.value("what", std::string("a parameter")) + " was changed from " +
+                          cl.value("requested", json(nullptr)).dump() + " to " + cl.value("used", json(nullptr)).dump() +
+                          ": " + cl.value("why", std::string()));
 
   const bool attributed = !c.copies_measured;
   const double attributed_per_call = ratio(c.attributed_cpu_copy_bytes, s.bytes);
@@ -345,8 +459,6 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
                       "hooked on this kernel (see kernel.hooks)." +
                       (run.kernel.copy_accounting_why.empty() ? std::string() : " " + run.kernel.copy_accounting_why));
   } else {
-    for (const MeasuredCopy& m : run.measured_copies)
-      if (m.role == Role::Sender) s.measured_copies.push_back(m);
     s.notes.push_back("CPU copies are measured at the kernel's copy routines (" +
                       (run.kernel.copy_accounting_why.empty() ? std::string("see kernel.hooks")
                                                               : run.kernel.copy_accounting_why) +
@@ -363,7 +475,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   std::ostringstream mix;
   bool first = true;
   for (const auto& [name, n] : c.syscalls) {
-    mix << (first ? "" : " + ") << fmt_num(round2(ratio(n, s.units))) << " " << name;
+    mix << (first ? "" : " + ") << per_unit_text(n, s.units) << " " << name;
     first = false;
   }
 
@@ -372,7 +484,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     uint64_t known = 0;
     for (unsigned i = 1; i < CS_SYS_MAX; ++i) known += rc.sys_calls[i];
     if (rc.sys_calls[0] || rc.syscall_exits > known)
-      mix << (first ? "" : " + ") << fmt_num(round2(ratio(rc.syscall_exits - known, s.units)))
+      mix << (first ? "" : " + ") << per_unit_text(rc.syscall_exits - known, s.units)
           << " other syscalls (not transfers: e.g. futex, poll, the JVM's service threads)";
   }
 
@@ -388,8 +500,10 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
         {"context_switches", tbv, round2(s.per_call.context_switches),
          "the articles say 'context switch' for a user/kernel mode switch; a real scheduler context switch "
          "(another thread takes the CPU) happened " +
-             std::to_string(c.context_switches) + " times (" + std::to_string(c.context_switches_involuntary) +
-             " preempted, the rest blocked, e.g. waiting for the disk or the socket)"});
+             std::to_string(c.context_switches) + " times: " + std::to_string(c.context_switches_involuntary) +
+             " involuntary (preempted while runnable) and " +
+             std::to_string(c.context_switches - std::min(c.context_switches, c.context_switches_involuntary)) +
+             " voluntary (blocked, e.g. waiting for the disk or the socket)"});
   }
 
   if (s.textbook.cpu_copies && !attributed) {
@@ -569,6 +683,16 @@ json to_json(const Summary& s) {
                         {"bytes", m.bytes}});
   json sink = s.sink_report.is_object() ? s.sink_report : json::object();
   sink["counters"] = counts_json(s.sink);
+  json stages = json::array();
+  for (const Stage& st : s.stages) {
+    json sj = {{"kind", stage_kind_name(st.kind)}, {"from", st.from},           {"to", st.to},
+               {"bytes", st.bytes},                 {"rule", st.rule},           {"accounting", st.accounting}};
+    if (!st.device.empty()) sj["device"] = st.device;
+    stages.push_back(std::move(sj));
+  }
+  json threads = json::array();
+  for (const ThreadUse& t : s.threads)
+    threads.push_back({{"tid", t.tid}, {"name", t.name}, {"role", t.role}, {"syscalls", t.syscalls}});
   json out = {
       {"method", s.params.method},
       {"params",
@@ -577,6 +701,9 @@ json to_json(const Summary& s) {
        {{"release", s.kernel.release},
         {"copy_accounting", s.kernel.copy_accounting},
         {"copy_accounting_why", s.kernel.copy_accounting_why},
+        {"net_device", s.kernel.net_device},
+        {"nic_sg", s.nic_sg},
+        {"nic_sg_source", s.nic_sg_source},
         {"hooks", hooks}}},
       {"duration_ns", s.duration_ns},
       {"bytes", s.bytes},
@@ -595,7 +722,12 @@ json to_json(const Summary& s) {
       {"textbook",
        {{"mode_switches", optional_json(s.textbook.mode_switches)},
         {"cpu_copies", optional_json(s.textbook.cpu_copies)},
-        {"dma_copies", optional_json(s.textbook.dma_copies)}}},
+        {"dma_copies", optional_json(s.textbook.dma_copies)},
+        {"row", s.row_id},
+        {"row_title", s.row_title.en},
+        {"other_rows", s.other_rows}}},
+      {"stages", stages},
+      {"threads", threads},
       {"copies", copies},
       {"copies_measured", measured},
       {"deviations", devs},

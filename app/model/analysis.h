@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/run.h"
+#include "model/stages.h"
 #include "model/textbook.h"
 
 namespace copyscope {
@@ -25,10 +26,12 @@ struct KernelVersion {
   bool at_least(int ma, int mi) const { return major > ma || (major == ma && minor >= mi); }
 };
 
-CopyRule copy_rule(const Flow& flow, const KernelVersion& kv);
+// `nic_sg`: the sending network device does scatter-gather, so TCP can send
+// page-cache pages by reference (sendfile, splice).
+CopyRule copy_rule(const Flow& flow, const KernelVersion& kv, bool nic_sg = true);
 // The same, corrected by what the scenario itself observed (its `extra`): e.g.
 // zero-copy completions that say the kernel copied after all.
-CopyRule copy_rule(const Flow& flow, const KernelVersion& kv, const nlohmann::json& scenario_facts);
+CopyRule copy_rule(const Flow& flow, const KernelVersion& kv, const nlohmann::json& scenario_facts, bool nic_sg = true);
 // "read", ..., or "io_uring:read" for the non-syscall flows (CS_FLOW_URING_*),
 // "cow_fault" for copy-on-write faults.
 std::string flow_name(uint8_t sys);
@@ -47,6 +50,15 @@ struct Deviation {
   nlohmann::json measured;
   std::string why;
   nlohmann::json attributed = nullptr;  // measured copies only: what attribution would have said (else null)
+};
+
+// A thread of the sender and what it did during the phase (from its events).
+struct ThreadUse {
+  uint32_t tid = 0;
+  std::string name;
+  std::string role;  // transfer | garbage collector | JIT compiler | JVM service | ...
+  uint64_t syscalls = 0;
+  uint64_t bytes = 0;  // moved by its data-moving calls
 };
 
 struct PerUnit {
@@ -88,7 +100,14 @@ struct Summary {
   Counts counters;
   Counts sink;
   PerUnit per_call;  // exact ratios; the JSON also gives them rounded
-  Expectation textbook;
+  Expectation textbook;        // of the chosen row
+  std::string row_id;          // the textbook row the run is compared with
+  Text row_title, row_note;
+  std::vector<std::string> other_rows;  // the method's rows not chosen
+  bool nic_sg = true;          // the fact the row was picked by
+  std::string nic_sg_source;   // how it is known
+  std::vector<Stage> stages;   // the data path, decided once (model/stages.h)
+  std::vector<ThreadUse> threads;  // the sender's threads that made syscalls
   std::vector<CopyAttribution> copies;  // attribution, per flow (always computed)
   std::vector<MeasuredCopy> measured_copies;  // the sender's, when measured
   std::vector<Deviation> deviations;
@@ -101,9 +120,12 @@ struct Summary {
 // Copies are measured when the kernel's copy routines were hooked
 // (kernel.copy_accounting == "measured"); attribution is computed either way.
 Counts count_role(const Run& run, Role role, const KernelVersion& kv,
-                  std::vector<CopyAttribution>* copies = nullptr);
+                  std::vector<CopyAttribution>* copies = nullptr, bool nic_sg = true);
 bool copies_measured(const Run& run);
 Summary summarize(const Run& run, const TextbookMethod* textbook);
+// A run still being captured: its counters are not read yet, so they are
+// worked out from its events (Stage::accounting "live"). `run` is left as it was.
+Summary summarize_live(Run& run, const TextbookMethod* textbook);
 nlohmann::json to_json(const Summary& s);
 
 }  // namespace copyscope

@@ -60,6 +60,10 @@ struct KernelInfo {
   std::string copy_accounting = "attributed";  // measured | attributed
   std::string copy_accounting_why;  // which copy routines were hooked, or why not
   std::vector<Hook> hooks;
+  // The network device a TCP sink's data leaves through and whether it does
+  // scatter-gather (it then sends page-cache pages by reference).
+  std::string net_device;  // "lo" on this host; empty when not recorded
+  int nic_sg = -1;         // 1 yes, 0 no, -1 not recorded
 };
 
 // Exact counters of one role (sender or sink), summed over CPUs.

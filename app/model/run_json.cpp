@@ -179,6 +179,8 @@ json run_to_json(const Run& run) {
        {{"release", run.kernel.release},
         {"copy_accounting", run.kernel.copy_accounting},
         {"copy_accounting_why", run.kernel.copy_accounting_why},
+        {"net_device", run.kernel.net_device},
+        {"nic_sg", run.kernel.nic_sg},
         {"hooks", hooks}}},
       {"result",
        {{"ok", r.ok},
@@ -214,6 +216,13 @@ Run run_from_json(const json& j) {
   if (run.kernel.copy_accounting != "measured" && run.kernel.copy_accounting != "attributed")
     bad("kernel.copy_accounting", "must be measured or attributed, not '" + run.kernel.copy_accounting + "'");
   if (k.contains("copy_accounting_why")) run.kernel.copy_accounting_why = get_str(k, "kernel", "copy_accounting_why");
+  if (k.contains("net_device")) run.kernel.net_device = get_str(k, "kernel", "net_device");
+  if (k.contains("nic_sg")) {
+    const json& sg = k["nic_sg"];
+    if (!sg.is_number_integer() || sg.get<int64_t>() < -1 || sg.get<int64_t>() > 1)
+      bad("kernel.nic_sg", "must be -1, 0 or 1");
+    run.kernel.nic_sg = sg.get<int>();
+  }
   const json& hooks = field(k, "kernel", "hooks");
   if (!hooks.is_array()) bad("kernel.hooks", "expected an array");
   for (size_t i = 0; i < hooks.size(); ++i) {

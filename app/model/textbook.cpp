@@ -34,7 +34,55 @@ std::optional<double> number_or_null(const json& j, const char* key) {
   return j[key].get<double>();
 }
 
+Expectation expectation_of(const json& expect) {
+  Expectation e;
+  e.mode_switches = number_or_null(expect, "mode_switches");
+  e.cpu_copies = number_or_null(expect, "cpu_copies");
+  e.dma_copies = number_or_null(expect, "dma_copies");
+  return e;
+}
+
+std::vector<DiagramArrow> arrows_of(const json& list) {
+  std::vector<DiagramArrow> out;
+  for (const json& a : list)
+    out.push_back({a.at("from").get<std::string>(), a.at("to").get<std::string>(), a.value("kind", "cpu"),
+                   a.value("step", 0), text_of(a.value("label", json::object()))});
+  return out;
+}
+
+std::vector<DiagramStep> steps_of(const json& list) {
+  std::vector<DiagramStep> out;
+  for (const json& s : list) {
+    DiagramStep step;
+    step.n = s.value("n", 0);
+    step.text = text_of(s);
+    const json trig = s.value("trigger", json::object());
+    step.trigger.event = trig.value("event", "");
+    step.trigger.sys = trig.value("sys", "");
+    out.push_back(step);
+  }
+  return out;
+}
+
 }  // namespace
+
+const TextbookRow& TextbookMethod::row_for(const RowFacts& f) const {
+  for (size_t i = 1; i < rows.size(); ++i)
+    if (rows[i].holds(f)) return rows[i];
+  return rows.front();
+}
+
+const TextbookRow* TextbookMethod::find_row(const std::string& id) const {
+  for (const auto& r : rows)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+const DiagramBox* TextbookMethod::find_box(const std::string& id) const {
+  for (const auto& b : boxes)
+    if (b.id == id) return &b;
+  return nullptr;
+}
 
 Textbook Textbook::parse(const std::string& json_text) {
   json doc = json::parse(json_text);
@@ -47,25 +95,32 @@ Textbook Textbook::parse(const std::string& json_text) {
     tm.summary = text_of(m.value("summary", json::object()));
     tm.sinks = m.value("sinks", std::vector<std::string>{});
     tm.calls = m.value("calls", std::vector<std::string>{});
-    const json expect = m.value("expect", json::object());
-    tm.expect.mode_switches = number_or_null(expect, "mode_switches");
-    tm.expect.cpu_copies = number_or_null(expect, "cpu_copies");
-    tm.expect.dma_copies = number_or_null(expect, "dma_copies");
+    tm.expect = expectation_of(m.value("expect", json::object()));
     for (const json& b : m.value("boxes", json::array()))
       tm.boxes.push_back({b.at("id").get<std::string>(), b.value("band", "kernel"),
-                          text_of(b.value("label", json::object()))});
-    for (const json& a : m.value("arrows", json::array()))
-      tm.arrows.push_back({a.at("from").get<std::string>(), a.at("to").get<std::string>(),
-                           a.value("kind", "cpu"), a.value("step", 0),
-                           text_of(a.value("label", json::object()))});
-    for (const json& s : m.value("steps", json::array())) {
-      DiagramStep step;
-      step.n = s.value("n", 0);
-      step.text = text_of(s);
-      const json trig = s.value("trigger", json::object());
-      step.trigger.event = trig.value("event", "");
-      step.trigger.sys = trig.value("sys", "");
-      tm.steps.push_back(step);
+                          text_of(b.value("label", json::object())), b.value("is", "")});
+    tm.arrows = arrows_of(m.value("arrows", json::array()));
+    tm.steps = steps_of(m.value("steps", json::array()));
+    TextbookRow own;
+    const json row = m.value("row", json::object());
+    own.id = row.value("id", "textbook");
+    own.title = text_of(row.value("title", json::object()));
+    own.expect = tm.expect;
+    own.arrows = tm.arrows;
+    own.steps = tm.steps;
+    tm.rows.push_back(std::move(own));
+    for (const json& v : m.value("variants", json::array())) {
+      TextbookRow r;
+      r.id = v.at("id").get<std::string>();
+      r.title = text_of(v.value("title", json::object()));
+      r.note = text_of(v.value("note", json::object()));
+      r.expect = expectation_of(v.value("expect", json::object()));
+      r.arrows = v.contains("arrows") ? arrows_of(v["arrows"]) : tm.arrows;
+      r.steps = v.contains("steps") ? steps_of(v["steps"]) : tm.steps;
+      const json when = v.value("when", json::object());
+      if (when.contains("sink")) r.when_sink = when["sink"].get<std::string>();
+      if (when.contains("nic_sg")) r.when_nic_sg = when["nic_sg"].get<bool>();
+      tm.rows.push_back(std::move(r));
     }
     for (const json& p : m.value("teaching_points", json::array())) tm.teaching_points.push_back(text_of(p));
     tb.methods_.push_back(std::move(tm));

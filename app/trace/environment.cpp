@@ -1,6 +1,11 @@
 #include "trace/environment.h"
 
 #include <linux/capability.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
@@ -113,6 +118,20 @@ CaptureCheck check_live_capture() {
   }
   c.ok = true;
   return c;
+}
+
+int device_scatter_gather(const std::string& ifname) {
+  if (ifname.empty() || ifname.size() >= IFNAMSIZ) return -1;
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  ethtool_value value{};
+  value.cmd = ETHTOOL_GSG;
+  ifreq req{};
+  std::memcpy(req.ifr_name, ifname.c_str(), ifname.size());
+  req.ifr_data = reinterpret_cast<char*>(&value);
+  const int rc = ioctl(fd, SIOCETHTOOL, &req);
+  close(fd);
+  return rc == 0 ? (value.data ? 1 : 0) : -1;
 }
 
 }  // namespace copyscope

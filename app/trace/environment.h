@@ -16,5 +16,7 @@ CaptureCheck check_live_capture();
 std::string kernel_release();
 bool tracepoint_exists(const std::string& category, const std::string& name);
 const std::string& tracefs_dir();
+// Whether a network device does scatter-gather (ETHTOOL_GSG): 1, 0, or -1 when it cannot be asked.
+int device_scatter_gather(const std::string& ifname);
 
 }  // namespace copyscope

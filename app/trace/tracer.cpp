@@ -164,6 +164,9 @@ std::vector<std::vector<CopyVia>> copy_hook_tries(const std::vector<CopyRoutineP
 Tracer::Tracer(const TracerOptions& opt) {
   libbpf_set_print(libbpf_print);
   kernel_.release = kernel_release();
+  // Scenarios send over loopback: the device TCP's pages leave through.
+  kernel_.net_device = "lo";
+  kernel_.nic_sg = device_scatter_gather(kernel_.net_device);
   // The kernel's BTF is parsed once here for every question asked of it.
   btf* vmlinux = load_vmlinux_btf();
   std::vector<CopyRoutinePlan> plan = probe_copy_hooks(vmlinux);

@@ -206,7 +206,7 @@ bool App::open_recording(const std::string& path) {
     const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
     sort_events(r.run.events);
     r.summary = summarize(r.run, tb);
-    r.view = build_view(r.run, tb, true);
+    r.view = build_view(r.run, r.summary, tb, true);
     r.cursor = r.view.t1;
     add_run(std::move(r));
     status_ = "opened " + path;
@@ -229,7 +229,7 @@ void App::start_live(const RunParams& p) {
   r.origin = "live";
   r.run.params = p;
   r.label = p.method + " " + format_size(p.size) + " " + (p.sink.empty() ? "" : p.sink + " ") + p.cache;
-  r.view = build_view(r.run, Textbook::builtin().find(p.method), false);
+  r.view = build_view(r.run, r.summary, Textbook::builtin().find(p.method), false);
   add_run(std::move(r));
   job->session_index = runs_.size() - 1;
   job->last_view = std::chrono::steady_clock::now();
@@ -292,7 +292,9 @@ void App::poll_live() {
   auto now = std::chrono::steady_clock::now();
   if (now - job_->last_view > job_->view_every) {
     sort_events(r.run.events);
-    r.view = build_view(r.run, Textbook::builtin().find(r.run.params.method), false);
+    const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+    r.summary = summarize_live(r.run, tb);
+    r.view = build_view(r.run, r.summary, tb, false);
     if (prefs.follow_live) r.cursor = r.run.events.empty() ? r.view.t0 : r.run.events.back().ts;
     // Rebuilding grows with the events: keep it under a fifth of the time so
     // the window stays responsive however large the run gets.
@@ -320,7 +322,7 @@ void App::finish_live() {
   }
   r.finished = true;
   sort_events(r.run.events);
-  r.view = build_view(r.run, tb, true);
+  r.view = build_view(r.run, r.summary, tb, true);
   r.cursor = r.view.t1;
   g_cancel.store(false);
   job_.reset();
@@ -602,7 +604,7 @@ void App::open_synthetic(size_t events) {
   r.finished = true;
   const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
   r.summary = summarize(r.run, tb);
-  r.view = build_view(r.run, tb, true);
+  r.view = build_view(r.run, r.summary, tb, true);
   r.cursor = r.view.t1;
   add_run(std::move(r));
 }

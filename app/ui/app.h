@@ -156,6 +156,7 @@ struct Rgb { unsigned char r, g, b; };
 constexpr Rgb kCpuCopy{232, 80, 32};     // CPU copies: orange-red, drawn only when they happened
 constexpr Rgb kDma{40, 120, 232};        // DMA: blue
 constexpr Rgb kShare{140, 140, 140};     // page sharing / descriptors: grey, dashed
+constexpr Rgb kSignal{200, 40, 120};     // a signal the kernel sends (SIGBUS)
 constexpr Rgb kSwitch{214, 170, 0};      // user/kernel mode switches: amber
 unsigned int col(Rgb c, int alpha = 255);
 // An opaque rectangle drawn as a scissored clear, in draw order: large fills

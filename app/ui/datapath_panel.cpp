@@ -71,15 +71,16 @@ void draw_datapath_panel(App& app) {
     ImGui::TextUnformatted(L(p, "No textbook data (assets/textbook.json) was found.", "找不到教材数据（assets/textbook.json）。"));
     return;
   }
-  // Without a run the diagram is the textbook's alone.
-  RunView empty_view;
-  const RunView* view = r ? &r->view : nullptr;
-  if (view && view->textbook != tb) view = nullptr;
+  // Without a run the diagram is the textbook's alone (the method's own row).
+  DiagramState empty;
+  const DiagramState* view = r && r->view.textbook == tb && r->view.diagram.row ? &r->view.diagram : nullptr;
   if (!view) {
-    empty_view.textbook = tb;
-    empty_view.arrows.resize(tb->arrows.size());
-    view = &empty_view;
+    empty.method = tb;
+    empty.row = &tb->rows.front();
+    empty.arrows.resize(empty.row->arrows.size());
+    view = &empty;
   }
+  const TextbookRow& row = *view->row;
   const uint64_t cursor = r ? r->cursor : 0;
   const bool light = light_theme(app);
   const float fs = ImGui::GetFontSize();
@@ -87,6 +88,15 @@ void draw_datapath_panel(App& app) {
   ImGui::PushFont(app.font_big);
   ImGui::TextUnformatted(tb->title.in(p.lang).c_str());
   ImGui::PopFont();
+  if (tb->rows.size() > 1) {  // which textbook row, and the one not drawn
+    ImGui::SameLine();
+    std::string others;
+    for (const TextbookRow& o : tb->rows)
+      if (&o != &row) others += (others.empty() ? "" : ", ") + o.title.in(p.lang);
+    ImGui::TextColored(ImVec4(0.35f, 0.55f, 0.85f, 1), "%s %s", L(p, "row:", "对应："), row.title.in(p.lang).c_str());
+    if (ImGui::IsItemHovered() && !others.empty())
+      ImGui::SetTooltip("%s %s", L(p, "the other textbook row:", "另一种教材情形："), others.c_str());
+  }
   ImGui::SameLine();
   if (r) {
     const char* origin = r->origin == "live"        ? L(p, "live run", "实时运行")
@@ -165,7 +175,7 @@ void draw_datapath_panel(App& app) {
         order.push_back(&b);
       }
   };
-  for (const auto& a : tb->arrows) {
+  for (const auto& a : row.arrows) {
     place(a.from);
     place(a.to);
   }
@@ -177,7 +187,7 @@ void draw_datapath_panel(App& app) {
     int band = b->band == "user" ? 0 : b->band == "kernel" ? 1 : 2;
     const float cx = o.x + label_w + col_w * (static_cast<float>(column[b->id]) + 0.5f);
     const float cy = o.y + band_h * (static_cast<float>(band) + 0.55f);
-    const float tw = ImGui::CalcTextSize(b->label.in(p.lang).c_str()).x;
+    const float tw = ImGui::CalcTextSize(view->box_label(*b).in(p.lang).c_str()).x;
     const float hw = std::min(col_w * 0.42f, std::max(tw * 0.5f + fs * 0.6f, fs * 3.5f));
     geom[b->id] = {ImVec2(cx, cy), ImVec2(hw, std::min(band_h * 0.24f, fs * 1.3f))};
   }
@@ -187,18 +197,22 @@ void draw_datapath_panel(App& app) {
   dashed(dl, ImVec2(o.x, by), ImVec2(o.x + W, by), col(kSwitch, 200), 2.0f, 6.0f);
   const size_t nsw = view->switches_at(cursor);
   {
-    // The last two transfer units' crossings, newest on the right: 8 marks for
-    // read + write, 4 for sendfile. Down = into the kernel, up = back to user.
-    const size_t show = std::min(nsw, static_cast<size_t>(2 * tb->expect.mode_switches.value_or(4.0)));
-    const float x0 = o.x + label_w + fs, x1 = o.x + W - fs;
+    // The last transfer unit's crossings, numbered as the articles count them
+    // (1..4 for read + write): odd = into the kernel (down), even = back (up).
+    const size_t per_unit = static_cast<size_t>(row.expect.mode_switches.value_or(4.0));
+    const size_t show = std::min(nsw, std::max<size_t>(per_unit, 1));
+    const float x0 = o.x + label_w + fs * 2, x1 = o.x + W - fs * 2;
     const float tri = fs * 0.45f;
     for (size_t k = 0; k < show; ++k) {
       const size_t i = nsw - show + k;
       const float x = show > 1 ? x0 + (x1 - x0) * static_cast<float>(k) / static_cast<float>(show - 1) : x1;
-      if (i % 2 == 0)
+      const bool down = i % 2 == 0;
+      if (down)
         dl->AddTriangleFilled(ImVec2(x - tri, by - tri), ImVec2(x + tri, by - tri), ImVec2(x, by + tri), col(kSwitch));
       else
         dl->AddTriangleFilled(ImVec2(x - tri, by + tri), ImVec2(x + tri, by + tri), ImVec2(x, by - tri), col(kSwitch));
+      const std::string num = std::to_string(i % std::max<size_t>(per_unit, 1) + 1);
+      dl->AddText(ImVec2(x + tri * 1.3f, by - fs * 1.15f), text_col, num.c_str());
     }
     char buf[96];
     std::snprintf(buf, sizeof buf, "%s %zu", L(p, "mode switches:", "模式切换次数："), nsw);
@@ -206,20 +220,20 @@ void draw_datapath_panel(App& app) {
   }
 
   const int cur_step = view->step_at(cursor);
-  const int cur_n = cur_step >= 0 ? tb->steps[static_cast<size_t>(cur_step)].n : -1;
+  const int cur_n = cur_step >= 0 ? row.steps[static_cast<size_t>(cur_step)].n : -1;
   const bool animate = r && (app.prefs.playing || !r->finished || app.options().at >= 0);
   const float t_anim = static_cast<float>(ImGui::GetTime());
 
   for (const DiagramBox* b : order) {
     const BoxGeom& g = geom[b->id];
     bool touched = false;
-    for (size_t i = 0; i < tb->arrows.size(); ++i)
-      if (tb->arrows[i].step == cur_n && (tb->arrows[i].from == b->id || tb->arrows[i].to == b->id)) touched = true;
+    for (const DiagramArrow& a : row.arrows)
+      if (a.step == cur_n && (a.from == b->id || a.to == b->id)) touched = true;
     const ImVec2 a(g.c.x - g.half.x, g.c.y - g.half.y), z(g.c.x + g.half.x, g.c.y + g.half.y);
     dl->AddRectFilled(a, z, light ? IM_COL32(255, 255, 255, 255) : IM_COL32(58, 62, 74, 255), 6);
     dl->AddRect(a, z, touched ? col(kSwitch) : (light ? IM_COL32(90, 90, 100, 255) : IM_COL32(170, 170, 185, 255)), 6,
                 0, touched ? 4.0f : 1.5f);
-    const std::string& text = b->label.in(p.lang);
+    const std::string& text = view->box_label(*b).in(p.lang);
     // Narrow windows or large fonts: shrink the label to its box rather than spill.
     const ImVec2 full = ImGui::CalcTextSize(text.c_str());
     const float size = std::min(fs, fs * (g.half.x * 2 - fs * 0.4f) / std::max(1.0f, full.x));
@@ -228,21 +242,21 @@ void draw_datapath_panel(App& app) {
   }
 
   std::vector<std::string> ghost_notes;
-  for (size_t i = 0; i < tb->arrows.size(); ++i) {
-    const DiagramArrow& a = tb->arrows[i];
+  for (size_t i = 0; i < row.arrows.size(); ++i) {
+    const DiagramArrow& a = row.arrows[i];
     if (!geom.count(a.from) || !geom.count(a.to)) continue;
     const BoxGeom &ga = geom[a.from], &gb = geom[a.to];
     const ImVec2 s = edge_point(ga, gb.c), e = edge_point(gb, ga.c);
     const ArrowTrack& t = view->arrows[i];
-    const bool cpu = a.kind == "cpu", dma = a.kind == "dma";
+    const bool cpu = a.kind == "cpu", dma = a.kind == "dma", signal = a.kind == "signal";
     const bool ghost = !t.happened;
     const bool software = dma && t.software;
-    Rgb c = cpu ? kCpuCopy : dma ? kDma : kShare;
+    Rgb c = cpu ? kCpuCopy : dma ? kDma : signal ? kSignal : kShare;
     ImU32 color = col(c);
     if (ghost) color = light ? IM_COL32(200, 190, 186, 255) : IM_COL32(96, 90, 88, 255);
     const bool current = a.step == cur_n;
     const float th = fs * (current ? 0.34f : 0.24f);
-    arrow(dl, s, e, color, th, !(cpu || dma) || ghost || software, fs * 0.8f);
+    arrow(dl, s, e, color, th, !(cpu || dma || signal) || ghost || software, fs * 0.8f);
     const ImVec2 mid((s.x + e.x) * 0.5f, (s.y + e.y) * 0.5f);
     if (ghost) {  // struck out: the textbook's stage that this run did not perform
       const float k = fs * 0.7f;
@@ -255,7 +269,7 @@ void draw_datapath_panel(App& app) {
     }
     // Tokens: bytes in flight along arrows that carried data just before the cursor.
     if (animate && !ghost && t.total > 0) {
-      const uint64_t win = std::max<uint64_t>(1, (view->t1 - view->t0) / 40);
+      const uint64_t win = std::max<uint64_t>(1, r ? (r->view.t1 - r->view.t0) / 40 : 1);
       if (t.at(cursor) > t.at(cursor > win ? cursor - win : 0))
         for (int k = 0; k < 3; ++k) {
           const float f = std::fmod(t_anim * 0.7f + k / 3.0f, 1.0f);
@@ -268,7 +282,7 @@ void draw_datapath_panel(App& app) {
     if (software) line1 = std::to_string(a.step) + ". " + L(p, "hand-off", "软件交接");
     std::string line2 = r ? format_bytes(static_cast<double>(t.at(cursor))) : L(p, "not run yet", "尚未运行");
     if (ghost) line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
-    else if (r && !t.measured) line2 = L(p, "no byte counter", "无字节计数");
+    else if (r && signal) line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? L(p, "signal sent", "已发出信号") : L(p, "not yet", "尚未发生");
     ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
     const float lfs = std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f));
     s1 = ImVec2(s1.x * lfs / fs, s1.y * lfs / fs);
@@ -301,8 +315,8 @@ void draw_datapath_panel(App& app) {
   // software renderer every layer of fill costs (see bench gui).
   ImGui::BeginChild("steps", ImVec2(half, below_h), true, ImGuiWindowFlags_NoBackground);
   ImGui::TextUnformatted(L(p, "Steps", "步骤"));
-  for (size_t i = 0; i < tb->steps.size(); ++i) {
-    const DiagramStep& st = tb->steps[i];
+  for (size_t i = 0; i < row.steps.size(); ++i) {
+    const DiagramStep& st = row.steps[i];
     const bool is_current = static_cast<int>(i) == cur_step;
     bool passed = false;
     for (const StepHit& h : view->step_hits) {
@@ -349,10 +363,12 @@ void draw_datapath_panel(App& app) {
       double m;
     };
     const Row rows[] = {
-        {"mode switches", "模式切换", tb->expect.mode_switches, have ? r->summary.per_call.mode_switches : 0},
-        {"CPU copies", "CPU 拷贝", tb->expect.cpu_copies, have ? r->summary.per_call.cpu_copies : 0},
-        {"DMA copies", "DMA 拷贝", tb->expect.dma_copies, have ? r->summary.per_call.dma_copies : 0},
+        {"mode switches", "模式切换", row.expect.mode_switches, have ? r->summary.per_call.mode_switches : 0},
+        {"CPU copies", "CPU 拷贝", row.expect.cpu_copies, have ? r->summary.per_call.cpu_copies : 0},
+        {"DMA copies", "DMA 拷贝", row.expect.dma_copies, have ? r->summary.per_call.dma_copies : 0},
         {"context switches", "上下文切换", std::nullopt, have ? r->summary.per_call.context_switches : 0},
+        {"  of which preempted", "  其中被抢占", std::nullopt,
+         have ? static_cast<double>(r->summary.counters.context_switches_involuntary) / static_cast<double>(r->summary.units) : 0},
     };
     for (const Row& row : rows) {
       ImGui::TableNextRow();
@@ -393,6 +409,10 @@ void draw_datapath_panel(App& app) {
     ImGui::TextWrapped("%s %s", L(p, "The run failed:", "运行失败："), r->error.c_str());
   } else if (r) {
     ImGui::TextDisabled("%s", L(p, "measuring...", "测量中……"));
+  }
+  if (!row.note.en.empty()) {
+    ImGui::Separator();
+    ImGui::TextWrapped("%s", row.note.in(p.lang).c_str());
   }
   if (!tb->teaching_points.empty()) {
     ImGui::Separator();

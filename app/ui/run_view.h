@@ -7,28 +7,11 @@
 #include <vector>
 
 #include "model/analysis.h"
+#include "model/diagram.h"
 #include "model/run.h"
 #include "model/textbook.h"
 
 namespace copyscope::ui {
-
-// One textbook arrow and what the run did along it.
-struct ArrowTrack {
-  std::vector<uint64_t> ts;   // event times, sorted
-  std::vector<uint64_t> cum;  // bytes carried up to and including ts[i]
-  uint64_t moved_bytes = 0;   // bytes of the triggering calls, whether or not the CPU copied them
-  uint64_t total = 0;         // bytes carried along this arrow over the whole run
-  bool happened = true;       // false: the run shows this stage did not take place
-  bool software = false;      // loopback: a software hand-off, not DMA
-  bool measured = true;       // false: no event feeds this arrow (e.g. page-table sharing at fork)
-  std::string why;            // why it did not happen (or what it is instead)
-  uint64_t at(uint64_t t) const;  // bytes carried up to time t
-};
-
-struct StepHit {
-  uint64_t ts;
-  int step;  // index into TextbookMethod::steps
-};
 
 // Per-bin totals over the transfer phase, for the live plots.
 struct Bins {
@@ -70,20 +53,19 @@ struct Lane {
 struct RunView {
   uint64_t t0 = 0, t1 = 1;  // transfer phase (or first..last event)
   const TextbookMethod* textbook = nullptr;
-  std::vector<ArrowTrack> arrows;          // parallel to textbook->arrows
-  std::vector<uint64_t> mode_switch_ts;    // sender user<->kernel crossings, sorted
-  std::vector<StepHit> step_hits;          // sorted by ts
+  DiagramState diagram;     // the model's answer for the data path (model/diagram.h)
   Bins bins;
   std::vector<Lane> lanes;
   size_t event_count = 0;
 
-  int step_at(uint64_t t) const;           // index of the step the cursor is on, -1 before the first
-  size_t switches_at(uint64_t t) const;
-  uint64_t next_step_time(uint64_t t) const;  // t when there is none
+  int step_at(uint64_t t) const { return diagram.step_at(t); }
+  size_t switches_at(uint64_t t) const { return diagram.switches_at(t); }
+  uint64_t next_step_time(uint64_t t) const { return diagram.next_step_time(t); }
 };
 
-// `finished`: the run is over, so a stage with no bytes did not happen.
-RunView build_view(const Run& run, const TextbookMethod* tb, bool finished, size_t bins = 120);
+// Reads what the model decided (s.stages, placed in time) and lays it out for
+// the panels. `finished`: the run is over, so a stage with no bytes did not happen.
+RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, bool finished, size_t bins = 120);
 
 std::string format_bytes(double bytes);
 std::string format_ns(double ns);

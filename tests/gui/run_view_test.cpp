@@ -20,10 +20,19 @@ const TextbookMethod& method(const char* name) {
   return *m;
 }
 
+// The view of a run as the GUI builds it: the model's summary, then the layout.
+RunView view_of(copyscope::Run& run, const char* name, bool finished) {
+  const TextbookMethod* tb = &method(name);
+  const Summary s = finished ? summarize(run, tb) : summarize_live(run, tb);
+  return build_view(run, s, tb, finished);
+}
+
+const DiagramArrow& arrow_of(const RunView& v, size_t i) { return v.diagram.row->arrows[i]; }
+
 size_t drawn_cpu_arrows(const RunView& v) {
   size_t n = 0;
-  for (size_t i = 0; i < v.arrows.size(); ++i)
-    if (v.textbook->arrows[i].kind == "cpu" && v.arrows[i].happened) ++n;
+  for (size_t i = 0; i < v.diagram.arrows.size(); ++i)
+    if (arrow_of(v, i).kind == "cpu" && v.diagram.arrows[i].happened) ++n;
   return n;
 }
 
@@ -58,6 +67,16 @@ Run sendfile_run(int chunks) {
   }
   add(CS_EV_PHASE, t, 0).a = 0;
   sort_events(r.events);
+  const uint64_t bytes = uint64_t(chunks) * 65536;
+  RoleCounters& c = r.counters[CS_ROLE_SENDER];
+  c.dma_ops = static_cast<uint64_t>(chunks);
+  c.dma_bytes = c.dma_read_bytes = bytes;
+  c.loopback_xmit_bytes = bytes;
+  c.syscall_enters = c.syscall_exits = c.sys_calls[CS_SYS_SENDFILE] = static_cast<uint64_t>(chunks);
+  r.flows = {{Role::Sender, CS_SYS_SENDFILE, CS_FD_FILE, CS_FD_TCP, static_cast<uint64_t>(chunks), bytes}};
+  r.result.ok = true;
+  r.result.bytes = bytes;
+  r.result.units = static_cast<uint64_t>(chunks);
   return r;
 }
 
@@ -66,31 +85,45 @@ Run sendfile_run(int chunks) {
 TEST(RunView, ReadWriteDrawsBothCpuCopies) {
   copyscope::Run run = make_synthetic_run(20000);
   run.kernel.release = "6.18.0";
-  RunView v = build_view(run, &method("read_write"), true);
+  RunView v = view_of(run, "read_write", true);
   EXPECT_EQ(drawn_cpu_arrows(v), 2u);
   // Each CPU arrow carried every payload byte once.
-  for (size_t i = 0; i < v.arrows.size(); ++i)
-    if (v.textbook->arrows[i].kind == "cpu") EXPECT_EQ(v.arrows[i].total, run.result.bytes);
+  for (size_t i = 0; i < v.diagram.arrows.size(); ++i)
+    if (arrow_of(v, i).kind == "cpu") EXPECT_EQ(v.diagram.arrows[i].total, run.result.bytes);
   // Two crossings per sender syscall.
-  EXPECT_EQ(v.mode_switch_ts.size(), 2 * (run.sender().syscall_enters));
-  EXPECT_EQ(v.switches_at(v.t1), v.mode_switch_ts.size());
+  EXPECT_EQ(v.diagram.mode_switch_ts.size(), 2 * (run.sender().syscall_enters));
+  EXPECT_EQ(v.switches_at(v.t1), v.diagram.mode_switch_ts.size());
 }
 
-TEST(RunView, SendfileCpuCopyIsGhostedWithTheReason) {
-  RunView v = build_view(sendfile_run(50), &method("sendfile"), true);
+// Loopback does scatter-gather: sendfile is the articles' SG-DMA row, the
+// socket gets page references, and the last stage is a software hand-off.
+TEST(RunView, SendfileOnLoopbackIsTheScatterGatherRow) {
+  copyscope::Run r = sendfile_run(50);
+  RunView v = view_of(r, "sendfile", true);
+  EXPECT_EQ(v.diagram.row->id, "sg_gather");
   EXPECT_EQ(drawn_cpu_arrows(v), 0u);
-  bool explained = false;
-  for (size_t i = 0; i < v.arrows.size(); ++i)
-    if (v.textbook->arrows[i].kind == "cpu") {
-      EXPECT_FALSE(v.arrows[i].happened);
-      EXPECT_EQ(v.arrows[i].moved_bytes, 50u * 65536);
-      explained = v.arrows[i].why.find("MSG_SPLICE_PAGES") != std::string::npos;
+  bool refs = false;
+  for (size_t i = 0; i < v.diagram.arrows.size(); ++i)
+    if (arrow_of(v, i).kind == "descriptor" || arrow_of(v, i).kind == "share") {
+      EXPECT_TRUE(v.diagram.arrows[i].happened);
+      EXPECT_EQ(v.diagram.arrows[i].total, 50u * 65536);
+      refs = true;
     }
-  EXPECT_TRUE(explained);
-  // Loopback: the last stage is a software hand-off, and says so.
-  const ArrowTrack& nic = v.arrows.back();
+  EXPECT_TRUE(refs);
+  const ArrowTrack& nic = v.diagram.arrows.back();
   EXPECT_TRUE(nic.software);
   EXPECT_NE(nic.why.find("loopback"), std::string::npos);
+}
+
+// A device without scatter-gather: the 1-copy row, and the CPU copy happened.
+TEST(RunView, SendfileWithoutScatterGatherCopiesOnce) {
+  copyscope::Run r = sendfile_run(20);
+  r.kernel.nic_sg = 0;
+  RunView v = view_of(r, "sendfile", true);
+  EXPECT_EQ(v.diagram.row->id, "cpu_copy");
+  EXPECT_EQ(drawn_cpu_arrows(v), 1u);
+  for (size_t i = 0; i < v.diagram.arrows.size(); ++i)
+    if (arrow_of(v, i).kind == "cpu") EXPECT_EQ(v.diagram.arrows[i].total, 20u * 65536);
 }
 
 // Measured copies (issue 8): the CPU arrows carry what the copy sites measured,
@@ -108,21 +141,21 @@ TEST(RunView, MeasuredCopiesFeedTheCpuArrows) {
   // write() copied nothing measured.
   run.measured_copies = {{Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, CS_COPY_TO_USER,
                           CS_CR_FILEMAP_READ, 10, read_bytes / 2}};
-  RunView v = build_view(run, &method("read_write"), true);
+  RunView v = view_of(run, "read_write", true);
   bool saw_read = false, saw_write = false;
-  for (size_t i = 0; i < v.arrows.size(); ++i) {
-    if (v.textbook->arrows[i].kind != "cpu") continue;
-    const DiagramArrow& a = v.textbook->arrows[i];
+  for (size_t i = 0; i < v.diagram.arrows.size(); ++i) {
+    if (arrow_of(v, i).kind != "cpu") continue;
+    const DiagramArrow& a = arrow_of(v, i);
     const bool read = a.from == "page_cache" || a.to == "user_buffer";
     if (read) {
       saw_read = true;
-      EXPECT_NEAR(double(v.arrows[i].total), double(read_bytes / 2), double(read_bytes) * 0.001);
-      EXPECT_TRUE(v.arrows[i].happened);
+      EXPECT_EQ(v.diagram.arrows[i].total, read_bytes / 2);
+      EXPECT_TRUE(v.diagram.arrows[i].happened);
     } else {
       saw_write = true;
-      EXPECT_EQ(v.arrows[i].total, 0u);
-      EXPECT_FALSE(v.arrows[i].happened);
-      EXPECT_NE(v.arrows[i].why.find("measured"), std::string::npos) << v.arrows[i].why;
+      EXPECT_EQ(v.diagram.arrows[i].total, 0u);
+      EXPECT_FALSE(v.diagram.arrows[i].happened);
+      EXPECT_NE(v.diagram.arrows[i].why.find("measured"), std::string::npos) << v.diagram.arrows[i].why;
     }
   }
   EXPECT_TRUE(saw_read);
@@ -130,20 +163,21 @@ TEST(RunView, MeasuredCopiesFeedTheCpuArrows) {
   // During a live run, before the measured totals are read, attribution stands in.
   copyscope::Run live = run;
   live.measured_copies.clear();
-  RunView lv = build_view(live, &method("read_write"), false);
+  RunView lv = view_of(live, "read_write", false);
   EXPECT_EQ(drawn_cpu_arrows(lv), 2u);
 }
 
 TEST(RunView, SendfileOnAnOlderKernelStillCopiesNothing) {
   copyscope::Run r = sendfile_run(10);
   r.kernel.release = "5.10.0";  // before MSG_SPLICE_PAGES: tcp_sendpage hands pages over (still no copy)
-  RunView v = build_view(r, &method("sendfile"), true);
+  RunView v = view_of(r, "sendfile", true);
   EXPECT_EQ(drawn_cpu_arrows(v), 0u);
 }
 
 TEST(RunView, StepsFollowTheCursor) {
-  RunView v = build_view(sendfile_run(3), &method("sendfile"), true);
-  ASSERT_FALSE(v.step_hits.empty());
+  copyscope::Run r = sendfile_run(3);
+  RunView v = view_of(r, "sendfile", true);
+  ASSERT_FALSE(v.diagram.step_hits.empty());
   EXPECT_EQ(v.step_at(v.t0 - 1), -1);
   // Stepping from the start visits the steps in time order.
   uint64_t t = v.t0 - 1;
@@ -152,15 +186,16 @@ TEST(RunView, StepsFollowTheCursor) {
     uint64_t n = v.next_step_time(t);
     if (n == t) break;
     t = n;
-    seen.push_back(v.textbook->steps[v.step_at(t)].n);
+    seen.push_back(v.diagram.row->steps[v.step_at(t)].n);
   }
   ASSERT_GE(seen.size(), 3u);
   EXPECT_EQ(seen.front(), 1);  // sendfile() entered first
 }
 
 TEST(RunView, CountersGrowWithTheCursor) {
-  RunView v = build_view(sendfile_run(10), &method("sendfile"), true);
-  const ArrowTrack& disk = v.arrows.front();
+  copyscope::Run r = sendfile_run(10);
+  RunView v = view_of(r, "sendfile", true);
+  const ArrowTrack& disk = v.diagram.arrows.front();
   EXPECT_EQ(disk.at(v.t0), 0u);
   const uint64_t mid = disk.at(v.t0 + (v.t1 - v.t0) / 2);
   EXPECT_GT(mid, 0u);
@@ -171,7 +206,7 @@ TEST(RunView, CountersGrowWithTheCursor) {
 TEST(RunView, AMillionEventsStayWithinPixelBudget) {
   copyscope::Run run = make_synthetic_run(1'000'000);
   ASSERT_GE(run.events.size(), 990'000u);
-  RunView v = build_view(run, &method("read_write"), true);
+  RunView v = view_of(run, "read_write", true);
   ASSERT_GE(v.lanes.size(), 3u);  // sender, sink, disk
   const double width_px = 1500;
   const double ns_per_px = static_cast<double>(v.t1 - v.t0) / width_px;
@@ -204,8 +239,8 @@ TEST(RunView, TransmitsCountedInTheKernelFeedTheNicArrow) {
   copyscope::Run r = sendfile_run(8);
   std::erase_if(r.events, [](const Event& e) { return e.type == CS_EV_NET_XMIT; });
   r.counters[CS_ROLE_SENDER].loopback_xmit_bytes = 8 * 65536 + 8 * 66;  // payload plus headers
-  RunView v = build_view(r, &method("sendfile"), true);
-  const ArrowTrack& nic = v.arrows.back();
+  RunView v = view_of(r, "sendfile", true);
+  const ArrowTrack& nic = v.diagram.arrows.back();
   EXPECT_TRUE(nic.happened);
   EXPECT_TRUE(nic.software);
   EXPECT_NEAR(static_cast<double>(nic.total), 8.0 * 65536 + 8 * 66, 8.0);
@@ -219,7 +254,7 @@ TEST(RunView, TransmitsCountedInTheKernelFeedTheNicArrow) {
 // search never skips a span that reaches into view.
 TEST(RunView, LevelsOfDetailKeepCountsAndExtremes) {
   copyscope::Run run = make_synthetic_run(200'000);
-  RunView v = build_view(run, &method("read_write"), true);
+  RunView v = view_of(run, "read_write", true);
   size_t checked_levels = 0;
   for (const Lane& l : v.lanes)
     for (const SpanLevels* s : {&l.syscalls, &l.offcpu, &l.ticks}) {
