@@ -80,6 +80,15 @@ const std::vector<Column>& columns() {
     c.push_back({"textbook.mode_switches", [](const Summary& s) { return opt(s.textbook.mode_switches); }});
     c.push_back({"textbook.cpu_copies", [](const Summary& s) { return opt(s.textbook.cpu_copies); }});
     c.push_back({"textbook.dma_copies", [](const Summary& s) { return opt(s.textbook.dma_copies); }});
+    c.push_back({"textbook.row", [](const Summary& s) { return s.row_id; }});
+    // The data path's stages, summed by kind (they equal the counters of the same name).
+    for (StageKind k : {StageKind::CpuCopy, StageKind::Dma, StageKind::PageRef, StageKind::Handoff})
+      c.push_back({std::string("stages.") + stage_kind_name(k) + "_bytes", [k](const Summary& s) {
+                     uint64_t sum = 0;
+                     for (const Stage& st : s.stages)
+                       if (st.kind == k) sum += st.bytes;
+                     return num(sum);
+                   }});
     c.push_back({"deviations", [](const Summary& s) {
                    std::string out;
                    for (const auto& d : s.deviations) out += (out.empty() ? "" : "; ") + d.what;

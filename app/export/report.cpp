@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "export/raster.h"
+#include "model/lanes.h"
 
 namespace copyscope {
 
@@ -143,21 +144,17 @@ Canvas timeline_chart(const Run& run) {
     if (e->type == CS_EV_SYSCALL && e->ts < t1) thread_lane.emplace(std::make_pair(e->role, e->tid), 0);
   int n = 0;
   for (auto& [k, lane] : thread_lane) lane = n++;
-  std::vector<uint64_t> disk_end;
+  LaneAllocator disk;
   std::vector<std::pair<const Event*, int>> placed;
   for (const Event* e : spans) {
     if (e->ts >= t1) continue;
-    if (e->type == CS_EV_SYSCALL) {
+    if (e->type == CS_EV_SYSCALL)
       placed.push_back({e, thread_lane[{e->role, e->tid}]});
-    } else {
-      size_t l = 0;
-      while (l < disk_end.size() && disk_end[l] > e->ts) ++l;
-      if (l == disk_end.size()) disk_end.push_back(0);
-      disk_end[l] = e->ts + e->dur;
-      placed.push_back({e, n + static_cast<int>(l)});
-    }
+    else
+      placed.push_back({e, n + static_cast<int>(disk.place(e->ts, e->ts + e->dur))});
   }
-  const int lanes = std::max(1, n + static_cast<int>(disk_end.size()));
+  const int disk_lanes = static_cast<int>(disk.count());
+  const int lanes = std::max(1, n + disk_lanes);
   const int left = 190, top = 60, lane_h = 30, width = 1100, right = 60;
   Canvas c(width, top + lanes * lane_h + 110);
   c.text(16, 14, "timeline excerpt: " + run.params.method + " (first " + fixed((t1 - t0) / 1000.0, 0) + " us)", kInk, 3);
@@ -167,8 +164,7 @@ Canvas timeline_chart(const Run& run) {
     const std::string label = std::string(k.first == CS_ROLE_SINK ? "receiver" : "sender") + " " + std::to_string(k.second);
     c.text(10, top + lane * lane_h + 8, label, kInk);
   }
-  for (size_t l = 0; l < disk_end.size(); ++l)
-    c.text(10, top + (n + static_cast<int>(l)) * lane_h + 8, "disk I/O " + std::to_string(l + 1), kInk);
+  for (int l = 0; l < disk_lanes; ++l) c.text(10, top + (n + l) * lane_h + 8, "disk I/O " + std::to_string(l + 1), kInk);
   for (int l = 0; l <= lanes; ++l) c.line(left, top + l * lane_h, width - right, top + l * lane_h, kGrid);
   std::map<unsigned, bool> used;
   std::map<unsigned, size_t> order;
@@ -365,6 +361,16 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     o << "<h2>Where the measurement differs from the textbook, and why</h2>\n";
     for (const Summary& s : ss) {
       o << "<h3>" << html_escape(s.params.method) << "</h3>\n";
+      if (!s.row_title.en.empty()) o << "<p>Textbook row: <b>" << html_escape(s.row_title.en) << "</b>.</p>\n";
+      if (!s.stages.empty()) {
+        o << "<table class=\"text\"><tr><th>stage</th><th>from</th><th>to</th><th>bytes</th><th>accounting</th>"
+             "<th>why</th></tr>\n";
+        for (const Stage& st : s.stages)
+          o << "<tr><td>" << stage_kind_name(st.kind) << "</td><td>" << html_escape(words(st.from)) << "</td><td>"
+            << html_escape(words(st.to)) << "</td><td>" << mib(st.bytes) << "</td><td>" << html_escape(st.accounting)
+            << "</td><td>" << html_escape(st.rule) << "</td></tr>\n";
+        o << "</table>\n";
+      }
       if (s.deviations.empty()) o << "<p>Matches the textbook.</p>\n";
       for (const auto& d : s.deviations)
         o << "<p class=\"dev\"><b>" << html_escape(words(d.what)) << "</b>: textbook " << html_escape(value_text(d.textbook))
@@ -407,6 +413,14 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     o << "## Where the measurement differs from the textbook, and why\n\n";
     for (const Summary& s : ss) {
       o << "### " << md_escape(s.params.method) << "\n\n";
+      if (!s.row_title.en.empty()) o << "Textbook row: **" << md_escape(s.row_title.en) << "**.\n\n";
+      if (!s.stages.empty()) {
+        o << "| stage | from | to | bytes | accounting | why |\n|---|---|---|---:|---|---|\n";
+        for (const Stage& st : s.stages)
+          o << "| " << stage_kind_name(st.kind) << " | " << md_escape(words(st.from)) << " | " << md_escape(words(st.to))
+            << " | " << mib(st.bytes) << " | " << md_escape(st.accounting) << " | " << md_escape(st.rule) << " |\n";
+        o << "\n";
+      }
       if (s.deviations.empty()) o << "Matches the textbook.\n\n";
       for (const auto& d : s.deviations)
         o << "- **" << md_escape(words(d.what)) << "**: textbook " << md_escape(value_text(d.textbook)) << ", measured "

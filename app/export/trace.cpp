@@ -12,7 +12,9 @@
 #include <set>
 #include <sstream>
 
+#include "model/lanes.h"
 #include "model/run_json.h"
+#include "model/stages.h"
 
 namespace copyscope {
 
@@ -33,27 +35,11 @@ json enum_table(unsigned n, const char* (*name)(unsigned)) {
 
 const char* role_label(unsigned role) { return role == CS_ROLE_SINK ? "receiver" : "sender"; }
 
-// Places spans on lanes so no two on one lane partially overlap: lane 0 is the
-// real thread; a span that starts before the lane is free goes to the next.
-class Lanes {
- public:
-  size_t place(uint64_t start, uint64_t end) {
-    for (size_t i = 0; i < ends_.size(); ++i)
-      if (start >= ends_[i]) {
-        ends_[i] = end;
-        return i;
-      }
-    ends_.push_back(end);
-    return ends_.size() - 1;
-  }
-
- private:
-  std::vector<uint64_t> ends_;
-};
+enum Series { kModeSwitches = 0, kContextSwitches, kPageCachePages, kBytes };
 
 struct CounterStep {
   uint64_t ts;
-  int series;  // 0 cpu copy bytes, 1 dma bytes, 2 mode switches, 3 context switches, 4 page cache pages, 5 loopback
+  int series;  // kBytes + StageKind, or one of the counts below
   uint64_t delta;
 };
 
@@ -65,8 +51,6 @@ json trace_to_json(const Run& run, const Summary& summary) {
   for (const Event& e : evs) t0 = std::min<uint64_t>(t0, e.ts);
   if (evs.empty()) t0 = 0;
   auto us = [t0](uint64_t ts) { return static_cast<double>(ts - t0) / 1000.0; };
-  const KernelVersion kv = KernelVersion::parse(run.kernel.release);
-
   json out = json::array();
   std::map<uint32_t, unsigned> process_role;  // tgid -> role
   std::map<uint32_t, uint32_t> thread_process;
@@ -96,9 +80,9 @@ json trace_to_json(const Run& run, const Summary& summary) {
   }
 
   // Syscall and block spans, each on a lane where it nests.
-  std::map<uint32_t, Lanes> thread_lanes;
+  std::map<uint32_t, LaneAllocator> thread_lanes;
   std::map<std::pair<uint32_t, size_t>, int64_t> overlap_tid;  // (tid, lane) -> viewer tid
-  Lanes disk_lanes;
+  LaneAllocator disk_lanes;
   size_t disk_lane_count = 0;
   std::vector<int64_t> span_tid(evs.size(), -1);
   std::vector<CounterStep> steps;
@@ -123,15 +107,7 @@ json trace_to_json(const Run& run, const Summary& summary) {
       if (e.ret > 0) args["bytes"] = e.ret;
       out.push_back({{"ph", "X"}, {"name", syscall_name(e.sys)}, {"cat", "syscall"}, {"pid", e.tgid}, {"tid", tid},
                      {"ts", ts}, {"dur", us(e.ts + e.dur) - ts}, {"args", args}});
-      if (e.role == CS_ROLE_SENDER) {
-        steps.push_back({e.ts, 2, 2});
-        if (e.ret > 0) {
-          Flow f{Role::Sender, static_cast<uint8_t>(e.sys), e.a, e.b, 1, static_cast<uint64_t>(e.ret)};
-          double per_byte = copy_rule(f, kv, run.result.extra).copies_per_byte;
-          if (per_byte > 0)
-            steps.push_back({e.ts + e.dur, 0, static_cast<uint64_t>(std::llround(per_byte * e.ret))});
-        }
-      }
+      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, kModeSwitches, 2});
     } else if (e.type == CS_EV_BLOCK) {
       size_t lane = disk_lanes.place(e.ts, e.ts + e.dur);
       disk_lane_count = std::max(disk_lane_count, lane + 1);
@@ -139,7 +115,6 @@ json trace_to_json(const Run& run, const Summary& summary) {
       out.push_back({{"ph", "X"}, {"name", e.a ? "disk write" : "disk read"}, {"cat", "block"}, {"pid", kDiskPid},
                      {"tid", span_tid[i]}, {"ts", ts}, {"dur", us(e.ts + e.dur) - ts},
                      {"args", {{"sector", e.arg0}, {"bytes", e.arg1}, {"error", e.ret}, {"for_tid", e.tid}}}});
-      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts + e.dur, 1, e.arg1});
     } else if (e.type == CS_EV_FAULT) {
       out.push_back({{"ph", "i"}, {"s", "t"}, {"name", e.a ? "page fault (user)" : "page fault (kernel)"},
                      {"cat", "fault"}, {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts},
@@ -148,7 +123,7 @@ json trace_to_json(const Run& run, const Summary& summary) {
       const bool off = e.type == CS_EV_SWITCH_OUT;
       out.push_back({{"ph", "i"}, {"s", "t"}, {"name", off ? "off CPU" : "on CPU"}, {"cat", "sched"},
                      {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}, {"args", {{"cpu", e.cpu}, {"other_tid", e.arg0}}}});
-      if (off && e.role == CS_ROLE_SENDER) steps.push_back({e.ts, 3, 1});
+      if (off && e.role == CS_ROLE_SENDER) steps.push_back({e.ts, kContextSwitches, 1});
     } else if (e.type == CS_EV_PHASE) {
       out.push_back({{"ph", "i"}, {"s", "p"}, {"name", e.a ? "transfer begins" : "transfer ends"}, {"cat", "phase"},
                      {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}});
@@ -156,9 +131,7 @@ json trace_to_json(const Run& run, const Summary& summary) {
       out.push_back({{"ph", "i"}, {"s", "t"}, {"name", e.type == CS_EV_FORK ? "fork" : "exit"}, {"cat", "process"},
                      {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}, {"args", {{"child", e.arg0}}}});
     } else if (e.type == CS_EV_PAGE_CACHE_ADD) {
-      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, 4, uint64_t{1} << std::min<unsigned>(e.a, 20)});
-    } else if (e.type == CS_EV_NET_XMIT) {
-      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, e.a ? 5 : 1, e.arg1});
+      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, kPageCachePages, uint64_t{1} << std::min<unsigned>(e.a, 20)});
     }
   }
   if (disk_lane_count) {
@@ -171,31 +144,37 @@ json trace_to_json(const Run& run, const Summary& summary) {
                      {"args", {{"name", "requests in flight, lane " + std::to_string(l)}}}});
   }
 
+  // Bytes by stage kind, as the model placed them: they end at the summary's stage sums.
+  for (const StagePoint& p : place_stages(run, summary.stages).points)
+    if (p.stage < summary.stages.size())
+      steps.push_back({p.ts, kBytes + static_cast<int>(summary.stages[p.stage].kind), p.bytes});
+
   // Cumulative counters of the sender, one sample per change.
   std::stable_sort(steps.begin(), steps.end(), [](const CounterStep& a, const CounterStep& b) { return a.ts < b.ts; });
-  uint64_t total[6] = {};
+  uint64_t total[kBytes + 4] = {};
   for (const CounterStep& s : steps) {
     total[s.series] += s.delta;
     const double ts = us(s.ts);
     json c = {{"ph", "C"}, {"pid", sender_pid}, {"tid", 0}, {"ts", ts}};
     switch (s.series) {
-      case 0:
-      case 1:
-      case 5:
-        c["name"] = "bytes moved";
-        c["args"] = {{"cpu_copy", total[0]}, {"dma", total[1]}, {"loopback_handoff", total[5]}};
-        break;
-      case 2:
+      case kModeSwitches:
         c["name"] = "mode switches";
-        c["args"] = {{"count", total[2]}};
+        c["args"] = {{"count", total[kModeSwitches]}};
         break;
-      case 3:
+      case kContextSwitches:
         c["name"] = "context switches";
-        c["args"] = {{"count", total[3]}};
+        c["args"] = {{"count", total[kContextSwitches]}};
+        break;
+      case kPageCachePages:
+        c["name"] = "page cache pages added";
+        c["args"] = {{"pages", total[kPageCachePages]}};
         break;
       default:
-        c["name"] = "page cache pages added";
-        c["args"] = {{"pages", total[4]}};
+        c["name"] = "bytes moved";
+        c["args"] = {{"cpu_copy", total[kBytes + static_cast<int>(StageKind::CpuCopy)]},
+                     {"dma", total[kBytes + static_cast<int>(StageKind::Dma)]},
+                     {"page_ref", total[kBytes + static_cast<int>(StageKind::PageRef)]},
+                     {"loopback_handoff", total[kBytes + static_cast<int>(StageKind::Handoff)]}};
     }
     out.push_back(std::move(c));
   }

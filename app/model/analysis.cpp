@@ -75,16 +75,16 @@ std::string per_unit_text(uint64_t n, uint64_t units) {
   return fmt_num(round2(r));
 }
 
-// Who a thread is, from its name: the JVM names its service threads.
-std::string thread_role_of(const std::string& name) {
+// Who a thread is, from its name (the JVM names its service threads) or,
+// unnamed, from its process: the transfer's own, or another one.
+std::string thread_role_of(const std::string& name, bool same_process, bool jvm) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
+  if (!same_process) return "helper process (the scenario's launcher)";
   if (has("GC") || has("G1 ") || has("Conc")) return "garbage collector";
   if (has("Compiler") || has("C1 ") || has("C2 ")) return "JIT compiler";
   if (has("VM Thread") || has("VM Periodic")) return "JVM housekeeping";
-  if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification") ||
-      has("Service") || has("Sweeper"))
-    return "JVM service";
-  return "other";
+  if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification")) return "JVM service";
+  return jvm ? "JVM thread (GC, JIT or service)" : "other thread";
 }
 
 // The sender's threads that made syscalls; those that made the method's own
@@ -98,16 +98,27 @@ std::vector<ThreadUse> thread_uses(const Run& run, const TextbookMethod* tb) {
     if (e.type != CS_EV_SYSCALL || e.role != CS_ROLE_SENDER) continue;
     ThreadUse& t = by_tid[e.tid];
     t.tid = e.tid;
+    t.tgid = e.tgid;
     ++t.syscalls;
-    const bool own = std::find(calls.begin(), calls.end(), static_cast<int>(e.sys)) != calls.end();
-    if (own && e.ret > 0 && e.sys != CS_SYS_MMAP) t.bytes += static_cast<uint64_t>(e.ret);
-    if (own && e.sys == CS_SYS_MMAP) t.bytes += 1;  // mapping is its part of the transfer
+    if (std::find(calls.begin(), calls.end(), static_cast<int>(e.sys)) == calls.end() || e.ret <= 0) continue;
+    ++t.method_calls;
+    // Mapping a file is its part of the transfer, though it returns an address.
+    t.bytes += e.sys == CS_SYS_MMAP ? (e.a == CS_FD_FILE ? 1 : 0) : static_cast<uint64_t>(e.ret);
   }
+  // The transfer threads carried the payload; a launcher's status byte on a pipe does not count.
+  uint64_t most = 0;
+  for (const auto& [tid, t] : by_tid) most = std::max(most, t.bytes);
+  auto transfers = [&](const ThreadUse& t) { return t.bytes && t.bytes * 10 >= most; };
+  std::vector<uint32_t> transfer_tgids;
+  for (const auto& [tid, t] : by_tid)
+    if (transfers(t)) transfer_tgids.push_back(t.tgid);
+  const bool jvm = run.params.method.rfind("java_", 0) == 0;
   std::vector<ThreadUse> out;
   for (auto& [tid, t] : by_tid) {
     auto it = run.thread_names.find(tid);
     t.name = it == run.thread_names.end() ? "" : it->second;
-    t.role = t.bytes ? "transfer" : thread_role_of(t.name);
+    const bool same = std::find(transfer_tgids.begin(), transfer_tgids.end(), t.tgid) != transfer_tgids.end();
+    t.role = transfers(t) ? "transfer" : thread_role_of(t.name, same || transfer_tgids.empty(), jvm);
     out.push_back(std::move(t));
   }
   constexpr size_t kMaxThreads = 64;  // a JVM has dozens; keep the busiest
@@ -133,9 +144,16 @@ void add_method_notes(const Run& run, Summary& s) {
   if (m == "splice") {
     s.deviations.push_back(
         {"splice_calls_per_chunk", 1, round2(calls("splice") / units),
-         "splice needs a pipe at one end, so a chunk takes two calls: file -> pipe, then pipe -> sink. The pipe "
-         "only holds references to the page-cache pages, so neither call copies the data with the CPU; the "
-         "articles' single 'splice' hides the pipe"});
+         std::string("splice needs a pipe at one end, so a chunk takes two calls: file -> pipe, then pipe -> sink; "
+                     "the articles' single 'splice' hides the pipe. The first call only puts references to the "
+                     "page-cache pages into the pipe (no copy). ") +
+             (run.params.sink == "file"
+                  ? "The second call, pipe -> file, does copy: iter_file_splice_write copies the pages into the "
+                    "destination's page cache (1 CPU copy per byte)"
+                  : run.params.sink == "tcp"
+                        ? "The second call passes the same references to the socket, which needs a device that does "
+                          "scatter-gather (loopback does); without it the kernel would copy into the socket buffer"
+                        : "The second call hands the references on without copying")});
   } else if (m == "tee") {
     s.deviations.push_back(
         {"calls_per_chunk", 1, round2((calls("tee") + calls("splice")) / units),
@@ -171,7 +189,8 @@ void add_method_notes(const Run& run, Summary& s) {
          "each first write to a page shared after fork faults (a write fault on a present page) and the kernel "
          "copies that one 4 KiB page; the few faults beyond the pages written are the processes' own stack and "
          "library pages touched after fork. Transparent huge pages were disabled for the region "
-         "(MADV_NOHUGEPAGE): with a 2 MiB huge page one write fault would copy all 2 MiB at once. The parent's "
+         "(MADV_NOHUGEPAGE) so that each page is counted on its own; since Linux 5.8 a write fault on a shared "
+         "huge page splits it and copies only the 4 KiB page (before 5.8 it copied all 2 MiB). The parent's "
          "data was " +
              std::string(x.value("parent_data_unchanged", false) ? "unchanged" : "CHANGED") + " afterwards (checked)"});
   } else if (m == "mmap_truncate_sigbus" && x.value("outcome", std::string()) == "SIGBUS") {
@@ -415,10 +434,19 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
 
   const Counts& c = s.counters;
   s.per_call.mode_switches = ratio(c.mode_switches, s.units);
-  // Several threads (a JVM): per unit, only the threads that moved the data.
-  uint64_t transfer_syscalls = 0, other_syscalls = 0;
-  for (const ThreadUse& t : s.threads) (t.role == "transfer" ? transfer_syscalls : other_syscalls) += t.syscalls;
-  if (other_syscalls && transfer_syscalls) s.per_call.mode_switches = ratio(2 * transfer_syscalls, s.units);
+  // Several threads (a JVM): per unit, only the method's own calls of the
+  // threads that moved the data; everything else is listed apart.
+  uint64_t transfer_calls = 0, transfer_other = 0, other_syscalls = 0;
+  for (const ThreadUse& t : s.threads) {
+    if (t.role == "transfer") {
+      transfer_calls += t.method_calls;
+      transfer_other += t.syscalls - t.method_calls;
+    } else {
+      other_syscalls += t.syscalls;
+    }
+  }
+  const bool threads_apart = other_syscalls && transfer_calls;
+  if (threads_apart) s.per_call.mode_switches = ratio(2 * transfer_calls, s.units);
   s.per_call.context_switches = ratio(c.context_switches, s.units);
   s.per_call.cpu_copies = ratio(c.cpu_copy_bytes, s.bytes);
   // A DMA stage counts once when it carried the payload (readahead may carry
@@ -435,15 +463,21 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     for (const TextbookRow& other : tb->rows)
       if (other.id != row.id) s.other_rows.push_back(other.id);
   }
-  if (other_syscalls && transfer_syscalls) {
-    std::string others;
+  if (threads_apart) {
+    std::map<std::string, uint64_t> by_role;
     for (const ThreadUse& t : s.threads)
-      if (t.role != "transfer")
-        others += (others.empty() ? "" : ", ") + t.role + " '" + t.name + "' " + std::to_string(t.syscalls);
-    s.notes.push_back("mode switches per unit count only the thread(s) that moved the data (" +
-                      std::to_string(transfer_syscalls) + " syscalls); the process's other threads made " +
-                      std::to_string(other_syscalls) + " syscalls meanwhile, by role: " + others +
-                      ". counters.mode_switches counts them all");
+      if (t.role != "transfer") by_role[t.role] += t.syscalls;
+    std::string others;
+    for (const auto& [role, n] : by_role) others += (others.empty() ? "" : "; ") + role + ": " + std::to_string(n);
+    std::string own;
+    if (tb)
+      for (const std::string& n : tb->calls) own += (own.empty() ? "" : ", ") + n;
+    s.notes.push_back("mode switches per unit count the transfer thread's own calls (" + own + ": " +
+                      std::to_string(transfer_calls) + " over " + std::to_string(s.units) +
+                      " units). Apart from them the transfer thread made " + std::to_string(transfer_other) +
+                      " other traced syscalls (memory, reporting), and the other threads made " +
+                      std::to_string(other_syscalls) + " (" + others +
+                      "); counters.mode_switches counts every syscall of every thread, untraced kinds included");
   }
   if (s.extra.is_object() && s.extra.contains("clamps") && s.extra["clamps"].is_array())
     for (const json& cl : s.extra["clamps"])
@@ -544,8 +578,12 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
       if (c.nic_dma_bytes == 0 && run.params.sink == "tcp")
         reasons.push_back("loopback has no NIC: the last stage handed " + mib(c.loopback_bytes) +
                           " to the receiver in software (loopback_xmit), which is not DMA");
-      if (run.params.sink != "tcp")
-        reasons.push_back("the sink is " + run.params.sink + ", not a network card: no device DMA on the way out");
+      if (run.params.sink == "file")
+        reasons.push_back("the sink is a file: its device DMA does happen, at writeback, when the flusher threads "
+                          "write the dirty pages back (after about 30 s, under memory pressure, or at fsync), "
+                          "which is usually after the transfer phase measured here");
+      else if (run.params.sink != "tcp")
+        reasons.push_back("the sink is " + run.params.sink + ", not a device: no DMA on the way out");
       std::string why;
       for (size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
       s.deviations.push_back({"dma_copies", tbv, m, why.empty() ? "unexplained difference" : why});
@@ -692,7 +730,11 @@ json to_json(const Summary& s) {
   }
   json threads = json::array();
   for (const ThreadUse& t : s.threads)
-    threads.push_back({{"tid", t.tid}, {"name", t.name}, {"role", t.role}, {"syscalls", t.syscalls}});
+    threads.push_back({{"tid", t.tid},
+                       {"name", t.name},
+                       {"role", t.role},
+                       {"syscalls", t.syscalls},
+                       {"method_calls", t.method_calls}});
   json out = {
       {"method", s.params.method},
       {"params",

@@ -54,11 +54,12 @@ struct Deviation {
 
 // A thread of the sender and what it did during the phase (from its events).
 struct ThreadUse {
-  uint32_t tid = 0;
+  uint32_t tid = 0, tgid = 0;
   std::string name;
-  std::string role;  // transfer | garbage collector | JIT compiler | JVM service | ...
-  uint64_t syscalls = 0;
-  uint64_t bytes = 0;  // moved by its data-moving calls
+  std::string role;  // transfer | garbage collector | JIT compiler | JVM thread | helper process | ...
+  uint64_t syscalls = 0;        // traced (decoded) syscalls it made
+  uint64_t method_calls = 0;    // of those, the method's own calls (textbook `calls`)
+  uint64_t bytes = 0;           // moved by the method's calls
 };
 
 struct PerUnit {
