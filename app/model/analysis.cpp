@@ -434,6 +434,16 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
 
   const Counts& c = s.counters;
   s.per_call.mode_switches = ratio(c.mode_switches, s.units);
+  if (tb && tb->rows.empty()) s.textbook = tb->expect;  // built by hand, not parsed
+  if (tb && !tb->rows.empty()) {
+    const TextbookRow& row = tb->row_for({run.params.sink, s.nic_sg});
+    s.textbook = row.expect;
+    s.row_id = row.id;
+    s.row_title = row.title;
+    s.row_note = row.note;
+    for (const TextbookRow& other : tb->rows)
+      if (other.id != row.id) s.other_rows.push_back(other.id);
+  }
   // Several threads (a JVM): per unit, only the method's own calls of the
   // threads that moved the data; everything else is listed apart.
   uint64_t transfer_calls = 0, transfer_other = 0, other_syscalls = 0;
@@ -445,7 +455,8 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
       other_syscalls += t.syscalls;
     }
   }
-  const bool threads_apart = other_syscalls && transfer_calls;
+  // Only where the textbook counts switches per unit (not for fork scenarios).
+  const bool threads_apart = other_syscalls && transfer_calls && s.textbook.mode_switches.has_value();
   if (threads_apart) s.per_call.mode_switches = ratio(2 * transfer_calls, s.units);
   s.per_call.context_switches = ratio(c.context_switches, s.units);
   s.per_call.cpu_copies = ratio(c.cpu_copy_bytes, s.bytes);
@@ -453,16 +464,6 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   // more, a file smaller than a page is read as a whole page).
   for (const Stage& st : s.stages)
     if (st.kind == StageKind::Dma && (s.bytes ? st.bytes * 2 >= s.bytes : st.bytes > 0)) s.per_call.dma_copies += 1;
-  if (tb && tb->rows.empty()) s.textbook = tb->expect;  // built by hand, not parsed
-  if (tb && !tb->rows.empty()) {
-    const TextbookRow& row = tb->row_for({run.params.sink, s.nic_sg});
-    s.textbook = row.expect;
-    s.row_id = row.id;
-    s.row_title = row.title;
-    s.row_note = row.note;
-    for (const TextbookRow& other : tb->rows)
-      if (other.id != row.id) s.other_rows.push_back(other.id);
-  }
   if (threads_apart) {
     std::map<std::string, uint64_t> by_role;
     for (const ThreadUse& t : s.threads)

@@ -201,7 +201,9 @@ void draw_datapath_panel(App& app) {
     // (1..4 for read + write): odd = into the kernel (down), even = back (up).
     const size_t per_unit = static_cast<size_t>(row.expect.mode_switches.value_or(4.0));
     const size_t show = std::min(nsw, std::max<size_t>(per_unit, 1));
-    const float x0 = o.x + label_w + fs * 2, x1 = o.x + W - fs * 2;
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%s %zu", L(p, "mode switches:", "模式切换次数："), nsw);
+    const float x0 = o.x + std::max(label_w, ImGui::CalcTextSize(buf).x + fs) + fs * 1.5f, x1 = o.x + W - fs * 2;
     const float tri = fs * 0.45f;
     for (size_t k = 0; k < show; ++k) {
       const size_t i = nsw - show + k;
@@ -214,8 +216,6 @@ void draw_datapath_panel(App& app) {
       const std::string num = std::to_string(i % std::max<size_t>(per_unit, 1) + 1);
       dl->AddText(ImVec2(x + tri * 1.3f, by - fs * 1.15f), text_col, num.c_str());
     }
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%s %zu", L(p, "mode switches:", "模式切换次数："), nsw);
     dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, buf);
   }
 
@@ -294,10 +294,11 @@ void draw_datapath_panel(App& app) {
     if (std::fabs(e.y - s.y) < 1.0f) {
       lp = ImVec2(mid.x - lw * 0.5f, std::min(ga.c.y - ga.half.y, gb.c.y - gb.half.y) - lh - fs * 0.2f);
     } else {
-      const bool right = e.x >= s.x;
-      const bool below = (e.x - s.x) * (e.y - s.y) < 0;  // rising to the right: the free side is right-below
-      lp.x = right ? mid.x + fs * 0.4f : mid.x - fs * 0.4f - lw;
-      lp.y = below == right ? mid.y + fs * 0.2f : mid.y - lh - fs * 0.2f;
+      // Always on the right, so two arrows meeting at one box label apart:
+      // below a line that rises to the right, above one that falls to it.
+      const bool below = (e.x - s.x) * (e.y - s.y) < 0;
+      lp.x = mid.x + fs * 0.4f;
+      lp.y = below ? mid.y + fs * 0.2f : mid.y - lh - fs * 0.2f;
     }
     dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh), light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
     dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(kSwitch) : dim_col), 4, 0,
