@@ -931,12 +931,21 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	st = current_in_phase();
 	if (st && (c = role_counters(st->role))) {
+		/*
+		 * preempt alone misses most preemptions: a task told to
+		 * reschedule on its way back to user space calls schedule()
+		 * itself (preempt == false) while still runnable. A switch is
+		 * voluntary only when prev blocks, i.e. leaves in a sleeping
+		 * state; the kernel's nvcsw/nivcsw split the same way.
+		 */
+		bool involuntary = preempt || task_state(prev) == 0;	/* TASK_RUNNING */
+
 		c->ctx_switches++;
-		if (preempt)
+		if (involuntary)
 			c->ctx_switches_involuntary++;
 		fill_current(&ev, CS_EV_SWITCH_OUT, st->role);
 		now = ev.ts;
-		ev.a = preempt ? 0 : 1;	/* 1 = voluntary (blocked) */
+		ev.a = involuntary ? 0 : 1;	/* 1 = voluntary (blocked) */
 		ev.arg0 = next->pid;
 		/*
 		 * The batch leaves now only if the CPU goes to a task that adds

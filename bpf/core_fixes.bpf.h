@@ -86,4 +86,23 @@ iov_iter_flavour(struct iov_iter *i)
 
 #define iter_is_user(t)	(iter_is(t, ITER_UBUF) || iter_is(t, ITER_IOVEC))
 
+/*
+ * Linux 5.14 renamed task_struct::state to __state and made it an unsigned
+ * int (commit 2f064a59a11f, "sched: Change task_struct::state"); before it,
+ * a long. TASK_RUNNING is 0 in both.
+ */
+struct task_struct___o {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned long
+task_state(struct task_struct *t)
+{
+	struct task_struct___o *o = (void *)t;
+
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ(o, state);
+}
+
 #endif /* CORE_FIXES_BPF_H */
