@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -102,6 +104,46 @@ int open_source(const Options& opt, int extra_flags) {
   int fd = open(opt.file.c_str(), O_RDONLY | O_CLOEXEC | extra_flags);
   if (fd < 0) fail("open " + opt.file);
   return fd;
+}
+
+void add_clamp(Outcome& out, const char* what, uint64_t requested, uint64_t used, const std::string& why) {
+  json& clamps = out.extra["clamps"];
+  if (!clamps.is_array()) clamps = json::array();
+  clamps.push_back({{"what", what}, {"requested", requested}, {"used", used}, {"why", why}});
+}
+
+uint64_t pipe_chunk(int pipe_wr, const Options& opt, Outcome& out, int* cap) {
+  // F_SETPIPE_SZ takes an int; 64 MiB is already 16384 slots of kernel memory.
+  constexpr uint64_t kMaxAsk = 64u << 20;
+  const uint64_t ask = std::min<uint64_t>(opt.buffer, kMaxAsk);
+  std::string why;
+  int got = fcntl(pipe_wr, F_SETPIPE_SZ, static_cast<int>(ask));
+  if (got < 0) {
+    const int err = errno;
+    why = std::string("F_SETPIPE_SZ to ") + std::to_string(ask) + " bytes failed (" + std::strerror(err) + ")";
+    // Without CAP_SYS_RESOURCE a pipe may grow only up to fs.pipe-max-size.
+    uint64_t max = 0;
+    if (FILE* f = std::fopen("/proc/sys/fs/pipe-max-size", "re")) {
+      unsigned long long v = 0;
+      if (std::fscanf(f, "%llu", &v) == 1) max = v;
+      std::fclose(f);
+    }
+    if (err == EPERM && max && max < ask && (got = fcntl(pipe_wr, F_SETPIPE_SZ, static_cast<int>(max))) >= 0)
+      why += ": above /proc/sys/fs/pipe-max-size (" + std::to_string(max) +
+             " bytes) a pipe needs CAP_SYS_RESOURCE, so it was sized to that maximum";
+    else if ((got = fcntl(pipe_wr, F_GETPIPE_SZ)) < 0)
+      fail("F_GETPIPE_SZ");
+    else
+      why += ", so the pipe kept its size";
+  } else if (ask < opt.buffer) {
+    why = "copyscope asks for a pipe of at most " + std::to_string(kMaxAsk) + " bytes";
+  }
+  *cap = got;
+  const uint64_t chunk = std::min<uint64_t>(opt.buffer, static_cast<uint64_t>(got));
+  if (chunk < opt.buffer)
+    add_clamp(out, "buffer", opt.buffer, chunk,
+              "a splice into a pipe stops at the pipe's capacity, " + std::to_string(got) + " bytes here: " + why);
+  return chunk;
 }
 
 namespace {

@@ -41,11 +41,15 @@ Outcome run_direct_io(const Options& opt, Sink& sink) {
   const Alignment al = dio_alignment(opt.file);
   const uint64_t align = std::max<uint64_t>({al.memory, al.offset, 4096});
   const uint64_t chunk = round_up(opt.buffer, align);
+  Outcome out;
+  if (chunk != opt.buffer)
+    add_clamp(out, "buffer", opt.buffer, chunk,
+              "an O_DIRECT read's length must be a multiple of the direct-I/O alignment, " + std::to_string(align) +
+                  " bytes here (" + al.source + "); a read past the end of the file just comes back short");
   int in = open_source(opt, O_DIRECT);
   void* mem = nullptr;
   if (posix_memalign(&mem, align, chunk)) throw std::runtime_error("posix_memalign failed");
   char* buf = static_cast<char*>(mem);
-  Outcome out;
   uint64_t writes = 0;
   phase_begin();
   for (;;) {

@@ -21,7 +21,7 @@ inline constexpr MethodInfo kMethods[] = {
     {"read_write", "tcp,file,pipe,null", ""},
     {"sendfile", "tcp,file,pipe,null", ""},
     {"mmap_write", "tcp,file,pipe,null", ""},
-    {"splice", "tcp,file,pipe", ""},
+    {"splice", "tcp,file,pipe,null", ""},
     {"direct_io", "tcp,file,pipe,null", ""},
     {"cow_fork", "null", ""},
     {"mmap_truncate_sigbus", "null", ""},

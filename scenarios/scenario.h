@@ -61,6 +61,13 @@ Sink open_sink(const std::string& kind, const std::string& workdir);
 nlohmann::json close_sink(Sink& sink);  // waits for the receiver, returns its report
 
 int open_source(const Options& opt, int extra_flags = 0);
+// A requested parameter the method had to change: appended to out.extra
+// "clamps" ({what, requested, used, why}), so the run reports it.
+void add_clamp(Outcome& out, const char* what, uint64_t requested, uint64_t used, const std::string& why);
+// Sizes the pipe whose write end is pipe_wr for chunks of opt.buffer bytes and
+// returns the chunk a splice into it can take: the buffer, or the pipe's
+// capacity when that is smaller (reported as a clamp). *cap gets the capacity.
+uint64_t pipe_chunk(int pipe_wr, const Options& opt, Outcome& out, int* cap);
 [[noreturn]] void fail(const std::string& what);  // throws with strerror(errno)
 void write_all(int fd, const char* buf, size_t n, uint64_t* calls);
 // Splices exactly n bytes from the pipe's read end to fd; counts the calls.

@@ -14,10 +14,9 @@ Outcome run_splice(const Options& opt, Sink& sink) {
   int p[2];
   if (pipe2(p, O_CLOEXEC)) fail("pipe");
   // A chunk must fit in the pipe, or splice would stop short at its capacity.
-  int cap = fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(std::min<uint64_t>(opt.buffer, 64u << 20)));
-  if (cap < 0) cap = fcntl(p[1], F_GETPIPE_SZ);
-  const uint64_t chunk = std::min<uint64_t>(opt.buffer, static_cast<uint64_t>(cap));
   Outcome out;
+  int cap = 0;
+  const uint64_t chunk = pipe_chunk(p[1], opt, out, &cap);
   uint64_t to_pipe = 0, from_pipe = 0;
   loff_t off = 0;
   phase_begin();

@@ -16,11 +16,10 @@ Outcome run_tee(const Options& opt, Sink& sink) {
   if (devnull < 0) fail("open /dev/null");
   int p[2];
   if (pipe2(p, O_CLOEXEC)) fail("pipe");
-  int cap = fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(std::min<uint64_t>(opt.buffer, 64u << 20)));
-  if (cap < 0) cap = fcntl(p[1], F_GETPIPE_SZ);
-  fcntl(sink.fd, F_SETPIPE_SZ, cap);
-  const uint64_t chunk = std::min<uint64_t>(opt.buffer, static_cast<uint64_t>(cap));
   Outcome out;
+  int cap = 0;
+  const uint64_t chunk = pipe_chunk(p[1], opt, out, &cap);
+  fcntl(sink.fd, F_SETPIPE_SZ, cap);
   uint64_t fills = 0, tees = 0, drains = 0;
   loff_t off = 0;
   phase_begin();

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -86,9 +87,21 @@ void validate(RunParams& p) {
   if (p.size == 0) throw RunError(2, "--size must be at least 1 byte");
   if (p.size > kMaxSize) throw RunError(2, "--size " + format_size(p.size) + " is larger than the 64G limit");
   if (p.buffer == 0) throw RunError(2, "--buffer must be at least 1 byte");
-  if (p.buffer > p.size)
-    throw RunError(2, "--buffer " + format_size(p.buffer) + " is larger than --size " + format_size(p.size));
-  if (p.buffer > (1ull << 30)) throw RunError(2, "--buffer must be at most 1G");
+  // A buffer larger than --size is clamped by the run (clamp_params), not refused.
+  if (std::min(p.buffer, p.size) > (1ull << 30)) throw RunError(2, "--buffer must be at most 1G");
+}
+
+json clamp_params(RunParams& p) {
+  json clamps = json::array();
+  if (p.buffer > p.size) {
+    clamps.push_back({{"what", "buffer"},
+                      {"requested", p.buffer},
+                      {"used", p.size},
+                      {"why", "it was larger than the whole transfer (--size " + format_size(p.size) +
+                                  "), so it is clamped to the size: one buffer holds the whole file"}});
+    p.buffer = p.size;
+  }
+  return clamps;
 }
 
 std::string read_all(int fd) {
@@ -169,6 +182,7 @@ uint64_t self_cpu_ns() {
 Run run_scenario(const RunRequest& req, LiveRun* live) {
   RunParams params = req.params;
   validate(params);
+  const json clamps = clamp_params(params);
   if (req.traced) {
     CaptureCheck check = check_live_capture();
     if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
@@ -270,6 +284,8 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   sort_events(run.events);
   run.result.cache_resident_pages = cache.resident_pages;
   run.result.file_pages = cache.total_pages;
+  run.result.extra = json::object();
+  if (!clamps.empty()) run.result.extra["clamps"] = clamps;
 
   if (cancelled || timed_out) {
     run.partial = true;
@@ -291,7 +307,14 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   run.result.units = res.value("units", uint64_t{0});
   run.result.duration_ns = res.value("duration_ns", uint64_t{0});
   run.result.sink = res.value("sink", json::object());
-  run.result.extra = res.value("extra", json::object());
+  // The runner's clamps first, then the ones the method made on top of them.
+  json extra = res.value("extra", json::object());
+  if (!extra.is_object()) extra = json::object();
+  json all = clamps;
+  if (extra.contains("clamps") && extra["clamps"].is_array())
+    for (const json& c : extra["clamps"]) all.push_back(c);
+  if (!all.empty()) extra["clamps"] = std::move(all);
+  run.result.extra = std::move(extra);
   return run;
 }
 

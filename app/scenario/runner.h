@@ -35,6 +35,10 @@ struct RunRequest {
 
 // Throws RunError(2, ...) for a bad method, sink, size or buffer.
 void validate(RunParams& params);
+// Changes what the run cannot use as asked (a buffer larger than the size
+// becomes the size) and returns each change as {what, requested, used, why},
+// which run_scenario reports in the scenario's facts as "clamps".
+nlohmann::json clamp_params(RunParams& params);
 std::string scenario_binary();
 
 // Set from a signal handler: the run stops, kills its tree and cleans up.
