@@ -19,7 +19,7 @@ namespace copyscope::cli {
 
 void add_common(CLI::App* app, CommonOptions& o) {
   app->add_option("--size", o.size, "bytes to transfer, with K/M/G suffix")->capture_default_str();
-  app->add_option("--buffer", o.buffer, "user buffer / chunk size")->capture_default_str();
+  app->add_option("--buffer", o.buffer, "user buffer / chunk size (at most --size: a larger one is clamped, and the run says so)")->capture_default_str();
   app->add_option("--cache", o.cache, "source file's page-cache state: cold or warm")->capture_default_str();
   app->add_option("--sink", o.sink, "where the data goes: tcp, file, pipe or null (default: the method's first)");
   app->add_option("--timeout", o.timeout, "seconds before a scenario is stopped")->capture_default_str();
