@@ -184,7 +184,7 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s) {
        "measured", "nic", StageDriver::SinkSends});
   add({StageKind::Handoff, "socket_buffer", "nic", c.loopback_bytes,
        "loopback has no network card: each packet is handed to the receiving socket in software (loopback_xmit), "
-       "which is not DMA",
+       "which is not DMA; the bytes are whole packets, so headers and any retransmission count too",
        "measured", "lo", StageDriver::SinkSends});
   return out;
 }

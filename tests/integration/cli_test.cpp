@@ -19,7 +19,7 @@ TEST(Cli, BadInputIsOneLineAndExitTwo) {
   const char* bad[] = {
       "run no_such_method",        "run read_write --size 0",      "run read_write --size -5M",
       "run read_write --size abc", "run read_write --size 3P",     "run read_write --buffer 0",
-      "run read_write --size 4K --buffer 64K", "run read_write --cache lukewarm", "run read_write --sink carrier-pigeon",
+      "run read_write --cache lukewarm", "run read_write --sink carrier-pigeon",
       "frobnicate",                "compare read_write nope",
   };
   for (const char* args : bad) {

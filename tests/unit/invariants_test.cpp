@@ -3,6 +3,7 @@
 // with the exact counters, and every exporter shows that same answer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -106,7 +107,13 @@ void check_run(const std::string& name, const Run& run, const Summary& s, bool r
     if (!t.cum.empty()) EXPECT_EQ(t.cum.back(), t.total);
     // What an arrow carries is at most what the run moved (headers and
     // readahead may add a few percent; a file smaller than a page moves a page).
-    if (real) EXPECT_LE(t.total, file + file / 20 + 4096) << a.from << " -> " << a.to;
+    // Loopback hand-offs are whole packets: headers and TCP retransmissions
+    // (seen now and then on a busy loopback) may add more, but not a second copy.
+    const bool handoff_only = !t.stages.empty() && std::all_of(t.stages.begin(), t.stages.end(), [&](uint32_t k) {
+      return s.stages[k].kind == StageKind::Handoff;
+    });
+    const uint64_t slack = handoff_only ? file / 2 : file / 20;
+    if (real) EXPECT_LE(t.total, file + slack + 4096) << a.from << " -> " << a.to;
     if (a.kind == "cpu") {
       cpu_arrow = true;
       cpu_arrow_drawn |= t.happened;
