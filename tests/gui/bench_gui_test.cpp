@@ -1,5 +1,6 @@
-// `copyscope bench gui` under Xvfb: it renders, and prints the figures the
-// README quotes as JSON. Never a timed assertion: the figures only need to exist.
+// `copyscope bench gui` on a display (display.h starts Xvfb when there is none):
+// it renders, and prints the figures the README quotes as JSON. Never a timed
+// assertion: the figures only need to exist.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "../integration/support.h"
+#include "display.h"
 
 namespace {
 
@@ -30,11 +32,6 @@ Output run_keeping_stderr(const std::string& args) {
   return o;
 }
 
-bool have_display() {
-  const char* d = std::getenv("DISPLAY");
-  return d && *d;
-}
-
 void expect_figures(const nlohmann::json& f, size_t frames) {
   ASSERT_TRUE(f.is_object()) << f;
   EXPECT_EQ(f.at("frames").get<size_t>(), frames);
@@ -47,7 +44,7 @@ void expect_figures(const nlohmann::json& f, size_t frames) {
 }  // namespace
 
 TEST(BenchGui, RendersBothPanelsAndPrintsTheFigures) {
-  if (!have_display()) GTEST_SKIP() << "no DISPLAY: run this test under xvfb-run (ctest -L gui does)";
+  if (!gui_test::have_display()) GTEST_SKIP() << gui_test::display_problem();
   const Output o = run_keeping_stderr("bench gui --events 20000 --frames 12 --json");
   const CommandResult& r = o.r;
   ASSERT_EQ(r.exit_code, 0) << "stdout: " << r.out << "\nstderr: " << o.err;
