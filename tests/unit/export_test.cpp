@@ -3,15 +3,22 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <random>
+#include <set>
 
 #include "export/csv.h"
 #include "export/trace.h"
 #include "model/run_json.h"
+#include "model/stages.h"
 
 using namespace copyscope;
 using nlohmann::json;
@@ -493,28 +500,320 @@ TEST(TraceFile, TruncatedAtEveryCutIsRejectedNeverACrash) {
   std::filesystem::remove(good_path);
 }
 
-TEST(TraceFile, RandomByteDamageLoadsOrIsRejected) {
-  const copyscope::Run r = synthetic_run();
-  const std::string good_path = temp_path("flip-src.json");
-  write_trace(r, summary_of(r), good_path);
-  const std::string good = read_file(good_path);
-  const std::string p = temp_path("flip.json");
-  std::mt19937 rng(20261121);
-  int rejected = 0, loaded = 0;
-  for (int round = 0; round < 300; ++round) {
-    std::string text = good;
-    for (int k = 0; k < 3; ++k) text[rng() % text.size()] = static_cast<char>(rng() % 256);
-    write_file(p, text);
-    try {
-      copyscope::Run back = load_trace(p);
-      summarize(back, nullptr);  // whatever loads must also analyse
-      ++loaded;
-    } catch (const TraceFileError&) {
-      ++rejected;
+namespace {
+
+// Where each value of a well-formed JSON text sits, by path
+// ("copyscope.run.params.size", "copyscope.events[3][9]"): strings (their
+// content, inside the quotes), keys (the member's path), numbers and literals;
+// and where the structure ({ } [ ] : ,) is.
+struct JsonSpan {
+  enum Kind { Key, String, Number, Literal } kind;
+  size_t begin, end;
+  std::string path;
+};
+struct JsonLayout {
+  std::vector<JsonSpan> spans;
+  std::vector<size_t> structure;
+};
+
+void walk_json(const std::string& t, size_t& i, const std::string& path, JsonLayout& out) {
+  auto ws = [&] {
+    while (i < t.size() && std::strchr(" \t\r\n", t[i])) ++i;
+  };
+  auto string_content = [&] {
+    const size_t begin = ++i;
+    while (t[i] != '"') i += t[i] == '\\' ? 2 : 1;
+    return std::make_pair(begin, i++);
+  };
+  ws();
+  const char c = t[i];
+  if (c == '{' || c == '[') {
+    const char close = c == '{' ? '}' : ']';
+    out.structure.push_back(i++);
+    ws();
+    for (size_t n = 0; t[i] != close; ++n) {
+      if (n) out.structure.push_back(i++);  // ','
+      ws();
+      std::string member = path + "[" + std::to_string(n) + "]";
+      if (close == '}') {
+        const auto [b, e] = string_content();
+        member = (path.empty() ? "" : path + ".") + t.substr(b, e - b);
+        out.spans.push_back({JsonSpan::Key, b, e, member});
+        ws();
+        out.structure.push_back(i++);  // ':'
+      }
+      walk_json(t, i, member, out);
+      ws();
+    }
+    out.structure.push_back(i++);
+  } else if (c == '"') {
+    const auto [b, e] = string_content();
+    out.spans.push_back({JsonSpan::String, b, e, path});
+  } else if (c == 't' || c == 'f' || c == 'n') {
+    const size_t b = i;
+    i += c == 'f' ? 5 : 4;
+    out.spans.push_back({JsonSpan::Literal, b, i, path});
+  } else {
+    const size_t b = i;
+    while (i < t.size() && std::strchr("-+.eE0123456789", t[i])) ++i;
+    out.spans.push_back({JsonSpan::Number, b, i, path});
+  }
+}
+
+JsonLayout layout_of(const std::string& text) {
+  JsonLayout l;
+  size_t i = 0;
+  walk_json(text, i, "", l);
+  return l;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+// The reason load_trace must give when the key at `path` is renamed, or "" if
+// the loader may do without that member. Mirrors what run_from_json and
+// trace_from_text require (the members of copyscope it reads, every field of
+// its run but the optional ones).
+std::string missing_key_reason(const std::string& path) {
+  static const std::set<std::string> copyscope = {"format", "run", "enums", "enums.sys", "enums.fd", "enums.type",
+                                                  "events"};
+  static const std::set<std::string> run_fields = {
+      "params", "kernel", "result", "counters", "flows", "thread_names", "partial", "params.method", "params.size",
+      "params.buffer", "params.cache", "params.sink", "kernel.release", "kernel.copy_accounting", "kernel.hooks",
+      "result.ok", "result.error", "result.bytes", "result.units", "result.duration_ns",
+      "result.cache_resident_pages", "result.file_pages", "result.sink", "result.extra"};
+  static const std::set<std::string> counter_fields = {
+      "syscall_enters", "syscall_exits", "ctx_switches", "ctx_switches_involuntary", "page_faults_user",
+      "page_faults_kernel", "page_cache_adds", "page_cache_add_pages", "dma_ops", "dma_bytes", "dma_read_bytes",
+      "dma_write_bytes", "net_xmit_packets", "net_xmit_bytes", "loopback_xmit_bytes", "events_captured",
+      "events_dropped", "sys_calls", "sys_errors"};
+  if (path == "copyscope") return "no \"copyscope\" object";
+  if (!starts_with(path, "copyscope.")) return "";
+  const std::string in_copyscope = path.substr(10);
+  if (copyscope.count(in_copyscope)) return path + (in_copyscope == "events" ? " is missing or not an array" : " is missing");
+  if (!starts_with(in_copyscope, "run.")) return "";
+  const std::string f = in_copyscope.substr(4);
+  const size_t dot = f.rfind('.');
+  const std::string parent = dot == std::string::npos ? "" : f.substr(0, dot), leaf = f.substr(dot + 1);
+  if (f == "counters.sender" || f == "counters.sink") return "unknown role";
+  const bool required = run_fields.count(f) ||
+                        ((parent == "counters.sender" || parent == "counters.sink") && counter_fields.count(leaf)) ||
+                        (starts_with(parent, "kernel.hooks[") && parent.find('.') == std::string::npos &&
+                         (leaf == "name" || leaf == "status" || leaf == "detail")) ||
+                        (starts_with(parent, "flows[") && parent.find('.') == std::string::npos &&
+                         (leaf == "role" || leaf == "sys" || leaf == "src" || leaf == "dst" || leaf == "calls" ||
+                          leaf == "bytes"));
+  return required ? path + ": missing" : "";
+}
+
+// "copyscope.run.flows[0].calls" -> "/flows/0/calls", a pointer into run_to_json.
+std::string run_pointer(const std::string& path) {
+  std::string p;
+  for (char c : path.substr(std::string("copyscope.run").size())) p += c == '.' || c == '[' ? '/' : c == ']' ? '\0' : c;
+  p.erase(std::remove(p.begin(), p.end(), '\0'), p.end());
+  return p;
+}
+
+// An event's value in column `col` of copyscope.events (kTraceEventFields).
+uint64_t event_cell(const Event& e, size_t col) {
+  const uint64_t cells[] = {e.ts,  e.dur, e.arg0, e.arg1, static_cast<uint64_t>(e.ret), e.tgid, e.tid,
+                            e.sys, e.cpu, e.type, e.role, e.a,    e.b};
+  static_assert(std::size(cells) == kTraceEventFieldCount);
+  return cells[col];
+}
+
+// What holds for any run the loader accepts: its events are ones this build
+// knows, it analyses, and the model's answer is one (each kind of stage adds up
+// to its counter, ratios are numbers).
+void expect_model_invariants(const Run& run, const std::string& what) {
+  for (size_t i = 0; i < run.events.size(); ++i) {
+    const Event& e = run.events[i];
+    ASSERT_LT(e.role, CS_ROLE_MAX) << what << ": event " << i;
+    ASSERT_LT(e.type, CS_EV_MAX) << what << ": event " << i;
+    ASSERT_LE(e.ts, UINT64_MAX - e.dur) << what << ": event " << i;
+    if (e.type == CS_EV_SYSCALL) {
+      ASSERT_LT(e.sys, CS_SYS_MAX) << what << ": event " << i;
+      ASSERT_LT(e.a, CS_FD_MAX) << what << ": event " << i;
+      ASSERT_LT(e.b, CS_FD_MAX) << what << ": event " << i;
     }
   }
-  EXPECT_EQ(rejected + loaded, 300);
-  EXPECT_GT(rejected, 0);
+  const Summary s = summarize(run, nullptr);
+  std::map<StageKind, uint64_t> sum;
+  for (const Stage& st : s.stages) sum[st.kind] += st.bytes;
+  EXPECT_EQ(sum[StageKind::CpuCopy], s.counters.cpu_copy_bytes) << what;
+  EXPECT_EQ(sum[StageKind::Dma], s.counters.dma_bytes) << what;
+  EXPECT_EQ(sum[StageKind::Handoff], s.counters.loopback_bytes) << what;
+  for (double v : {s.per_call.mode_switches, s.per_call.cpu_copies, s.per_call.dma_copies,
+                   s.per_call.context_switches, s.throughput_mib_s})
+    EXPECT_TRUE(std::isfinite(v) && v >= 0) << what << ": " << v;
+  EXPECT_NO_THROW(to_json(s)) << what;
+}
+
+}  // namespace
+
+// Damage of each kind a file can suffer, and what the loader must do with it:
+// cut short -> "truncated"; a structural byte replaced by one JSON never has
+// outside strings -> "not JSON" at that byte; a byte inside a string -> the
+// loader decides (control and invalid UTF-8 bytes: not JSON there; otherwise
+// loads with the very same events, or is refused with a reason); a required
+// member renamed -> refused, naming it; a digit of an event changed -> loads
+// with that one value changed, or is refused naming the event; a digit of the
+// run changed -> loads with that one value changed, or is refused naming it.
+// Whatever loads satisfies the model's invariants. Never another exception.
+TEST(TraceFile, EachKindOfDamageHasItsOutcome) {
+  const copyscope::Run r = synthetic_run();
+  const std::string good_path = temp_path("damage-src.json");
+  write_trace(r, summary_of(r), good_path);
+  const std::string good = read_file(good_path);
+  const copyscope::Run ref = load_trace(good_path);
+  const json ref_run = run_to_json(ref);
+  const JsonLayout layout = layout_of(good);
+  ASSERT_GT(layout.structure.size(), 100u);
+
+  std::vector<const JsonSpan*> strings, required_keys, event_numbers, run_numbers;
+  for (const JsonSpan& sp : layout.spans) {
+    if ((sp.kind == JsonSpan::Key || sp.kind == JsonSpan::String) && sp.end > sp.begin) strings.push_back(&sp);
+    if (sp.kind == JsonSpan::Key && !missing_key_reason(sp.path).empty()) required_keys.push_back(&sp);
+    if (sp.kind == JsonSpan::Number && starts_with(sp.path, "copyscope.events[")) event_numbers.push_back(&sp);
+    if (sp.kind == JsonSpan::Number && starts_with(sp.path, "copyscope.run.")) run_numbers.push_back(&sp);
+  }
+  ASSERT_GE(required_keys.size(), 40u);
+  ASSERT_FALSE(event_numbers.empty());
+  ASSERT_FALSE(run_numbers.empty());
+
+  const std::string p = temp_path("damage.json");
+  std::mt19937 rng(20261121);
+  auto pick = [&](const auto& v) { return v[rng() % v.size()]; };
+  // Loads `text`; on refusal returns nullopt and the one-line reason, which names the file.
+  auto load = [&](const std::string& text, std::string* why) -> std::optional<copyscope::Run> {
+    write_file(p, text);
+    try {
+      return load_trace(p);
+    } catch (const TraceFileError& e) {
+      *why = e.what();
+      EXPECT_EQ(why->find('\n'), std::string::npos) << *why;
+      EXPECT_TRUE(starts_with(*why, p + ": ")) << *why;
+      return std::nullopt;
+    }
+  };
+  // A digit of the number at `sp` changed to another (no leading zero made).
+  auto change_digit = [&](const JsonSpan& sp, std::string* text, std::string* number) {
+    size_t pos;
+    do pos = sp.begin + rng() % (sp.end - sp.begin);
+    while (!std::isdigit(static_cast<unsigned char>(good[pos])));
+    const bool leading = pos == sp.begin || good[pos - 1] == '-';
+    char d;
+    do d = static_cast<char>('0' + rng() % 10);
+    while (d == good[pos] || (leading && d == '0' && sp.end - pos > 1));
+    *text = good;
+    (*text)[pos] = d;
+    *number = text->substr(sp.begin, sp.end - sp.begin);
+  };
+  struct Tally {
+    int loaded = 0, refused = 0;
+  };
+  std::map<std::string, Tally> tally;
+  constexpr int kRounds = 50;
+
+  for (int round = 0; round < kRounds; ++round) {
+    std::string why;
+    {  // Cut short, anywhere before the closing brace.
+      const size_t n = 1 + rng() % (good.rfind('}') - 1);
+      SCOPED_TRACE("cut after " + std::to_string(n) + " bytes");
+      EXPECT_FALSE(load(good.substr(0, n), &why).has_value());
+      EXPECT_NE(why.find("truncated"), std::string::npos) << why;
+      ++tally["cut"].refused;
+    }
+    {  // A structural byte replaced by one never valid outside a string.
+      static const std::string never = "#%&*;<>?@^`|~xyzXYZ\x01\x7f\x80\xff";
+      const size_t pos = pick(layout.structure);
+      std::string text = good;
+      text[pos] = never[rng() % never.size()];
+      SCOPED_TRACE("structure at byte " + std::to_string(pos));
+      EXPECT_FALSE(load(text, &why).has_value());
+      EXPECT_NE(why.find("not JSON (byte " + std::to_string(pos) + ")"), std::string::npos) << why;
+      ++tally["structure"].refused;
+    }
+    {  // A byte inside a string (key or value).
+      const JsonSpan& sp = *pick(strings);
+      size_t pos;
+      do pos = sp.begin + rng() % (sp.end - sp.begin);
+      while (static_cast<unsigned char>(good[pos]) >= 0x80);  // whole UTF-8 sequences are left alone
+      unsigned char b;
+      do b = static_cast<unsigned char>(rng() % 256);
+      while (b == static_cast<unsigned char>(good[pos]));
+      std::string text = good;
+      text[pos] = static_cast<char>(b);
+      SCOPED_TRACE("byte " + std::to_string(b) + " at " + std::to_string(pos) + " in " + sp.path);
+      const std::optional<copyscope::Run> back = load(text, &why);
+      if (b < 0x20 || (b >= 0x80 && b < 0xC2) || b >= 0xF5) {
+        EXPECT_NE(why.find("not JSON (byte " + std::to_string(pos) + ")"), std::string::npos) << why;
+      } else if (b >= 0xC2 && b <= 0xF4) {  // a lead byte followed by ASCII
+        EXPECT_NE(why.find("not JSON (byte " + std::to_string(pos + 1) + ")"), std::string::npos) << why;
+      }
+      if (back) {
+        ASSERT_EQ(back->events.size(), ref.events.size());
+        for (size_t i = 0; i < ref.events.size(); ++i)
+          ASSERT_EQ(std::memcmp(&back->events[i], &ref.events[i], sizeof(Event)), 0) << "event " << i;
+        expect_model_invariants(*back, sp.path);
+      }
+      ++(back ? tally["string"].loaded : tally["string"].refused);
+    }
+    {  // A required member renamed.
+      const JsonSpan& sp = *pick(required_keys);
+      std::string text = good;
+      text[sp.begin + rng() % (sp.end - sp.begin)] = static_cast<char>('A' + rng() % 26);
+      SCOPED_TRACE("key " + sp.path);
+      EXPECT_FALSE(load(text, &why).has_value());
+      EXPECT_NE(why.find(missing_key_reason(sp.path)), std::string::npos) << why;
+      ++tally["required key"].refused;
+    }
+    {  // A digit of an event's value.
+      const JsonSpan& sp = *pick(event_numbers);
+      const size_t row = std::stoul(sp.path.substr(17));
+      const size_t col = std::stoul(sp.path.substr(sp.path.rfind('[') + 1));
+      std::string text, number;
+      change_digit(sp, &text, &number);
+      SCOPED_TRACE(sp.path + " = " + number);
+      const std::optional<copyscope::Run> back = load(text, &why);
+      if (back) {
+        ASSERT_EQ(back->events.size(), ref.events.size());
+        for (size_t i = 0; i < ref.events.size(); ++i)
+          for (size_t c = 0; c < kTraceEventFieldCount; ++c)
+            if (i != row || c != col) ASSERT_EQ(event_cell(back->events[i], c), event_cell(ref.events[i], c)) << i << "/" << c;
+        EXPECT_EQ(event_cell(back->events[row], col), static_cast<uint64_t>(std::stoll(number)));
+        expect_model_invariants(*back, sp.path);
+      } else {
+        EXPECT_NE(why.find("copyscope.events[" + std::to_string(row) + "]"), std::string::npos) << why;
+      }
+      ++(back ? tally["event digit"].loaded : tally["event digit"].refused);
+    }
+    {  // A digit of one of the run's numbers.
+      const JsonSpan& sp = *pick(run_numbers);
+      std::string text, number;
+      change_digit(sp, &text, &number);
+      SCOPED_TRACE(sp.path + " = " + number);
+      const std::optional<copyscope::Run> back = load(text, &why);
+      if (back) {
+        const json diff = json::diff(ref_run, run_to_json(*back));
+        ASSERT_EQ(diff.size(), 1u) << diff.dump();
+        EXPECT_EQ(diff[0]["path"], run_pointer(sp.path)) << diff.dump();
+        EXPECT_EQ(diff[0]["value"].dump(), json::parse(number).dump());
+        ASSERT_EQ(back->events.size(), ref.events.size());
+        expect_model_invariants(*back, sp.path);
+      } else {
+        EXPECT_NE(why.find(sp.path.substr(std::string("copyscope.run.").size())), std::string::npos) << why;
+      }
+      ++(back ? tally["run digit"].loaded : tally["run digit"].refused);
+    }
+  }
+  // Each kind was tried, and where both outcomes are allowed, the loads were checked too.
+  for (const char* kind : {"cut", "structure", "required key"}) EXPECT_EQ(tally[kind].refused, kRounds) << kind;
+  for (const char* kind : {"string", "event digit", "run digit"}) {
+    EXPECT_EQ(tally[kind].loaded + tally[kind].refused, kRounds) << kind;
+    EXPECT_GT(tally[kind].loaded, 0) << kind << ": nothing loaded, so nothing loaded was checked";
+  }
+  EXPECT_GT(tally["string"].refused, 0);
+  EXPECT_GT(tally["event digit"].refused, 0) << "a type or role out of range must be refused";
   std::filesystem::remove(p);
   std::filesystem::remove(good_path);
 }
