@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
-#include <sys/statfs.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -329,19 +328,34 @@ TEST(Reliability, NoLoopbackFailsFastAndLeavesNoReceiver) {
 
 // Without a tracefs mount, each run mounts one only it sees: concurrent runs
 // (a classroom of them) must not fail over one global mount, nor leave one.
+// Most machines mount tracefs at boot, so the runs go into a mount namespace of
+// their own (unshare -m) where it is unmounted first.
 TEST(Reliability, ConcurrentRunsWithoutTracefsEachMountTheirOwn) {
   REQUIRE_LIVE_CAPTURE();
-  auto tracefs_mounted = [] {
-    struct statfs st {};
-    return statfs("/sys/kernel/tracing", &st) == 0 && st.f_type == 0x74726163;
-  };
-  if (tracefs_mounted())
-    GTEST_SKIP() << "tracefs is mounted on this machine: copyscope does not mount its own here";
-  std::vector<std::thread> runs;
-  std::vector<CommandResult> results(4);
-  for (CommandResult& r : results)
-    runs.emplace_back([&r] { r = run_copyscope_stderr("run read_write --size 1M"); });
-  for (std::thread& t : runs) t.join();
-  for (const CommandResult& r : results) EXPECT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_FALSE(tracefs_mounted()) << "a run left its tracefs mount behind";
+  if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "unshare (util-linux) is missing";
+  TempDir tmp;
+  const std::string script = tmp.path + "/runs.sh";
+  std::ofstream(script) << "is_tracefs() { [ \"$(stat -f -c %t \"$1\" 2>/dev/null)\" = 74726163 ]; }\n"
+                        << "for d in /sys/kernel/debug/tracing /sys/kernel/tracing; do umount -l \"$d\" 2>/dev/null; done\n"
+                        << "if is_tracefs /sys/kernel/tracing; then echo 'tracefs: still mounted before the runs'; exit 3; fi\n"
+                        << "for i in 1 2 3 4; do\n"
+                        << "  " << COPYSCOPE_BIN << " run read_write --size 1M >/dev/null 2>\"" << tmp.path << "/err$i\" &\n"
+                        << "  eval pid$i=$!\n"
+                        << "done\n"
+                        << "for i in 1 2 3 4; do\n"
+                        << "  eval wait \\$pid$i\n"
+                        << "  echo \"run $i: exit $?: $(tr '\\n' ' ' <\"" << tmp.path << "/err$i\")\"\n"
+                        << "done\n"
+                        << "if is_tracefs /sys/kernel/tracing; then echo 'tracefs: left mounted'; else echo 'tracefs: not mounted'; fi\n";
+  const std::string cmd = "unshare -m --propagation private sh " + script + " 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n" << out;
+  for (int i = 1; i <= 4; ++i) EXPECT_NE(out.find("run " + std::to_string(i) + ": exit 0:"), std::string::npos) << out;
+  EXPECT_NE(out.find("tracefs: not mounted"), std::string::npos) << "a run left its tracefs mount behind:\n" << out;
 }
