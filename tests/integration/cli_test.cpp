@@ -1,4 +1,7 @@
 // The CLI contract that needs no privileges: usage errors and listings.
+#include <algorithm>
+#include <utility>
+
 #include "support.h"
 
 TEST(Cli, ListJsonNamesTheSpineMethods) {
@@ -15,17 +18,31 @@ TEST(Cli, ListJsonNamesTheSpineMethods) {
   EXPECT_TRUE(rw && sf);
 }
 
+// Exit 2 and a reason that names what was wrong: one line from copyscope;
+// CLI11's own parse errors add a second line, which says to run --help.
 TEST(Cli, BadInputIsOneLineAndExitTwo) {
-  const char* bad[] = {
-      "run no_such_method",        "run read_write --size 0",      "run read_write --size -5M",
-      "run read_write --size abc", "run read_write --size 3P",     "run read_write --buffer 0",
-      "run read_write --cache lukewarm", "run read_write --sink carrier-pigeon",
-      "frobnicate",                "compare read_write nope",
+  const std::pair<const char*, const char*> bad[] = {
+      {"run no_such_method", "no_such_method"},
+      {"run read_write --size 0", "--size"},
+      {"run read_write --size -5M", "-5M"},
+      {"run read_write --size abc", "abc"},
+      {"run read_write --size 3P", "--size"},
+      {"run read_write --buffer 0", "--buffer"},
+      {"run read_write --cache lukewarm", "lukewarm"},
+      {"run read_write --sink carrier-pigeon", "carrier-pigeon"},
+      {"frobnicate", "frobnicate"},
+      {"compare read_write nope", "nope"},
   };
-  for (const char* args : bad) {
+  for (const auto& [args, culprit] : bad) {
     CommandResult r = run_copyscope_stderr(args);
     EXPECT_EQ(r.exit_code, 2) << args;
-    EXPECT_FALSE(r.out.empty()) << args;
+    const std::string first = r.out.substr(0, r.out.find('\n'));
+    EXPECT_NE(first.find(culprit), std::string::npos) << args << ": " << r.out;
+    if (r.out.rfind("copyscope: ", 0) == 0) {
+      EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": one line: " << r.out;
+    } else {
+      EXPECT_EQ(r.out.substr(first.size()), "\nRun with --help for more information.\n") << args << ": " << r.out;
+    }
   }
 }
 

@@ -97,6 +97,7 @@ TEST(Analysis, SendfileOnModernKernelExplainsZeroCopies) {
   EXPECT_NE(d->why.find("attributed"), std::string::npos);
   r.kernel.release = "5.15.0";
   Summary old = summarize(r, &tb);
+  ASSERT_NE(find(old, "cpu_copies"), nullptr);
   EXPECT_EQ(find(old, "cpu_copies")->why, d->why);
   // A device without scatter-gather: the pages are copied into the socket buffer.
   r.kernel.nic_sg = 0;
@@ -112,6 +113,7 @@ TEST(Analysis, WarmCacheExplainsMissingDiskDma) {
   TextbookMethod tb = expectation(4, 2, 2);
   Summary s = summarize(r, &tb);
   EXPECT_EQ(s.per_call.dma_copies, 0.0);
+  ASSERT_NE(find(s, "dma_copies"), nullptr);
   EXPECT_NE(find(s, "dma_copies")->why.find("warm"), std::string::npos);
 }
 

@@ -174,7 +174,11 @@ TEST(BenchLoad, PrintsEventsSecondsAndBytesPerEvent) {
   ASSERT_TRUE(j.is_object()) << r.out;
   EXPECT_GE(j.at("events").get<size_t>(), 19'900u);
   EXPECT_GT(j.at("seconds").get<double>(), 0.0);
-  EXPECT_GE(j.at("bytes_per_event").get<double>(), 0.0);
+  // What the loaded run holds per event: its resident growth, shared out; and
+  // a run keeps every event, so never less than the event record itself.
+  const double per_event = j.at("rss_growth_bytes").get<double>() / j.at("events").get<double>();
+  EXPECT_NEAR(j.at("bytes_per_event").get<double>(), per_event, 0.051);
+  EXPECT_GE(j.at("bytes_per_event").get<double>(), static_cast<double>(sizeof(Event)));
   EXPECT_GT(j.at("file_bytes").get<uint64_t>(), 20'000u * 20);
   // The temporary trace is gone.
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
