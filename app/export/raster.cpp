@@ -51,15 +51,32 @@ void Canvas::line(double x0, double y0, double x1, double y1, Rgb c, int t) {
 }
 
 namespace {
+
 struct FontVertex {
   float x, y, z;
   unsigned char color[4];
 };
+
+// What stb_easy_font can draw: printable ASCII.
+std::string ascii(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto ch = static_cast<unsigned char>(s[i]);
+    if (ch == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0xb5) {  // U+00B5 micro sign
+      out += 'u';
+      ++i;
+    } else if (ch >= 0x20 && ch < 0x7f) {
+      out += static_cast<char>(ch);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void Canvas::text(double x, double y, const std::string& s, Rgb c, int scale) {
-  std::vector<FontVertex> buf(s.size() * 300 + 64);
-  std::string copy = s;
+  std::string copy = ascii(s);
+  std::vector<FontVertex> buf(copy.size() * 300 + 64);
   unsigned char white[4] = {255, 255, 255, 255};
   const int quads = stb_easy_font_print(0, 0, copy.data(), white, buf.data(), static_cast<int>(buf.size() * sizeof(FontVertex)));
   for (int q = 0; q < quads; ++q) {
@@ -69,7 +86,7 @@ void Canvas::text(double x, double y, const std::string& s, Rgb c, int scale) {
 }
 
 int Canvas::text_width(const std::string& s, int scale) {
-  std::string copy = s;
+  std::string copy = ascii(s);
   return stb_easy_font_width(copy.data()) * scale;
 }
 

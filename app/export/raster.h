@@ -21,7 +21,8 @@ class Canvas {
   void fill_rect(double x0, double y0, double x1, double y1, Rgb c);  // clipped, any corner order
   void frame_rect(double x0, double y0, double x1, double y1, Rgb c, int thickness = 1);
   void line(double x0, double y0, double x1, double y1, Rgb c, int thickness = 1);
-  // Text with its top-left at (x, y); scale 1 is about 7 px tall.
+  // Text with its top-left at (x, y); scale 1 is about 7 px tall. The font is
+  // ASCII: "µ" (of "µs") is drawn as "u", anything else outside it is skipped.
   void text(double x, double y, const std::string& s, Rgb c, int scale = 2);
   static int text_width(const std::string& s, int scale = 2);
 

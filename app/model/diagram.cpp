@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "model/format.h"
+
 namespace copyscope {
 
 uint64_t ArrowTrack::at(uint64_t t) const {
@@ -62,12 +64,6 @@ bool kind_matches(const std::string& arrow_kind, StageKind k) {
   if (arrow_kind == "dma" || arrow_kind == "handoff") return k == StageKind::Dma || k == StageKind::Handoff;
   if (arrow_kind == "share" || arrow_kind == "descriptor") return k == StageKind::PageRef;
   return false;
-}
-
-std::string mib(uint64_t b) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(b) / 1048576.0);
-  return buf;
 }
 
 }  // namespace
@@ -176,7 +172,7 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
   }
   for (ArrowTrack& t : d.arrows)
     if (t.happened && t.software && t.why.empty())
-      t.why = "loopback has no network card: " + mib(t.total) + " handed to the receiver in software, not DMA";
+      t.why = "loopback has no network card: " + format_bytes(t.total) + " handed to the receiver in software, not DMA";
 
   // Steps: several may share one call (its enter, its work, its exit), spread over the call.
   std::map<int, std::vector<int>> steps_by_sys;
