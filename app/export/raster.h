@@ -6,11 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace copyscope {
+#include "model/palette.h"
 
-struct Rgb {
-  uint8_t r = 0, g = 0, b = 0;
-};
+namespace copyscope {
 
 class Canvas {
  public:

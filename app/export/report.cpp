@@ -3,38 +3,31 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 
 #include "export/raster.h"
+#include "model/format.h"
 #include "model/lanes.h"
+#include "model/palette.h"
 
 namespace copyscope {
 
 namespace {
 
+// The charts' own ink on white; what they show takes model/palette.h's colours.
 constexpr Rgb kInk{30, 30, 30}, kGrid{225, 225, 225}, kMuted{110, 110, 110};
-constexpr Rgb kCpu{230, 120, 30}, kDma{40, 110, 200}, kMode{60, 160, 80}, kCtx{150, 80, 180};
-constexpr Rgb kDisk{120, 120, 120};
 
-std::string fixed(double v, int decimals = 2) {
-  char b[48];
-  std::snprintf(b, sizeof b, "%.*f", decimals, v);
-  return b;
-}
-
-std::string opt(const std::optional<double>& v) { return v ? fixed(*v, 0) : "-"; }
+std::string opt(const std::optional<double>& v) { return v ? format_figure(*v) : "-"; }
 
 std::string mark(double measured, const std::optional<double>& tb) {
   if (!tb) return "";
   return std::llround(measured) == std::llround(*tb) ? " =" : " *";
 }
-
-std::string mib(uint64_t b) { return fixed(b / 1048576.0, 1) + " MiB"; }
 
 // ---- charts -------------------------------------------------------------
 
@@ -78,9 +71,7 @@ Canvas bar_chart(const std::string& title, const std::vector<std::string>& group
   for (int i = 0; i <= ticks; ++i) {
     const double v = top_v * i / ticks;
     c.line(left, ypos(v), width - 20, ypos(v), kGrid);
-    char label_buf[32];
-    std::snprintf(label_buf, sizeof label_buf, "%g", v);
-    const std::string label = label_buf;
+    const std::string label = format_figure(v, 3);
     c.text(left - 8 - Canvas::text_width(label), ypos(v) - 6, label, kMuted);
   }
   c.line(left, top - 5, left, y0, kInk, 2);
@@ -97,7 +88,7 @@ Canvas bar_chart(const std::string& title, const std::vector<std::string>& group
         c.fill_rect(x - 3, ypos(*s.textbook[g]) - 2, x + bar_w + 3, ypos(*s.textbook[g]) + 2, kInk);
         label_at = std::max(label_at, *s.textbook[g]);
       }
-      const std::string label = fixed(v, v == std::floor(v) ? 0 : 1);
+      const std::string label = format_figure(v, 1);
       c.text(x + (bar_w - Canvas::text_width(label)) / 2.0, ypos(label_at) - 20, label, kInk);
     }
     std::string name = groups[g];
@@ -118,10 +109,8 @@ Canvas bar_chart(const std::string& title, const std::vector<std::string>& group
 
 // Colours by order of first use, so the few syscalls of one excerpt never share one.
 Rgb syscall_color(unsigned sys, std::map<unsigned, size_t>& order) {
-  static const Rgb palette[] = {{40, 110, 200}, {230, 120, 30}, {60, 160, 80},  {200, 60, 60},
-                                {150, 80, 180}, {20, 160, 170}, {190, 160, 20}, {120, 90, 60}};
   auto it = order.emplace(sys, order.size()).first;
-  return palette[it->second % (sizeof(palette) / sizeof(palette[0]))];
+  return palette::kSyscalls[it->second % std::size(palette::kSyscalls)];
 }
 
 // The first stretch of the transfer: every thread's syscall spans and the
@@ -157,21 +146,28 @@ Canvas timeline_chart(const Run& run) {
   const int lanes = std::max(1, n + disk_lanes);
   const int left = 190, top = 60, lane_h = 30, width = 1100, right = 60;
   Canvas c(width, top + lanes * lane_h + 110);
-  c.text(16, 14, "timeline excerpt: " + run.params.method + " (first " + fixed((t1 - t0) / 1000.0, 0) + " us)", kInk, 3);
+  const std::string shown = format_duration(static_cast<double>(t1 - t0));
+  c.text(16, 14, "timeline excerpt: " + run.params.method + " (first " + shown + ")", kInk, 3);
   const double scale = (width - left - right) / static_cast<double>(t1 - t0);
   auto xpos = [&](uint64_t ts) { return left + (ts - t0) * scale; };
+  // Each lane's name after a mark in its role's colour, as in the window's timeline.
+  auto lane_label = [&](int lane, Rgb mark, const std::string& label) {
+    c.fill_rect(10, top + lane * lane_h + 7, 15, top + (lane + 1) * lane_h - 7, mark);
+    c.text(22, top + lane * lane_h + 8, label, kInk);
+  };
   for (auto& [k, lane] : thread_lane) {
-    const std::string label = std::string(k.first == CS_ROLE_SINK ? "receiver" : "sender") + " " + std::to_string(k.second);
-    c.text(10, top + lane * lane_h + 8, label, kInk);
+    const bool sink = k.first == CS_ROLE_SINK;
+    lane_label(lane, sink ? palette::kSink : palette::kSender,
+               std::string(sink ? "receiver" : "sender") + " " + std::to_string(k.second));
   }
-  for (int l = 0; l < disk_lanes; ++l) c.text(10, top + (n + l) * lane_h + 8, "disk I/O " + std::to_string(l + 1), kInk);
+  for (int l = 0; l < disk_lanes; ++l) lane_label(n + l, palette::kBlockIo, "disk I/O " + std::to_string(l + 1));
   for (int l = 0; l <= lanes; ++l) c.line(left, top + l * lane_h, width - right, top + l * lane_h, kGrid);
   std::map<unsigned, bool> used;
   std::map<unsigned, size_t> order;
   for (const auto& [e, lane] : placed) {
     const double x0 = xpos(e->ts), x1 = std::max(x0 + 1.5, xpos(std::min<uint64_t>(e->ts + e->dur, t1)));
     const double y = top + lane * lane_h;
-    Rgb col = e->type == CS_EV_BLOCK ? kDisk : syscall_color(e->sys, order);
+    Rgb col = e->type == CS_EV_BLOCK ? palette::kBlockIo : syscall_color(e->sys, order);
     if (e->type == CS_EV_SYSCALL) used[e->sys] = true;
     c.fill_rect(x0, y + 5, x1, y + lane_h - 5, col);
   }
@@ -180,7 +176,7 @@ Canvas timeline_chart(const Run& run) {
   for (int i = 0; i <= 5; ++i) {
     const double x = left + (width - left - right) * i / 5.0;
     c.line(x, axis_y, x, axis_y + 6, kInk, 2);
-    const std::string label = fixed((t1 - t0) / 1000.0 * i / 5.0, 0) + " us";
+    const std::string label = format_duration(static_cast<double>(t1 - t0) * i / 5.0);
     c.text(x - Canvas::text_width(label) / 2.0, axis_y + 12, label, kMuted);
   }
   int lx = left;
@@ -190,7 +186,7 @@ Canvas timeline_chart(const Run& run) {
     c.text(lx + 22, ly + 2, syscall_name(sys), kInk);
     lx += 22 + Canvas::text_width(syscall_name(sys)) + 24;
   }
-  c.fill_rect(lx, ly, lx + 16, ly + 16, kDisk);
+  c.fill_rect(lx, ly, lx + 16, ly + 16, palette::kBlockIo);
   c.text(lx + 22, ly + 2, "block I/O (disk DMA)", kInk);
   return c;
 }
@@ -224,11 +220,7 @@ std::string words(std::string s) {
 }
 
 std::string value_text(const nlohmann::json& v) {
-  if (v.is_number()) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.3g", v.get<double>());
-    return b;
-  }
+  if (v.is_number()) return format_figure(v.get<double>());
   if (v.is_null()) return "-";
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
@@ -240,20 +232,21 @@ struct Table {
 
 Table comparison(const std::vector<Summary>& ss) {
   Table t;
-  t.header = {"method", "sink", "cache", "bytes", "time (ms)", "MiB/s", "mode switches / unit (textbook)",
+  t.header = {"method", "sink", "cache", "bytes", "time", "throughput", "mode switches / unit (textbook)",
               "CPU copies / unit (textbook)", "DMA copies / unit (textbook)", "context switches", "page faults",
               "events dropped"};
   for (const Summary& s : ss)
-    t.rows.push_back({s.params.method + (s.partial ? " (partial)" : ""), s.params.sink, s.params.cache, mib(s.bytes),
-                      fixed(s.duration_ns / 1e6, 1), fixed(s.throughput_mib_s, 1),
-                      fixed(s.per_call.mode_switches) + " (" + opt(s.textbook.mode_switches) + ")" +
+    t.rows.push_back({s.params.method + (s.partial ? " (partial)" : ""), s.params.sink, s.params.cache,
+                      format_bytes(s.bytes), format_duration(static_cast<double>(s.duration_ns)),
+                      format_rate(s.throughput_mib_s * kMiB),
+                      format_figure(s.per_call.mode_switches) + " (" + opt(s.textbook.mode_switches) + ")" +
                           mark(s.per_call.mode_switches, s.textbook.mode_switches),
-                      fixed(s.per_call.cpu_copies) + " (" + opt(s.textbook.cpu_copies) + ")" +
+                      format_figure(s.per_call.cpu_copies) + " (" + opt(s.textbook.cpu_copies) + ")" +
                           mark(s.per_call.cpu_copies, s.textbook.cpu_copies),
-                      fixed(s.per_call.dma_copies, 0) + " (" + opt(s.textbook.dma_copies) + ")" +
+                      format_figure(s.per_call.dma_copies) + " (" + opt(s.textbook.dma_copies) + ")" +
                           mark(s.per_call.dma_copies, s.textbook.dma_copies),
-                      std::to_string(s.counters.context_switches), std::to_string(s.counters.page_faults),
-                      std::to_string(s.counters.events_dropped)});
+                      format_count(s.counters.context_switches), format_count(s.counters.page_faults),
+                      format_count(s.counters.events_dropped)});
   return t;
 }
 
@@ -283,8 +276,9 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
   // Charts first: the report refers to them by name.
   std::vector<Chart> charts;
   std::vector<std::string> groups;
-  Series cpu{"CPU copies / unit", kCpu, {}, {}}, dma{"DMA copies / unit", kDma, {}, {}};
-  Series mode{"mode switches / unit", kMode, {}, {}}, ctx{"context switches / unit", kCtx, {}, {}};
+  Series cpu{"CPU copies / unit", palette::kCpuCopy, {}, {}}, dma{"DMA copies / unit", palette::kDma, {}, {}};
+  Series mode{"mode switches / unit", palette::kModeSwitch, {}, {}};
+  Series ctx{"context switches / unit", palette::kContextSwitch, {}, {}};
   for (const Summary& s : ss) {
     groups.push_back(s.params.method);
     cpu.values.push_back(s.per_call.cpu_copies);
@@ -326,7 +320,7 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
          ".text td,.text th{text-align:left}.dev{margin:.3em 0}.note{color:#555}</style></head><body>\n";
     o << "<h1>copyscope report</h1>\n";
     o << "<h2>Parameters</h2>\n<table><tr><th>size</th><th>buffer</th><th>cache</th><th>sink</th></tr><tr><td>"
-      << mib(first.params.size) << "</td><td>" << first.params.buffer << " bytes</td><td>"
+      << format_bytes(first.params.size) << "</td><td>" << format_bytes(first.params.buffer) << "</td><td>"
       << html_escape(first.params.cache) << "</td><td>" << html_escape(sink) << "</td></tr></table>\n";
     o << "<h2>Kernel and accounting</h2>\n<p>Kernel <b>" << html_escape(first.kernel.release)
       << "</b>; CPU copies are <b>" << html_escape(first.kernel.copy_accounting) << "</b>"
@@ -367,7 +361,8 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
              "<th>why</th></tr>\n";
         for (const Stage& st : s.stages)
           o << "<tr><td>" << stage_kind_name(st.kind) << "</td><td>" << html_escape(words(st.from)) << "</td><td>"
-            << html_escape(words(st.to)) << "</td><td>" << mib(st.bytes) << "</td><td>" << html_escape(st.accounting)
+            << html_escape(words(st.to)) << "</td><td>" << format_bytes(st.bytes) << "</td><td>"
+            << html_escape(st.accounting)
             << "</td><td>" << html_escape(st.rule) << "</td></tr>\n";
         o << "</table>\n";
       }
@@ -382,7 +377,8 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     o << "</body></html>\n";
   } else {
     o << "# copyscope report\n\n## Parameters\n\n| size | buffer | cache | sink |\n|---|---|---|---|\n| "
-      << mib(first.params.size) << " | " << first.params.buffer << " bytes | " << md_escape(first.params.cache)
+      << format_bytes(first.params.size) << " | " << format_bytes(first.params.buffer) << " | "
+      << md_escape(first.params.cache)
       << " | " << md_escape(sink) << " |\n\n";
     o << "## Kernel and accounting\n\nKernel **" << md_escape(first.kernel.release) << "**; CPU copies are **"
       << first.kernel.copy_accounting << "**"
@@ -418,7 +414,8 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
         o << "| stage | from | to | bytes | accounting | why |\n|---|---|---|---:|---|---|\n";
         for (const Stage& st : s.stages)
           o << "| " << stage_kind_name(st.kind) << " | " << md_escape(words(st.from)) << " | " << md_escape(words(st.to))
-            << " | " << mib(st.bytes) << " | " << md_escape(st.accounting) << " | " << md_escape(st.rule) << " |\n";
+            << " | " << format_bytes(st.bytes) << " | " << md_escape(st.accounting) << " | " << md_escape(st.rule)
+            << " |\n";
         o << "\n";
       }
       if (s.deviations.empty()) o << "Matches the textbook.\n\n";
