@@ -4,21 +4,10 @@
 #include <cstdio>
 
 #include "cli/common.h"
+#include "scenario/cancel.h"
 #include "scenario/runner.h"
 
 using namespace copyscope;
-
-namespace {
-
-void on_signal(int) {
-  g_quit.store(true);
-  g_cancel.store(true);
-  // A second Ctrl-C gets the default behaviour.
-  signal(SIGINT, SIG_DFL);
-  signal(SIGTERM, SIG_DFL);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"copyscope: trace how Linux moves file data (read+write, sendfile, splice, ...) and compare it "
@@ -26,8 +15,9 @@ int main(int argc, char** argv) {
   app.footer(cli::kExamples);
   app.require_subcommand(0, 1);
 
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
+  // Ctrl-C and SIGTERM stop the runs (each through its cancel token), then
+  // the program; a second one gets the default action.
+  interrupt::install();
   signal(SIGPIPE, SIG_IGN);
 
   int exit_code = 0;

@@ -73,7 +73,7 @@ int bench_load(const BenchLoadOptions& o) {
     if (!o.json) std::fprintf(stderr, "copyscope bench load: writing a synthetic trace of %zu events...\n", o.events);
     temp = std::make_unique<TempTrace>(o.events);
     path = temp->path();
-    if (g_quit.load()) return 130;
+    if (interrupt::requested()) return 130;
   }
   std::error_code ec;
   const uint64_t file_bytes = std::filesystem::file_size(path, ec);

@@ -91,12 +91,12 @@ void spawn_producer(Producer& child, uint64_t calls, int go_fd, int close_fd, in
 }
 
 // Waits for the producer to exit and reaps it; its CPU time goes to `usage`.
-int wait_producer(Producer& child, unsigned timeout_s, rusage* usage) {
+int wait_producer(Producer& child, unsigned timeout_s, const CancelToken& cancel, rusage* usage) {
   const uint64_t deadline = monotonic_ns() + uint64_t{timeout_s} * 1000000000ull;
   int status = 0;
   ExitWatch exit_watch(child.pid);
   while (wait4(child.pid, &status, WNOHANG, usage) != child.pid) {
-    if (g_cancel.load()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
+    if (cancel.cancelled()) throw RunError(130, "interrupted: the producer was stopped and cleaned up");
     if (monotonic_ns() > deadline)
       throw RunError(1, "the producer did not finish within " + std::to_string(timeout_s) +
                             " s (lower --calls or raise --timeout)");
@@ -108,7 +108,7 @@ int wait_producer(Producer& child, unsigned timeout_s, rusage* usage) {
 
 // The same producer with no tracer attached: how many calls per second this
 // machine makes at all, the ceiling of a one-event-per-call producer.
-double untraced_calls_per_s(uint64_t calls, unsigned timeout_s) {
+double untraced_calls_per_s(uint64_t calls, unsigned timeout_s, const CancelToken& cancel) {
   int result_fds[2];
   if (pipe2(result_fds, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
   Fd result_rd{result_fds[0]}, result_wr{result_fds[1]};
@@ -116,7 +116,7 @@ double untraced_calls_per_s(uint64_t calls, unsigned timeout_s) {
   spawn_producer(child, calls, -1, -1, result_wr.fd);
   result_wr.reset();
   rusage usage{};
-  const int status = wait_producer(child, timeout_s, &usage);
+  const int status = wait_producer(child, timeout_s, cancel, &usage);
   const json res = json::parse(read_all(result_rd.fd), nullptr, false);
   const uint64_t ns = res.is_object() ? res.value("duration_ns", uint64_t{0}) : 0;
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || ns == 0)
@@ -124,7 +124,7 @@ double untraced_calls_per_s(uint64_t calls, unsigned timeout_s) {
   return static_cast<double>(calls) / (ns / 1e9);
 }
 
-Round run_round(uint64_t calls, unsigned timeout_s) {
+Round run_round(uint64_t calls, unsigned timeout_s, const CancelToken& cancel) {
   const std::string binary = scenario_binary();
   TracerOptions topt;
   topt.scenario_binary = binary;
@@ -152,7 +152,7 @@ Round run_round(uint64_t calls, unsigned timeout_s) {
   if (write(go_wr.fd, "g", 1) != 1) throw RunError(1, "could not start the producer");
   go_wr.reset();
   rusage child_usage{};
-  const int status = wait_producer(child, timeout_s, &child_usage);
+  const int status = wait_producer(child, timeout_s, cancel, &child_usage);
   tracer->stop();  // drains the ring buffer
   const uint64_t self_cpu = self_cpu_ns() - self_cpu_before;
 
@@ -202,10 +202,12 @@ int pipeline(const PipelineOptions& o) {
   json per_round = json::array();
   bool miscounted = false;
   uint64_t dropped = 0, captured = 0, delivered = 0;
+  CancelToken cancel;
+  interrupt::CancelOnInterrupt on_signal(cancel);
   for (unsigned i = 0; i < o.rounds; ++i) {
     if (!o.json) std::fprintf(stderr, "copyscope bench pipeline: round %u/%u\n", i + 1, o.rounds);
-    untraced.push_back(untraced_calls_per_s(*calls, o.timeout));
-    Round r = run_round(*calls, o.timeout);
+    untraced.push_back(untraced_calls_per_s(*calls, o.timeout, cancel));
+    Round r = run_round(*calls, o.timeout, cancel);
     rates.push_back(r.events_per_s);
     producer.push_back(r.producer_calls_per_s);
     lag.push_back(r.delivery_lag_ms);

@@ -101,7 +101,9 @@ json overhead_row(const std::string& method, uint64_t buffer, uint64_t size, uns
     double u = 0, t = 0, u_cpu = 0, t_cpu = 0;
     for (int side = 0; side < 2; ++side) {
       req.traced = (side == 0) == (i % 2 == 1);
-      Run r = run_scenario(req);
+      CancelToken cancel;
+      interrupt::CancelOnInterrupt on_signal(cancel);
+      Run r = run_scenario(req, cancel);
       // CPU per byte, ours included when traced: what tracing costs, apart
       // from where the scheduler happened to put three threads on two CPUs.
       const double cpu = r.result.bytes ? double(r.result.cpu_ns + r.result.capture_cpu_ns) / r.result.bytes : 0;
@@ -245,7 +247,9 @@ int soak(const SoakOptions& o) {
       if (!scenario::unavailable_reason(m, bin_dir).empty()) continue;
       RunRequest req;
       req.params = {std::string(m.name), *size, std::min<uint64_t>(*size, 64 * 1024), "cold", ""};
-      run_scenario(req);
+      CancelToken cancel;
+      interrupt::CancelOnInterrupt on_signal(cancel);
+      run_scenario(req, cancel);
       ++runs;
     }
     rows.push_back(row(i, footprint(), runs));

@@ -142,7 +142,9 @@ RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress) {
   req.timeout_s = o.timeout;
   if (progress) std::fprintf(stderr, "copyscope: running %s (%s)...\n", p.method.c_str(), format_size(p.size).c_str());
   RunOutcome out;
-  out.run = run_scenario(req);
+  CancelToken cancel;
+  interrupt::CancelOnInterrupt on_signal(cancel);
+  out.run = run_scenario(req, cancel);
   out.summary = summarize(out.run, Textbook::builtin().find(out.run.params.method));
   return out;
 }

@@ -26,13 +26,10 @@ namespace copyscope {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::atomic<bool> g_cancel{false};
-std::atomic<bool> g_quit{false};
-
 namespace {
 
 constexpr uint64_t kMaxSize = 64ull << 30;  // 64 GiB: beyond that a demo is not a demo
-// A running scenario notices g_cancel (Ctrl-C, the GUI's Stop) within this.
+// A running scenario notices its cancel token (Ctrl-C, the GUI's Stop) within this.
 constexpr int kCancelCheckMs = 50;
 
 struct Pipe {
@@ -179,7 +176,7 @@ uint64_t self_cpu_ns() {
   return rusage_cpu_ns(u);
 }
 
-Run run_scenario(const RunRequest& req, LiveRun* live) {
+Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live) {
   RunParams params = req.params;
   validate(params);
   const json clamps = clamp_params(params);
@@ -189,8 +186,8 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
   }
   const std::string binary = scenario_binary();
 
-  auto stop_if_cancelled = [] {
-    if (g_cancel.load()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
+  auto stop_if_cancelled = [&cancel] {
+    if (cancel.cancelled()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
   };
   Workspace ws;
   const uint64_t need = params.size * (params.sink == "file" ? 2 : 1) + (1 << 20);
@@ -199,12 +196,12 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
                           " run: free some space or set TMPDIR to a larger disk");
   const std::string file = ws.dir() + "/source.dat";
   try {
-    create_random_file(file, params.size, &g_cancel);
+    create_random_file(file, params.size, cancel.flag());
   } catch (const std::exception& e) {
     throw RunError(1, e.what());
   }
   stop_if_cancelled();
-  CacheState cache = prepare_cache(file, params.cache == "warm", &g_cancel);
+  CacheState cache = prepare_cache(file, params.cache == "warm", cancel.flag());
   stop_if_cancelled();
 
   TracerOptions topt;
@@ -254,7 +251,7 @@ Run run_scenario(const RunRequest& req, LiveRun* live) {
       child.reaped = true;
       break;
     }
-    if (g_cancel.load()) {
+    if (cancel.cancelled()) {
       cancelled = true;
       break;
     }

@@ -13,6 +13,7 @@
 
 #include "model/live_run.h"
 #include "model/run.h"
+#include "scenario/cancel.h"
 
 namespace copyscope {
 
@@ -40,12 +41,6 @@ void validate(RunParams& params);
 // which run_scenario reports in the scenario's facts as "clamps".
 nlohmann::json clamp_params(RunParams& params);
 std::string scenario_binary();
-
-// Set from a signal handler: the run stops, kills its tree and cleans up.
-extern std::atomic<bool> g_cancel;
-// Set from a signal handler too: the whole program should stop (the GUI uses
-// g_cancel alone for its Stop button, so it needs to tell the two apart).
-extern std::atomic<bool> g_quit;
 
 // Forks and execs the scenario binary with argv `args` in a process group of
 // its own, killed if we die. The child first closes `close_fd` and waits for a
@@ -77,6 +72,8 @@ uint64_t rusage_cpu_ns(const rusage& u);
 uint64_t self_cpu_ns();
 
 // Runs it; `live` (optional) receives events as they arrive. Throws RunError.
-Run run_scenario(const RunRequest& req, LiveRun* live = nullptr);
+// Once `cancel` is cancelled the run stops, kills its process tree, cleans up
+// and throws RunError(130) with what it captured.
+Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live = nullptr);
 
 }  // namespace copyscope

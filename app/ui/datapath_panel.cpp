@@ -1,13 +1,16 @@
 // Data path: the method's textbook diagram with what the run did along it.
-// CPU-copy arrows are drawn in kCpuCopy only when the run copied bytes along
-// them; a textbook copy that did not happen is ghosted, struck out and explained.
+// CPU-copy arrows are drawn in palette::kCpuCopy only when the run copied
+// bytes along them; a textbook copy that did not happen is ghosted, struck
+// out and explained.
 #include <imgui.h>
 
 #include <algorithm>
 #include <cmath>
 #include <map>
 
+#include "model/format.h"
 #include "ui/app.h"
+#include "ui/draw.h"
 
 namespace copyscope::ui {
 
@@ -49,20 +52,11 @@ void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 c, float th, bool dash, flo
                         ImVec2(base.x - n.x * head * 0.55f, base.y - n.y * head * 0.55f), c);
 }
 
-std::string fmt_ratio(double v) {
-  char buf[32];
-  if (std::fabs(v - std::round(v)) < 0.005)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
 }  // namespace
 
 void draw_datapath_panel(App& app) {
   const UiPrefs& p = app.prefs;
-  SessionRun* r = app.current();
+  SessionRun* r = app.session.current();
   const auto& methods = Textbook::builtin().methods();
   const std::string method = r ? r->run.params.method : app.edit.method;
   const TextbookMethod* tb = Textbook::builtin().find(method);
@@ -124,15 +118,15 @@ void draw_datapath_panel(App& app) {
     ImGui::TextUnformatted(L(p, en, zh));
     ImGui::SameLine(0, fs * 1.2f);
   };
-  swatch(kDma, false, "DMA (device copies)", "DMA（设备拷贝）");
-  swatch(kCpuCopy, false, "CPU copy", "CPU 拷贝");
-  swatch(kShare, true, "shared pages / descriptor", "共享页 / 描述符");
+  swatch(palette::kDma, false, "DMA (device copies)", "DMA（设备拷贝）");
+  swatch(palette::kCpuCopy, false, "CPU copy", "CPU 拷贝");
+  swatch(palette::kPageRef, true, "shared pages / descriptor", "共享页 / 描述符");
   {
     fits(L(p, "mode switch", "模式切换"), fs * 1.4f);
     ImVec2 pos = ImGui::GetCursorScreenPos();
     const float h = ImGui::GetTextLineHeight();
     dl->AddTriangleFilled(ImVec2(pos.x, pos.y + h * 0.2f), ImVec2(pos.x + h * 0.8f, pos.y + h * 0.2f),
-                          ImVec2(pos.x + h * 0.4f, pos.y + h * 0.9f), col(kSwitch));
+                          ImVec2(pos.x + h * 0.4f, pos.y + h * 0.9f), col(palette::kModeSwitch));
     ImGui::Dummy(ImVec2(h, h));
     ImGui::SameLine();
     ImGui::TextUnformatted(L(p, "mode switch", "模式切换"));
@@ -194,29 +188,30 @@ void draw_datapath_panel(App& app) {
 
   // The user/kernel boundary, with a mark for each crossing near the cursor.
   const float by = o.y + band_h;
-  dashed(dl, ImVec2(o.x, by), ImVec2(o.x + W, by), col(kSwitch, 200), 2.0f, 6.0f);
+  dashed(dl, ImVec2(o.x, by), ImVec2(o.x + W, by), col(palette::kModeSwitch, 200), 2.0f, 6.0f);
   const size_t nsw = view->switches_at(cursor);
   {
     // The last transfer unit's crossings, numbered as the articles count them
     // (1..4 for read + write): odd = into the kernel (down), even = back (up).
     const size_t per_unit = static_cast<size_t>(row.expect.mode_switches.value_or(4.0));
     const size_t show = std::min(nsw, std::max<size_t>(per_unit, 1));
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%s %zu", L(p, "mode switches:", "模式切换次数："), nsw);
-    const float x0 = o.x + std::max(label_w, ImGui::CalcTextSize(buf).x + fs) + fs * 1.5f, x1 = o.x + W - fs * 2;
+    const std::string count = std::string(L(p, "mode switches: ", "模式切换次数：")) + format_count(nsw);
+    const float x0 = o.x + std::max(label_w, ImGui::CalcTextSize(count.c_str()).x + fs) + fs * 1.5f;
+    const float x1 = o.x + W - fs * 2;
     const float tri = fs * 0.45f;
+    const ImU32 mark = col(palette::kModeSwitch);
     for (size_t k = 0; k < show; ++k) {
       const size_t i = nsw - show + k;
       const float x = show > 1 ? x0 + (x1 - x0) * static_cast<float>(k) / static_cast<float>(show - 1) : x1;
       const bool down = i % 2 == 0;
       if (down)
-        dl->AddTriangleFilled(ImVec2(x - tri, by - tri), ImVec2(x + tri, by - tri), ImVec2(x, by + tri), col(kSwitch));
+        dl->AddTriangleFilled(ImVec2(x - tri, by - tri), ImVec2(x + tri, by - tri), ImVec2(x, by + tri), mark);
       else
-        dl->AddTriangleFilled(ImVec2(x - tri, by + tri), ImVec2(x + tri, by + tri), ImVec2(x, by - tri), col(kSwitch));
+        dl->AddTriangleFilled(ImVec2(x - tri, by + tri), ImVec2(x + tri, by + tri), ImVec2(x, by - tri), mark);
       const std::string num = std::to_string(i % std::max<size_t>(per_unit, 1) + 1);
       dl->AddText(ImVec2(x + tri * 1.3f, by - fs * 1.15f), text_col, num.c_str());
     }
-    dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, buf);
+    dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, count.c_str());
   }
 
   const int cur_step = view->step_at(cursor);
@@ -231,8 +226,8 @@ void draw_datapath_panel(App& app) {
       if (a.step == cur_n && (a.from == b->id || a.to == b->id)) touched = true;
     const ImVec2 a(g.c.x - g.half.x, g.c.y - g.half.y), z(g.c.x + g.half.x, g.c.y + g.half.y);
     dl->AddRectFilled(a, z, light ? IM_COL32(255, 255, 255, 255) : IM_COL32(58, 62, 74, 255), 6);
-    dl->AddRect(a, z, touched ? col(kSwitch) : (light ? IM_COL32(90, 90, 100, 255) : IM_COL32(170, 170, 185, 255)), 6,
-                0, touched ? 4.0f : 1.5f);
+    const ImU32 edge = light ? IM_COL32(90, 90, 100, 255) : IM_COL32(170, 170, 185, 255);
+    dl->AddRect(a, z, touched ? col(palette::kModeSwitch) : edge, 6, 0, touched ? 4.0f : 1.5f);
     const std::string& text = view->box_label(*b).in(p.lang);
     // Narrow windows or large fonts: shrink the label to its box rather than spill.
     const ImVec2 full = ImGui::CalcTextSize(text.c_str());
@@ -251,7 +246,11 @@ void draw_datapath_panel(App& app) {
     const bool cpu = a.kind == "cpu", dma = a.kind == "dma", signal = a.kind == "signal";
     const bool ghost = !t.happened;
     const bool software = dma && t.software;
-    Rgb c = cpu ? kCpuCopy : dma ? kDma : signal ? kSignal : kShare;
+    const Rgb c = cpu      ? palette::kCpuCopy
+                  : software ? palette::kHandoff
+                  : dma      ? palette::kDma
+                  : signal   ? palette::kSignal
+                             : palette::kPageRef;
     ImU32 color = col(c);
     if (ghost) color = light ? IM_COL32(200, 190, 186, 255) : IM_COL32(96, 90, 88, 255);
     const bool current = a.step == cur_n;
@@ -260,8 +259,8 @@ void draw_datapath_panel(App& app) {
     const ImVec2 mid((s.x + e.x) * 0.5f, (s.y + e.y) * 0.5f);
     if (ghost) {  // struck out: the textbook's stage that this run did not perform
       const float k = fs * 0.7f;
-      dl->AddLine(ImVec2(mid.x - k, mid.y - k), ImVec2(mid.x + k, mid.y + k), IM_COL32(200, 40, 40, 255), 3.0f);
-      dl->AddLine(ImVec2(mid.x - k, mid.y + k), ImVec2(mid.x + k, mid.y - k), IM_COL32(200, 40, 40, 255), 3.0f);
+      dl->AddLine(ImVec2(mid.x - k, mid.y - k), ImVec2(mid.x + k, mid.y + k), col(palette::kDiffers), 3.0f);
+      dl->AddLine(ImVec2(mid.x - k, mid.y + k), ImVec2(mid.x + k, mid.y - k), col(palette::kDiffers), 3.0f);
       ghost_notes.push_back(std::to_string(a.step) + ". " + a.label.in(p.lang) + ": " +
                             L(p, "did not happen in this run. ", "本次运行中没有发生。") + t.why);
     } else if (software && !t.why.empty()) {
@@ -280,7 +279,7 @@ void draw_datapath_panel(App& app) {
     // Label: step number, kind, bytes so far; centred on the arrow.
     std::string line1 = std::to_string(a.step) + ". " + a.label.in(p.lang);
     if (software) line1 = std::to_string(a.step) + ". " + L(p, "hand-off", "软件交接");
-    std::string line2 = r ? format_bytes(static_cast<double>(t.at(cursor))) : L(p, "not run yet", "尚未运行");
+    std::string line2 = r ? format_bytes(t.at(cursor)) : L(p, "not run yet", "尚未运行");
     if (ghost) line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
     else if (r && signal) line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? L(p, "signal sent", "已发出信号") : L(p, "not yet", "尚未发生");
     ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
@@ -301,7 +300,7 @@ void draw_datapath_panel(App& app) {
       lp.y = below ? mid.y + fs * 0.2f : mid.y - lh - fs * 0.2f;
     }
     dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh), light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
-    dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(kSwitch) : dim_col), 4, 0,
+    dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(palette::kModeSwitch) : dim_col), 4, 0,
                 current ? 2.5f : 1.0f);
     dl->AddText(ImGui::GetFont(), lfs, ImVec2(lp.x + lfs * 0.3f, lp.y + lfs * 0.1f), ghost ? dim_col : text_col,
                 line1.c_str());
@@ -333,7 +332,7 @@ void draw_datapath_panel(App& app) {
     if (is_current) {
       const ImVec2 sz = ImGui::CalcTextSize(text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x);
       ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(pos.x - 4, pos.y - 2), ImVec2(pos.x + sz.x + 4, pos.y + sz.y + 2),
-                                                col(kSwitch, light ? 90 : 70), 4);
+                                                col(palette::kModeSwitch, light ? 90 : 70), 4);
     }
     if (!passed && !is_current && r)
       ImGui::TextDisabled("%s", text.c_str());
@@ -376,22 +375,22 @@ void draw_datapath_panel(App& app) {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(L(p, row.en, row.zh));
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(row.tbv ? fmt_ratio(*row.tbv).c_str() : "-");
+      ImGui::TextUnformatted(row.tbv ? format_figure(*row.tbv).c_str() : "-");
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(have ? fmt_ratio(row.m).c_str() : "-");
+      ImGui::TextUnformatted(have ? format_figure(row.m).c_str() : "-");
       ImGui::TableNextColumn();
       if (have && row.tbv) {
         const bool ok = std::round(row.m) == *row.tbv;
-        ImGui::TextColored(ok ? ImVec4(0.15f, 0.65f, 0.25f, 1) : ImVec4(0.85f, 0.25f, 0.2f, 1), "%s",
-                           ok ? "\u2713" : "\u2717");
+        ImGui::PushStyleColor(ImGuiCol_Text, col(ok ? palette::kMatches : palette::kDiffers));
+        ImGui::TextUnformatted(ok ? "\u2713" : "\u2717");
+        ImGui::PopStyleColor();
       }
     }
     ImGui::EndTable();
   }
   if (have) {
-    ImGui::TextDisabled("%s %llu, %s %s", L(p, "units:", "传输单元："), static_cast<unsigned long long>(r->summary.units),
-                        L(p, "throughput", "吞吐量"),
-                        (fmt_ratio(r->summary.throughput_mib_s) + " MiB/s").c_str());
+    ImGui::TextDisabled("%s %s, %s %s", L(p, "units:", "传输单元："), format_count(r->summary.units).c_str(),
+                        L(p, "throughput", "吞吐量"), format_rate(r->summary.throughput_mib_s * kMiB).c_str());
     for (const Deviation& d : r->summary.deviations) {
       ImGui::PushStyleColor(ImGuiCol_Text, light ? ImVec4(0.6f, 0.25f, 0.0f, 1) : ImVec4(1.0f, 0.7f, 0.35f, 1));
       if (d.attributed.is_null())

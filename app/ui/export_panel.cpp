@@ -18,7 +18,7 @@ void draw_export_panel(App& app) {
   ImGui::PushFont(app.font_big);
   ImGui::TextUnformatted(L(p, "Export", "导出"));
   ImGui::PopFont();
-  SessionRun* r = app.current();
+  SessionRun* r = app.session.current();
   if (!r || !r->finished || r->failed) {
     ImGui::TextWrapped("%s", L(p, "Finish a run (or open a recording) first.", "请先完成一次运行（或打开录制文件）。"));
     return;
@@ -38,7 +38,7 @@ void draw_export_panel(App& app) {
     } catch (const std::exception& e) {
       result = e.what();
     }
-    app.set_status(result);
+    app.session.set_status(result);
   };
   auto stem = [&](const char* ext) {
     std::string s = path;

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "scenario/runner.h"
+#include "scenario/cancel.h"
 #include "ui/app.h"
 
 namespace copyscope::ui {
@@ -50,9 +50,9 @@ int run_frame_bench(const FrameBenchOptions& opt, FrameBenchResult* out) {
   if (int rc = app.open_window(false)) return rc;
 
   const auto b0 = Clock::now();
-  app.open_synthetic(opt.events);
+  app.session.open_synthetic(opt.events);
   out->build_view_ms = std::chrono::duration<double, std::milli>(Clock::now() - b0).count();
-  SessionRun* r = app.current();
+  SessionRun* r = app.session.current();
   out->events = r ? r->run.events.size() : 0;
   out->renderer = app.renderer();
   app.framebuffer_size(&out->width, &out->height);
@@ -66,13 +66,13 @@ int run_frame_bench(const FrameBenchOptions& opt, FrameBenchResult* out) {
   };
   // Two untimed frames: the font atlas is built on the first, the panel lays out.
   for (int i = 0; i < 2; ++i) timed({});
-  for (int i = 0; i < opt.frames && !g_quit.load(); ++i)
+  for (int i = 0; i < opt.frames && !interrupt::requested(); ++i)
     out->timeline_ms.push_back(timed([&] { timeline_input(app.timeline_rect, i); }));
 
   // Data path: replay playing while the user scrubs the cursor across the run.
   app.prefs.panel = Panel::DataPath;
   timed({});
-  for (int i = 0; i < opt.frames && !g_quit.load(); ++i)
+  for (int i = 0; i < opt.frames && !interrupt::requested(); ++i)
     out->datapath_ms.push_back(timed([&] {
       if (!r) return;
       app.prefs.playing = true;
@@ -80,7 +80,7 @@ int run_frame_bench(const FrameBenchOptions& opt, FrameBenchResult* out) {
       r->cursor = r->view.t0 + static_cast<uint64_t>(f * static_cast<double>(r->view.t1 - r->view.t0));
     }));
   app.close_window();
-  return g_quit.load() ? 130 : 0;
+  return interrupt::requested() ? 130 : 0;
 }
 
 }  // namespace copyscope::ui

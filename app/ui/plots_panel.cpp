@@ -4,9 +4,12 @@
 #include <imgui.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <cmath>
+#include <functional>
 
+#include "model/format.h"
 #include "ui/app.h"
+#include "ui/draw.h"
 
 namespace copyscope::ui {
 
@@ -18,8 +21,11 @@ struct Series {
   const char* name;
 };
 
-// One chart: series as lines over bins [0, upto), values scaled by `scale`.
-void chart(const char* title, const char* unit, const std::vector<Series>& series, size_t upto, double scale,
+using Format = std::function<std::string(double)>;
+
+// One chart: series as lines over bins [0, upto), values scaled by `scale`
+// (per bin to per second); `format` writes the largest one in the corner.
+void chart(const char* title, const Format& format, const std::vector<Series>& series, size_t upto, double scale,
            ImVec2 size, bool light) {
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float fs = ImGui::GetFontSize();
@@ -31,10 +37,10 @@ void chart(const char* title, const char* unit, const std::vector<Series>& serie
   double maxv = 0;
   for (const Series& s : series)
     for (double x : *s.v) maxv = std::max(maxv, x * scale);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "max %.3g %s", maxv, unit);
-  const ImVec2 bs = ImGui::CalcTextSize(buf);
-  dl->AddText(ImVec2(o.x + size.x - bs.x - fs * 0.4f, o.y + fs * 0.2f), ImGui::GetColorU32(ImGuiCol_TextDisabled), buf);
+  const std::string peak = "max " + format(maxv);
+  const ImVec2 bs = ImGui::CalcTextSize(peak.c_str());
+  dl->AddText(ImVec2(o.x + size.x - bs.x - fs * 0.4f, o.y + fs * 0.2f), ImGui::GetColorU32(ImGuiCol_TextDisabled),
+              peak.c_str());
   // Legend under the title.
   float lx = o.x + fs * 0.4f;
   const float ly = o.y + fs * 1.4f;
@@ -67,7 +73,7 @@ void chart(const char* title, const char* unit, const std::vector<Series>& serie
 
 void draw_plots_panel(App& app) {
   const UiPrefs& p = app.prefs;
-  SessionRun* r = app.current();
+  SessionRun* r = app.session.current();
   ImGui::PushFont(app.font_big);
   ImGui::TextUnformatted(L(p, "Live plots", "实时曲线"));
   ImGui::PopFont();
@@ -81,24 +87,27 @@ void draw_plots_panel(App& app) {
   const size_t upto =
       r->cursor <= b.t0 ? 0 : std::min(b.size(), static_cast<size_t>((r->cursor - b.t0) / b.width) + 1);
   const double per_s = 1e9 / static_cast<double>(b.width);
-  const double mib_per_s = per_s / 1048576.0;
   const bool light = light_theme(app);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const float gap = ImGui::GetStyle().ItemSpacing.x;
   const ImVec2 big(avail.x, (avail.y - gap * 2) * 0.4f);
   const ImVec2 small((avail.x - gap) * 0.5f, (avail.y - gap * 2) * 0.3f - gap);
-  const Rgb payload{40, 170, 90}, sw = kSwitch, cs{170, 80, 200}, pf{200, 60, 120};
-  chart(L(p, "Bytes moved per second: CPU copies vs DMA", "每秒搬运字节：CPU 拷贝 vs DMA"), "MiB/s",
-        {{&b.cpu_bytes, kCpuCopy, L(p, "CPU copy", "CPU 拷贝")},
-         {&b.dma_bytes, kDma, L(p, "DMA (disk + NIC)", "DMA（磁盘 + 网卡）")},
-         {&b.payload_bytes, payload, L(p, "throughput (to the sink)", "吞吐量（到接收端）")}},
-        upto, mib_per_s, big, light);
-  chart(L(p, "Mode switches / s", "模式切换 / 秒"), "/s", {{&b.mode_switches, sw, ""}}, upto, per_s, small, light);
+  const Format rate = [](double v) { return format_rate(v); };
+  const Format per_second = [](double v) { return format_count(static_cast<uint64_t>(std::llround(v))) + " /s"; };
+  chart(L(p, "Bytes moved per second: CPU copies vs DMA", "每秒搬运字节：CPU 拷贝 vs DMA"), rate,
+        {{&b.cpu_bytes, palette::kCpuCopy, L(p, "CPU copy", "CPU 拷贝")},
+         {&b.dma_bytes, palette::kDma, L(p, "DMA (disk + NIC)", "DMA（磁盘 + 网卡）")},
+         {&b.payload_bytes, palette::kDelivered, L(p, "throughput (to the sink)", "吞吐量（到接收端）")}},
+        upto, per_s, big, light);
+  chart(L(p, "Mode switches / s", "模式切换 / 秒"), per_second, {{&b.mode_switches, palette::kModeSwitch, ""}}, upto,
+        per_s, small, light);
   ImGui::SameLine();
-  chart(L(p, "Context switches / s", "上下文切换 / 秒"), "/s", {{&b.ctx_switches, cs, ""}}, upto, per_s, small, light);
-  chart(L(p, "Page faults / s", "缺页异常 / 秒"), "/s", {{&b.faults, pf, ""}}, upto, per_s, small, light);
+  chart(L(p, "Context switches / s", "上下文切换 / 秒"), per_second, {{&b.ctx_switches, palette::kContextSwitch, ""}},
+        upto, per_s, small, light);
+  chart(L(p, "Page faults / s", "缺页异常 / 秒"), per_second, {{&b.faults, palette::kPageFault, ""}}, upto, per_s, small,
+        light);
   ImGui::SameLine();
-  chart(L(p, "Throughput", "吞吐量"), "MiB/s", {{&b.payload_bytes, payload, ""}}, upto, mib_per_s, small, light);
+  chart(L(p, "Throughput", "吞吐量"), rate, {{&b.payload_bytes, palette::kDelivered, ""}}, upto, per_s, small, light);
 }
 
 }  // namespace copyscope::ui

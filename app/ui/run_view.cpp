@@ -118,6 +118,7 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
     Lane l;
     l.tid = e.tid;
     l.role = e.role;
+    if (e.tid == 0) l.kind = LaneKind::Interrupt;
     auto n = run.thread_names.find(e.tid);
     char buf[96];
     if (e.tid == 0)
@@ -136,6 +137,7 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
   // Block I/O gets a lane of its own: the disk works while the thread sleeps.
   Lane disk;
   disk.name = "disk (block I/O)";
+  disk.kind = LaneKind::Disk;
   std::vector<Span> disk_spans;
   for (size_t i = 0; i < ev.size(); ++i) {
     const Event& e = ev[i];
@@ -198,32 +200,6 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
     v.lanes.push_back(std::move(disk));
   }
   return v;
-}
-
-std::string format_bytes(double bytes) {
-  char buf[32];
-  if (bytes >= 1024.0 * 1024 * 1024)
-    std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
-  else if (bytes >= 1024.0 * 1024)
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1024.0 * 1024));
-  else if (bytes >= 1024.0)
-    std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f B", bytes);
-  return buf;
-}
-
-std::string format_ns(double ns) {
-  char buf[32];
-  if (ns >= 1e9)
-    std::snprintf(buf, sizeof buf, "%.3f s", ns / 1e9);
-  else if (ns >= 1e6)
-    std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
-  else if (ns >= 1e3)
-    std::snprintf(buf, sizeof buf, "%.1f us", ns / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f ns", ns);
-  return buf;
 }
 
 }  // namespace copyscope::ui

@@ -43,8 +43,13 @@ struct SpanLevels {
   size_t first_visible(size_t level, uint64_t t) const;
 };
 
+// A lane is a thread of ours, the kernel's interrupt context (softirq, IRQ:
+// events with tid 0) or the disk's requests.
+enum class LaneKind : uint8_t { Thread, Interrupt, Disk };
+
 struct Lane {
   std::string name;
+  LaneKind kind = LaneKind::Thread;
   uint32_t tid = 0;
   uint8_t role = CS_ROLE_SENDER;
   SpanLevels syscalls, offcpu, ticks;
@@ -66,8 +71,5 @@ struct RunView {
 // Reads what the model decided (s.stages, placed in time) and lays it out for
 // the panels. `finished`: the run is over, so a stage with no bytes did not happen.
 RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, bool finished, size_t bins = 120);
-
-std::string format_bytes(double bytes);
-std::string format_ns(double ns);
 
 }  // namespace copyscope::ui

@@ -88,21 +88,21 @@ void draw_scenario_panel(App& app) {
     rp.size = *size;
     rp.buffer = *buffer;
   }
-  const bool can_live = app.capture_problem().empty();
-  const bool busy = app.live_busy();
+  const bool can_live = app.session.capture_problem().empty();
+  const bool busy = app.session.live_busy();
   ImGui::BeginDisabled(!can_live || busy || !params_ok || !info);
-  if (ImGui::Button(L(p, "Run", "运行"))) app.start_live(rp);
+  if (ImGui::Button(L(p, "Run", "运行"))) app.session.start_live(rp);
   ImGui::SameLine();
-  if (ImGui::Button(L(p, "Run all", "全部运行"))) app.queue_all(rp);
+  if (ImGui::Button(L(p, "Run all", "全部运行"))) app.session.queue_all(rp);
   ImGui::EndDisabled();
   ImGui::SameLine();
   ImGui::BeginDisabled(!busy);
-  if (ImGui::Button(L(p, "Stop", "停止"))) app.stop_live();
+  if (ImGui::Button(L(p, "Stop", "停止"))) app.session.stop_live();
   ImGui::EndDisabled();
   const ImVec4 warn(0.85f, 0.35f, 0.15f, 1);
   if (!can_live) {
     ImGui::PushStyleColor(ImGuiCol_Text, warn);
-    ImGui::TextWrapped("%s %s", L(p, "Live capture is off:", "无法实时采集："), app.capture_problem().c_str());
+    ImGui::TextWrapped("%s %s", L(p, "Live capture is off:", "无法实时采集："), app.session.capture_problem().c_str());
     ImGui::PopStyleColor();
   } else if (!params_ok) {
     ImGui::PushStyleColor(ImGuiCol_Text, warn);
@@ -120,7 +120,7 @@ void draw_scenario_panel(App& app) {
   ImGui::InputTextWithHint("##rec", "assets/recordings/read_write.json", &app.recording_path);
   ImGui::SameLine();
   ImGui::BeginDisabled(app.recording_path.empty());
-  if (ImGui::Button(L(p, "Open", "打开"))) app.open_recording(app.recording_path);
+  if (ImGui::Button(L(p, "Open", "打开"))) app.session.open_recording(app.recording_path);
   ImGui::EndDisabled();
   // The bundled recordings, one click each: what a lecture hall without root uses.
   static std::vector<std::string> bundled = [] {
@@ -134,21 +134,21 @@ void draw_scenario_panel(App& app) {
   for (const std::string& path : bundled) {
     const std::string name = std::filesystem::path(path).stem().string();
     if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(name.c_str()).x + ImGui::GetFontSize()) ImGui::NewLine();
-    if (ImGui::SmallButton(name.c_str())) app.open_recording(path);
+    if (ImGui::SmallButton(name.c_str())) app.session.open_recording(path);
     ImGui::SameLine();
   }
   if (!bundled.empty()) ImGui::NewLine();
 
   ImGui::Separator();
   ImGui::TextUnformatted(L(p, "Runs of this session", "本次会话的运行"));
-  const auto& runs = app.runs();
+  const auto& runs = app.session.runs();
   if (runs.empty()) ImGui::TextDisabled("%s", L(p, "none yet", "暂无"));
   for (size_t i = 0; i < runs.size(); ++i) {
     const SessionRun& r = *runs[i];
     std::string label = std::to_string(i + 1) + ". " + r.label;
     if (!r.finished) label += L(p, "  (running)", "（运行中）");
     else if (r.failed) label += L(p, "  (failed)", "（失败）");
-    if (ImGui::Selectable(label.c_str(), i == app.current_index())) app.select(i);
+    if (ImGui::Selectable(label.c_str(), i == app.session.current_index())) app.session.select(i);
   }
 }
 

@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "model/format.h"
 #include "ui/app.h"
+#include "ui/draw.h"
 
 namespace copyscope::ui {
 
@@ -21,21 +23,28 @@ struct TimelineState {
   bool finished = false;
 };
 
+// By syscall number: the same call has the same colour in every run.
 ImU32 syscall_color(uint16_t key) {
-  static const Rgb palette[] = {{70, 150, 220}, {230, 140, 50}, {90, 180, 120}, {200, 90, 160},
-                                {150, 120, 220}, {60, 180, 190}, {210, 190, 70}};
-  if (key == kMixed) return IM_COL32(150, 150, 150, 255);
-  if (key == kBlockRead || key == kBlockWrite) return col(kDma);
-  const Rgb c = palette[key % std::size(palette)];
-  return col(c);
+  if (key == kMixed) return col(palette::kMixed);
+  if (key == kBlockRead || key == kBlockWrite) return col(palette::kBlockIo);
+  return col(palette::kSyscalls[key % std::size(palette::kSyscalls)]);
+}
+
+Rgb lane_color(const Lane& l) {
+  switch (l.kind) {
+    case LaneKind::Disk: return palette::kBlockIo;
+    case LaneKind::Interrupt: return palette::kInterrupt;
+    case LaneKind::Thread: break;
+  }
+  return l.role == CS_ROLE_SINK ? palette::kSink : palette::kSender;
 }
 
 void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPrefs& p) {
   ImGui::BeginTooltip();
   if (s.count > 1 || s.event >= run.events.size()) {
-    ImGui::Text("%u %s", s.count, L(p, "events merged at this zoom: zoom in to see each", "个事件在此缩放级别下合并：放大可逐个查看"));
-    ImGui::Text("%s .. %s", format_ns(static_cast<double>(s.t0 - v.t0)).c_str(),
-                format_ns(static_cast<double>(s.t1 - v.t0)).c_str());
+    ImGui::Text("%s %s", format_count(s.count).c_str(), L(p, "events merged at this zoom: zoom in to see each", "个事件在此缩放级别下合并：放大可逐个查看"));
+    ImGui::Text("%s .. %s", format_duration(static_cast<double>(s.t0 - v.t0)).c_str(),
+                format_duration(static_cast<double>(s.t1 - v.t0)).c_str());
     ImGui::EndTooltip();
     return;
   }
@@ -46,17 +55,17 @@ void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPref
   if (e.type == CS_EV_SYSCALL && s.key != kOffCpu) {
     ImGui::Text("%s(%s -> %s)  ret %lld", syscall_name(e.sys), fd_kind_name(e.a), fd_kind_name(e.b),
                 static_cast<long long>(e.ret));
-    ImGui::Text("count %llu", static_cast<unsigned long long>(e.arg1));
+    ImGui::Text("count %s", format_bytes(e.arg1).c_str());
   } else if (e.type == CS_EV_BLOCK) {
     ImGui::Text("%s sector %llu, %s", e.a ? "write" : "read", static_cast<unsigned long long>(e.arg0),
-                format_bytes(static_cast<double>(e.arg1)).c_str());
+                format_bytes(e.arg1).c_str());
   } else if (e.type == CS_EV_FAULT) {
     ImGui::Text("%s fault at 0x%llx", e.a ? "user" : "kernel", static_cast<unsigned long long>(e.arg0));
   } else if (e.type == CS_EV_NET_XMIT) {
-    ImGui::Text("%s %s", format_bytes(static_cast<double>(e.arg1)).c_str(), e.a ? "on loopback" : "to a NIC");
+    ImGui::Text("%s %s", format_bytes(e.arg1).c_str(), e.a ? "on loopback" : "to a NIC");
   }
-  ImGui::Text("t = %s, %s %s", format_ns(static_cast<double>(s.t0 - std::min(s.t0, v.t0))).c_str(),
-              L(p, "duration", "时长"), format_ns(static_cast<double>(s.t1 - s.t0)).c_str());
+  ImGui::Text("t = %s, %s %s", format_duration(static_cast<double>(s.t0 - std::min(s.t0, v.t0))).c_str(),
+              L(p, "duration", "时长"), format_duration(static_cast<double>(s.t1 - s.t0)).c_str());
   ImGui::Text("tid %u, cpu %u", e.tid, e.cpu);
   ImGui::EndTooltip();
 }
@@ -66,7 +75,7 @@ void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPref
 void draw_timeline_panel(App& app) {
   static TimelineState st;
   const UiPrefs& p = app.prefs;
-  SessionRun* r = app.current();
+  SessionRun* r = app.session.current();
   ImGui::PushFont(app.font_big);
   ImGui::TextUnformatted(L(p, "Timeline", "时间线"));
   ImGui::PopFont();
@@ -84,14 +93,15 @@ void draw_timeline_panel(App& app) {
     st.finished = r->finished;
   }
   ImGui::SameLine();
-  ImGui::TextDisabled("%s · %zu %s · %s", r->label.c_str(), v.event_count, L(p, "events", "个事件"),
+  ImGui::TextDisabled("%s · %s %s · %s", r->label.c_str(), format_count(v.event_count).c_str(), L(p, "events", "个事件"),
                       L(p, "wheel: zoom, drag: pan, double-click: reset", "滚轮缩放，拖动平移，双击复位"));
 
   const float fs = ImGui::GetFontSize();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
   const ImVec2 o = ImGui::GetCursorScreenPos();
   float name_w = fs * 4;
-  for (const Lane& l : v.lanes) name_w = std::max(name_w, ImGui::CalcTextSize(l.name.c_str()).x + fs);
+  const float mark_w = fs * 0.25f;  // the lane's role, left of its name
+  for (const Lane& l : v.lanes) name_w = std::max(name_w, ImGui::CalcTextSize(l.name.c_str()).x + fs + mark_w * 2);
   const float axis_h = fs * 1.6f;
   const float lane_h = std::clamp((avail.y - axis_h - fs * 2.5f) / std::max<float>(1, static_cast<float>(v.lanes.size())),
                                   fs * 2.0f, fs * 4.0f);
@@ -131,7 +141,7 @@ void draw_timeline_panel(App& app) {
   for (double t = std::ceil(st.start / step) * step; t <= st.start + st.span; t += step) {
     const float x = x0 + static_cast<float>((t - st.start) / ns_per_px);
     dl->AddLine(ImVec2(x, o.y + axis_h * 0.7f), ImVec2(x, o.y + h), light ? IM_COL32(0, 0, 0, 30) : IM_COL32(255, 255, 255, 25));
-    const std::string label = format_ns(t);
+    const std::string label = format_duration(t);
     const float lw = ImGui::CalcTextSize(label.c_str()).x;
     if (x + 3 > label_end + fs * 0.5f && x + 3 + lw < x1) {
       dl->AddText(ImVec2(x + 3, o.y), dim, label.c_str());
@@ -153,7 +163,9 @@ void draw_timeline_panel(App& app) {
                             {"softirq / IRQ", "软中断 / 中断"}})
         if (name.rfind(en, 0) == 0) name = zh + name.substr(std::string(en).size());
     }
-    dl->AddText(ImVec2(o.x + fs * 0.3f, y + (lane_h - fs) * 0.5f), text, name.c_str());
+    dl->AddRectFilled(ImVec2(o.x + fs * 0.2f, y + lane_h * 0.25f), ImVec2(o.x + fs * 0.2f + mark_w, y + lane_h * 0.75f),
+                      col(lane_color(lane)));
+    dl->AddText(ImVec2(o.x + fs * 0.3f + mark_w * 2, y + (lane_h - fs) * 0.5f), text, name.c_str());
     auto draw_spans = [&](const SpanLevels& lv, float top, float bottom, bool ticks) {
       size_t level = 0;
       const auto& spans = lv.pick(ns_per_px, &level);
@@ -168,8 +180,8 @@ void draw_timeline_panel(App& app) {
           ex = sx + 1.0f;  // never thinner than a pixel: a merged burst must stay visible
         }
         ImU32 c = s.key == kOffCpu ? (light ? IM_COL32(120, 120, 130, 110) : IM_COL32(200, 200, 210, 70))
-                  : s.key == kFault ? IM_COL32(200, 60, 120, 255)
-                  : s.key == kNetXmit ? IM_COL32(40, 170, 90, 255)
+                  : s.key == kFault ? col(palette::kPageFault)
+                  : s.key == kNetXmit ? col(palette::kDelivered)
                                       : syscall_color(s.key);
         if (s.count > 1 && !ticks && s.t1 > s.t0) {
           // Sparse bursts fainter, busy ones solid: density survives the merge.
@@ -189,7 +201,7 @@ void draw_timeline_panel(App& app) {
   // The replay cursor.
   if (r->cursor >= a && r->cursor <= z) {
     const float cx = X(r->cursor);
-    dl->AddLine(ImVec2(cx, o.y), ImVec2(cx, o.y + h), col(kSwitch), 2.0f);
+    dl->AddLine(ImVec2(cx, o.y), ImVec2(cx, o.y + h), col(palette::kModeSwitch), 2.0f);
   }
   dl->PopClipRect();
   if (hover) event_tooltip(r->run, *hover, v, p);
@@ -200,8 +212,8 @@ void draw_timeline_panel(App& app) {
                                  "pink tick = page fault; green tick = transmit",
                               "颜色 = 系统调用；浅色带 = 线程不在 CPU 上（调度出..调度入）；蓝色 = 块 I/O（磁盘 DMA）；粉色刻度 = 缺页；绿色刻度 = 发送"));
   ImGui::PopStyleColor();
-  ImGui::TextDisabled("%s %s, %zu %s", L(p, "visible:", "可见范围："), format_ns(st.span).c_str(), drawn,
-                      L(p, "shapes drawn", "个图形"));
+  ImGui::TextDisabled("%s %s, %s %s", L(p, "visible:", "可见范围："), format_duration(st.span).c_str(),
+                      format_count(drawn).c_str(), L(p, "shapes drawn", "个图形"));
 }
 
 }  // namespace copyscope::ui

@@ -236,7 +236,7 @@ size_t distinct_colours(const Image& img, Region reg) {
   return n;
 }
 
-// The palette (app/ui/app.h, the panels) and the dark theme's widget colours
+// The palette (app/model/palette.h) and the dark theme's widget colours
 // over a pane (ImGui's dark Button and FrameBg, blended over ChildBg).
 constexpr Rgb kCpu{232, 80, 32}, kDma{40, 120, 232}, kSwitch{214, 170, 0};
 constexpr Rgb kCtxSwitch{170, 80, 200}, kFaults{200, 60, 120}, kPayload{40, 170, 90};

@@ -1,0 +1,219 @@
+#include "ui/session.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "model/format.h"
+#include "model/live_run.h"
+#include "model/size.h"
+#include "model/synthetic.h"
+#include "model/textbook.h"
+#include "scenario/cancel.h"
+#include "scenario/runner.h"
+#include "trace/environment.h"
+#if defined(COPYSCOPE_UI_EXPORT)
+#include "export/trace.h"
+#define COPYSCOPE_HAVE_TRACE_LOADER 1
+#endif
+
+namespace copyscope::ui {
+
+// The live run: the tracer's store thread appends to `live`, poll() copies
+// what is new into the session's run once a frame.
+struct Session::LiveJob {
+  RunParams params;
+  CancelToken cancel;
+  LiveRun live;
+  std::thread worker;
+  std::atomic<bool> done{false};
+  Run result;
+  std::string error;
+  size_t session_index = 0;
+  size_t copied = 0;  // events already copied into the session's run
+  std::chrono::steady_clock::time_point last_view;
+  std::chrono::steady_clock::duration view_every = std::chrono::milliseconds(250);
+};
+
+Session::Session() {
+  CaptureCheck check = check_live_capture();
+  if (!check.ok) capture_problem_ = check.reason + ". " + check.fix;
+}
+
+Session::~Session() { close(); }
+
+void Session::close() {
+  stop_live();
+  if (job_ && job_->worker.joinable()) job_->worker.join();
+  job_.reset();
+}
+
+SessionRun* Session::current() { return current_ < runs_.size() ? runs_[current_].get() : nullptr; }
+
+void Session::select(size_t i) {
+  if (i >= runs_.size()) return;
+  current_ = i;
+  ++selections_;
+}
+
+void Session::add(SessionRun r) {
+  runs_.push_back(std::make_unique<SessionRun>(std::move(r)));
+  select(runs_.size() - 1);
+}
+
+bool Session::open_recording(const std::string& path) {
+#ifdef COPYSCOPE_HAVE_TRACE_LOADER
+  try {
+    SessionRun r;
+    r.run = load_trace(path);
+    r.origin = "recording";
+    r.label = r.run.params.method + " (" + std::filesystem::path(path).filename().string() + ")";
+    r.finished = true;
+    const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+    sort_events(r.run.events);
+    r.summary = summarize(r.run, tb);
+    r.view = build_view(r.run, r.summary, tb, true);
+    r.cursor = r.view.t1;
+    add(std::move(r));
+    status_ = "opened " + path;
+    return true;
+  } catch (const std::exception& e) {
+    status_ = std::string("could not open ") + path + ": " + e.what();
+    return false;
+  }
+#else
+  status_ = "cannot open " + path + ": this build has no trace loader (app/export/trace.h)";
+  return false;
+#endif
+}
+
+void Session::open_synthetic(size_t events) {
+  SessionRun r;
+  r.origin = "synthetic";
+  r.run = make_synthetic_run(events);
+  r.label = "synthetic (" + format_count(r.run.events.size()) + " events)";
+  r.finished = true;
+  const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+  r.summary = summarize(r.run, tb);
+  r.view = build_view(r.run, r.summary, tb, true);
+  r.cursor = r.view.t1;
+  add(std::move(r));
+}
+
+bool Session::start_live(const RunParams& p) {
+  if (job_ || !capture_problem_.empty()) return false;
+  auto job = std::make_unique<LiveJob>();
+  job->params = p;
+  SessionRun r;
+  r.origin = "live";
+  r.run.params = p;
+  // The parameters as typed (format_size round-trips through --size).
+  r.label = p.method + " " + format_size(p.size) + " " + (p.sink.empty() ? "" : p.sink + " ") + p.cache;
+  r.view = build_view(r.run, r.summary, Textbook::builtin().find(p.method), false);
+  add(std::move(r));
+  job->session_index = runs_.size() - 1;
+  job->last_view = std::chrono::steady_clock::now();
+  LiveJob* raw = job.get();
+  job->worker = std::thread([raw] {
+    try {
+      RunRequest req;
+      req.params = raw->params;
+      raw->result = run_scenario(req, raw->cancel, &raw->live);
+    } catch (const std::exception& e) {
+      raw->error = e.what();
+    }
+    raw->done.store(true);
+  });
+  job_ = std::move(job);
+  status_ = "running " + p.method + "...";
+  return true;
+}
+
+void Session::queue(const RunParams& p) {
+  queue_.push_back(p);
+  start_next_queued();
+}
+
+void Session::queue_all(const RunParams& like) {
+  for (const auto& m : Textbook::builtin().methods()) {
+    RunParams p = like;
+    p.method = m.name;
+    p.sink.clear();
+    try {
+      validate(p);
+    } catch (const std::exception&) {
+      continue;  // not runnable here (yet)
+    }
+    queue_.push_back(p);
+  }
+  start_next_queued();
+}
+
+void Session::start_next_queued() {
+  if (job_ || queue_.empty() || interrupt::requested()) return;
+  RunParams p = queue_.front();
+  queue_.pop_front();
+  start_live(p);
+}
+
+void Session::stop_live() {
+  queue_.clear();
+  if (job_) job_->cancel.cancel();
+}
+
+void Session::poll(bool follow) {
+  if (interrupt::requested()) stop_live();
+  if (!job_) {
+    start_next_queued();
+    return;
+  }
+  SessionRun& r = *runs_[job_->session_index];
+  // The live run's lock, once per frame: copy what is new.
+  job_->live.with_run([&](Run& lr) {
+    if (job_->copied < lr.events.size()) {
+      r.run.events.insert(r.run.events.end(), lr.events.begin() + static_cast<long>(job_->copied), lr.events.end());
+      job_->copied = lr.events.size();
+    }
+  });
+  auto now = std::chrono::steady_clock::now();
+  if (now - job_->last_view > job_->view_every) {
+    sort_events(r.run.events);
+    const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+    r.summary = summarize_live(r.run, tb);
+    r.view = build_view(r.run, r.summary, tb, false);
+    if (follow) r.cursor = r.run.events.empty() ? r.view.t0 : r.run.events.back().ts;
+    // Rebuilding grows with the events: keep it under a fifth of the time so
+    // the window stays responsive however large the run gets.
+    const auto done = std::chrono::steady_clock::now();
+    job_->view_every = std::max<std::chrono::steady_clock::duration>(std::chrono::milliseconds(250), (done - now) * 5);
+    job_->last_view = done;
+  }
+  if (job_->done.load()) finish_live();
+}
+
+void Session::finish_live() {
+  job_->worker.join();
+  SessionRun& r = *runs_[job_->session_index];
+  const TextbookMethod* tb = Textbook::builtin().find(job_->params.method);
+  if (!job_->error.empty()) {
+    r.failed = true;
+    r.error = job_->error;
+    status_ = job_->params.method + ": " + job_->error;
+    queue_.clear();
+  } else {
+    r.run = std::move(job_->result);
+    r.summary = summarize(r.run, tb);
+    status_ = job_->params.method + " finished: " + format_bytes(r.summary.bytes) + " in " +
+              format_duration(static_cast<double>(r.summary.duration_ns));
+  }
+  r.finished = true;
+  sort_events(r.run.events);
+  r.view = build_view(r.run, r.summary, tb, true);
+  r.cursor = r.view.t1;
+  job_.reset();
+  start_next_queued();
+}
+
+}  // namespace copyscope::ui

@@ -1,0 +1,84 @@
+// The top bar: the panels on the left; playback, language and theme on the
+// right (or on a second row when they do not fit); the replay cursor below.
+#include <imgui.h>
+
+#include <algorithm>
+
+#include "model/format.h"
+#include "ui/app.h"
+
+namespace copyscope::ui {
+
+void draw_toolbar(App& app) {
+  UiPrefs& prefs = app.prefs;
+  const float fs = ImGui::GetFontSize();
+  struct Tab {
+    Panel p;
+    const char* en;
+    const char* zh;
+  };
+  const Tab tabs[] = {{Panel::DataPath, "Data path", "数据路径"},
+                      {Panel::Plots, "Live plots", "实时曲线"},
+                      {Panel::Timeline, "Timeline", "时间线"},
+                      {Panel::Compare, "Compare", "对比"},
+                      {Panel::Export, "Export", "导出"}};
+  for (const Tab& t : tabs) {
+    const bool on = prefs.panel == t.p;
+    if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
+    if (ImGui::Button(L(prefs, t.en, t.zh))) prefs.panel = t.p;
+    if (on) ImGui::PopStyleColor();
+    ImGui::SameLine();
+  }
+  const float controls_w = fs * 30.0f;
+  if (ImGui::GetContentRegionAvail().x < controls_w) ImGui::NewLine();
+  SessionRun* r = app.session.current();
+  const bool can_play = r && r->finished && r->view.event_count > 0;
+  ImGui::BeginDisabled(!can_play);
+  if (ImGui::Button(prefs.playing ? L(prefs, "Pause", "暂停") : L(prefs, "Play", "播放"))) {
+    if (!prefs.playing && r && r->cursor >= r->view.t1) r->cursor = r->view.t0;
+    prefs.playing = !prefs.playing;
+  }
+  ImGui::SameLine();
+  if (ImGui::Button(L(prefs, "Step", "下一步")) && r) {
+    prefs.playing = false;
+    if (r->cursor >= r->view.t1) r->cursor = r->view.t0;
+    r->cursor = r->view.next_step_time(r->cursor);
+  }
+  ImGui::SameLine();
+  if (ImGui::Button(L(prefs, "Restart", "重来")) && r) r->cursor = r->view.t0;
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(fs * 6);
+  ImGui::SliderFloat("##speed", &prefs.speed, 0.1f, 1.0f, L(prefs, "speed %.1fx", "速度 %.1fx"));
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(fs * 5.5f);
+  const char* langs[] = {"English", "简体中文"};
+  int li = prefs.lang == "zh" ? 1 : 0;
+  if (ImGui::Combo("##lang", &li, langs, 2)) prefs.lang = li ? "zh" : "en";
+  ImGui::SameLine();
+  bool light = prefs.theme == "light";
+  if (ImGui::Checkbox(L(prefs, "Light", "浅色"), &light)) prefs.theme = light ? "light" : "dark";
+  ImGui::SameLine();
+  if (ImGui::Checkbox(L(prefs, "Classroom", "课堂模式"), &prefs.classroom)) prefs.theme = prefs.classroom ? "light" : "dark";
+  ImGui::SameLine();
+  ImGui::Checkbox(L(prefs, "Scenario pane", "场景栏"), &prefs.sidebar);
+  if (app.cjk_missing)
+    ImGui::TextColored(ImVec4(0.9f, 0.3f, 0.2f, 1),
+                       "No Chinese font found (install fonts-noto-cjk); showing English where glyphs are missing.");
+
+  // Replay cursor: where the animation is, in the run's own time.
+  if (r && r->view.t1 > r->view.t0) {
+    const double span = static_cast<double>(r->view.t1 - r->view.t0);
+    float pos = static_cast<float>(static_cast<double>(r->cursor - std::min(r->cursor, r->view.t0)) / span);
+    ImGui::SetNextItemWidth(-1);
+    const std::string label = format_duration(pos * span) + " / " + format_duration(span);
+    ImGui::BeginDisabled(!r->finished);
+    if (ImGui::SliderFloat("##cursor", &pos, 0.0f, 1.0f, label.c_str())) {
+      r->cursor = r->view.t0 + static_cast<uint64_t>(pos * span);
+      prefs.playing = false;
+    }
+    ImGui::EndDisabled();
+  }
+}
+
+}  // namespace copyscope::ui
