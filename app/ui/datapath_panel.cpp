@@ -190,29 +190,11 @@ void draw_datapath_panel(App& app) {
   const float by = o.y + band_h;
   dashed(dl, ImVec2(o.x, by), ImVec2(o.x + W, by), col(palette::kModeSwitch, 200), 2.0f, 6.0f);
   const size_t nsw = view->switches_at(cursor);
-  {
-    // The last transfer unit's crossings, numbered as the articles count them
-    // (1..4 for read + write): odd = into the kernel (down), even = back (up).
-    const size_t per_unit = static_cast<size_t>(row.expect.mode_switches.value_or(4.0));
-    const size_t show = std::min(nsw, std::max<size_t>(per_unit, 1));
-    const std::string count = std::string(L(p, "mode switches: ", "模式切换次数：")) + format_count(nsw);
-    const float x0 = o.x + std::max(label_w, ImGui::CalcTextSize(count.c_str()).x + fs) + fs * 1.5f;
-    const float x1 = o.x + W - fs * 2;
-    const float tri = fs * 0.45f;
-    const ImU32 mark = col(palette::kModeSwitch);
-    for (size_t k = 0; k < show; ++k) {
-      const size_t i = nsw - show + k;
-      const float x = show > 1 ? x0 + (x1 - x0) * static_cast<float>(k) / static_cast<float>(show - 1) : x1;
-      const bool down = i % 2 == 0;
-      if (down)
-        dl->AddTriangleFilled(ImVec2(x - tri, by - tri), ImVec2(x + tri, by - tri), ImVec2(x, by + tri), mark);
-      else
-        dl->AddTriangleFilled(ImVec2(x - tri, by + tri), ImVec2(x + tri, by + tri), ImVec2(x, by - tri), mark);
-      const std::string num = std::to_string(i % std::max<size_t>(per_unit, 1) + 1);
-      dl->AddText(ImVec2(x + tri * 1.3f, by - fs * 1.15f), text_col, num.c_str());
-    }
-    dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, count.c_str());
-  }
+  const std::string switch_count = std::string(L(p, "mode switches: ", "模式切换次数：")) + format_count(nsw);
+  dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, switch_count.c_str());
+  // Stretches of the boundary that arrows and their labels cover: the marks go around them.
+  std::vector<std::pair<float, float>> boundary_taken = {
+      {o.x, o.x + fs * 0.5f + ImGui::CalcTextSize(switch_count.c_str()).x}};
 
   const int cur_step = view->step_at(cursor);
   const int cur_n = cur_step >= 0 ? row.steps[static_cast<size_t>(cur_step)].n : -1;
@@ -299,6 +281,11 @@ void draw_datapath_panel(App& app) {
       lp.x = mid.x + fs * 0.4f;
       lp.y = below ? mid.y + fs * 0.2f : mid.y - lh - fs * 0.2f;
     }
+    if (lp.y < by + fs * 0.8f && lp.y + lh > by - fs * 1.2f) boundary_taken.push_back({lp.x, lp.x + lw});
+    if ((s.y - by) * (e.y - by) < 0) {
+      const float cx = s.x + (by - s.y) / (e.y - s.y) * (e.x - s.x);
+      boundary_taken.push_back({cx - th * 2, cx + th * 2});
+    }
     dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh), light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
     dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(palette::kModeSwitch) : dim_col), 4, 0,
                 current ? 2.5f : 1.0f);
@@ -306,6 +293,38 @@ void draw_datapath_panel(App& app) {
                 line1.c_str());
     dl->AddText(ImGui::GetFont(), lfs, ImVec2(lp.x + lfs * 0.3f, lp.y + lfs * 0.15f + s1.y), ghost ? dim_col : text_col,
                 line2.c_str());
+  }
+
+  {
+    // The last transfer unit's crossings, numbered as the articles count them
+    // (1..4 for read + write): odd = into the kernel (down), even = back (up).
+    // Spread along the boundary, each moved off what an arrow or a label covers.
+    const size_t per_unit = std::max<size_t>(static_cast<size_t>(row.expect.mode_switches.value_or(4.0)), 1);
+    const size_t show = std::min(nsw, per_unit);
+    const float x0 = o.x + std::max(label_w, ImGui::CalcTextSize(switch_count.c_str()).x + fs) + fs * 1.5f;
+    const float x1 = o.x + W - fs * 2;
+    const float tri = fs * 0.45f, gap = fs * 0.3f;
+    const ImU32 mark = col(palette::kModeSwitch);
+    for (size_t k = 0; k < show; ++k) {
+      const size_t i = nsw - show + k;
+      const std::string num = std::to_string(i % per_unit + 1);
+      const float left = tri, right = tri * 1.3f + ImGui::CalcTextSize(num.c_str()).x;  // around x
+      float x = show > 1 ? x0 + (x1 - x0) * static_cast<float>(k) / static_cast<float>(show - 1) : x1;
+      for (int tries = 0; tries < 8; ++tries) {
+        auto hit = std::find_if(boundary_taken.begin(), boundary_taken.end(), [&](const auto& t) {
+          return x - left < t.second + gap && x + right > t.first - gap;
+        });
+        if (hit == boundary_taken.end()) break;
+        x = hit->second + gap + left <= x1 ? hit->second + gap + left : hit->first - gap - right;
+      }
+      boundary_taken.push_back({x - left, x + right});
+      const bool down = i % 2 == 0;
+      if (down)
+        dl->AddTriangleFilled(ImVec2(x - tri, by - tri), ImVec2(x + tri, by - tri), ImVec2(x, by + tri), mark);
+      else
+        dl->AddTriangleFilled(ImVec2(x - tri, by + tri), ImVec2(x + tri, by + tri), ImVec2(x, by - tri), mark);
+      dl->AddText(ImVec2(x + tri * 1.3f, by - fs * 1.15f), text_col, num.c_str());
+    }
   }
 
   // Below: the numbered steps on the left, measured against the textbook on the right.
