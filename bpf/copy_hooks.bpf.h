@@ -2,8 +2,8 @@
 /*
  * Measured CPU copies: entry/exit hooks on the kernel's copy routines and on
  * the copy sites that wrap them (see enum cs_copy_routine for why both).
- * Included at the end of copyscope.bpf.c (needs current_in_phase(),
- * current_pending() and role_counters()).
+ * Included last by copyscope.bpf.c (needs current_in_phase(),
+ * current_pending() and role_counters() from maps.bpf.h).
  *
  * Every routine has an fentry/fexit pair and a kprobe/kretprobe pair, all
  * with autoload off; the tracer turns on, per routine, the pair this kernel
@@ -15,6 +15,11 @@
 
 /* A copy routine running longer than this lost its exit (a missed kretprobe). */
 #define CS_COPY_STALE_NS	(2ULL * 1000 * 1000 * 1000)
+
+/* Threads inside a hooked routine at once. */
+#define CS_COPY_FRAMES_MAX	8192
+/* (role, syscall, source, destination, direction, routine) keys; far fewer in use. */
+#define CS_COPY_KEYS_MAX	1024
 
 /* How the exit's return value gives the bytes copied. */
 enum copy_count {
@@ -36,14 +41,14 @@ struct copy_frame {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
+	__uint(max_entries, CS_COPY_FRAMES_MAX);
 	__type(key, __u32);
 	__type(value, struct copy_frame);
 } copy_frames SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);
+	__uint(max_entries, CS_COPY_KEYS_MAX);
 	__type(key, struct cs_copy_key);
 	__type(value, struct cs_copy_val);
 } copies SEC(".maps");
@@ -57,9 +62,6 @@ enum copy_side {
 	CS_SIDE_TO_USER,	/* _copy_to_user */
 	CS_SIDE_FROM_USER,	/* _copy_from_user */
 };
-
-#define CS_MSG_ZEROCOPY		0x4000000	/* MSG_ZEROCOPY: user pages pinned, not copied */
-#define CS_MSG_SPLICE_PAGES	0x8000000	/* Linux 6.5+: sendfile/splice pass page references */
 
 static __always_inline __u8 copy_dir(enum copy_side side, __u64 arg)
 {
@@ -107,13 +109,9 @@ static __always_inline int copy_enter(__u8 routine, enum copy_side side, enum co
 	if (!st)
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
-	f = bpf_map_lookup_elem(&copy_frames, &tid);
-	if (!f) {
-		bpf_map_update_elem(&copy_frames, &tid, &zero, BPF_NOEXIST);
-		f = bpf_map_lookup_elem(&copy_frames, &tid);
-		if (!f)
-			return 0;
-	}
+	f = lookup_or_try_init(&copy_frames, &tid, &zero);
+	if (!f)
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (f->depth && now - f->ts < CS_COPY_STALE_NS) {
 		f->depth++;	/* called from another hooked routine */
@@ -170,11 +168,7 @@ static __always_inline int copy_exit(__u64 ret)
 		key.src = p->src;
 		key.dst = p->dst;
 	}
-	v = bpf_map_lookup_elem(&copies, &key);
-	if (!v) {
-		bpf_map_update_elem(&copies, &key, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&copies, &key);
-	}
+	v = lookup_or_try_init(&copies, &key, &zero);
 	if (v) {
 		v->calls++;
 		v->bytes += bytes;

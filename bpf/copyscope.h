@@ -60,7 +60,7 @@ enum cs_fd_kind {
 
 enum cs_event_type {
 	CS_EV_SYSCALL = 1,	/* span: ts = enter, dur = exit - enter */
-	CS_EV_SWITCH_OUT,	/* a tracked thread left the CPU */
+	CS_EV_SWITCH_OUT,	/* a tracked thread left the CPU; a = 1 blocked, 0 preempted */
 	CS_EV_SWITCH_IN,	/* a tracked thread got the CPU */
 	CS_EV_FAULT,		/* page fault; a = 1 user, 0 kernel */
 	CS_EV_PAGE_CACHE_ADD,	/* arg0 = inode, arg1 = index, a = folio order */

@@ -5,24 +5,6 @@
 
 #include <bpf/bpf_core_read.h>
 
-/* Not in vmlinux.h: these are macros in the kernel. */
-#define CS_S_IFMT	00170000
-#define CS_S_IFSOCK	0140000
-#define CS_S_IFREG	0100000
-#define CS_S_IFCHR	0020000
-#define CS_S_IFIFO	0010000
-
-#if defined(__TARGET_ARCH_arm64)
-#define CS_O_DIRECT	0200000
-#else
-#define CS_O_DIRECT	00040000
-#endif
-
-#define CS_IFF_LOOPBACK	0x8
-#define CS_REQ_OP_MASK	((1U << 8) - 1)
-#define CS_REQ_OP_READ	0	/* enum req_op: stable since Linux 4.10 */
-#define CS_REQ_OP_WRITE	1
-
 /*
  * Linux 6.11 (commit "mm: add order to filemap tracepoints") added the folio
  * order; before it every insertion is one page.
@@ -103,6 +85,52 @@ task_state(struct task_struct *t)
 	if (bpf_core_field_exists(t->__state))
 		return BPF_CORE_READ(t, __state);
 	return BPF_CORE_READ(o, state);
+}
+
+/*
+ * Linux 6.5 (commit "net: Declare MSG_SPLICE_PAGES internal sendmsg() flag")
+ * made sendfile and splice hand TCP page references through sendmsg() with
+ * this flag: such a msghdr's iter is not copied. Before 6.5 the bit is unused,
+ * so testing it there is harmless.
+ */
+#define CS_MSG_SPLICE_PAGES	0x8000000
+
+/*
+ * io_uring_complete's arguments, which a raw tracepoint sees by position.
+ * After Linux 6.1 it passes the completion entry (ctx, req, cqe); 6.1 and
+ * older pass the entry's fields (ctx, req, user_data, res, cflags, extra1,
+ * extra2). One program per layout (io_uring.bpf.h), each reading its own
+ * with one of these; the tracer loads the one the kernel's BTF describes.
+ */
+struct uring_completion {
+	struct io_kiocb *req;
+	__s32 res;
+	__u32 cflags;
+};
+
+static __always_inline struct uring_completion
+uring_completion_of_cqe(unsigned long long *ctx)
+{
+	struct io_uring_cqe *cqe = (void *)ctx[2];
+	struct uring_completion c = {
+		.req = (void *)ctx[1],
+		.res = BPF_CORE_READ(cqe, res),
+		.cflags = BPF_CORE_READ(cqe, flags),
+	};
+
+	return c;
+}
+
+static __always_inline struct uring_completion
+uring_completion_of_fields(unsigned long long *ctx)
+{
+	struct uring_completion c = {
+		.req = (void *)ctx[1],
+		.res = (int)ctx[3],
+		.cflags = (unsigned int)ctx[4],
+	};
+
+	return c;
 }
 
 #endif /* CORE_FIXES_BPF_H */
