@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
+#include <tuple>
+#include <utility>
 
 #include "copyscope.skel.h"
 #include "trace/environment.h"
@@ -22,10 +25,17 @@ namespace copyscope {
 namespace {
 
 // Events staged between the capture and store threads before the staging
-// grows: one huge page (37 449 events, 60 ms at the pipeline's full rate),
-// faulted in once instead of as 512 small pages at 13 µs each here.
+// grows: one huge page, faulted in once rather than page by small page.
 constexpr size_t kStagedEvents = bulk::kHugePage / sizeof(Event);
+// The part of the event log made memory before a capture, at most.
 constexpr size_t kPrefaultEvents = 32 * bulk::kHugePage / sizeof(Event);
+// The event log's address space: room for a long capture at the pipeline's full rate.
+constexpr size_t kEventLogCapacity = size_t{1} << 26;
+// The capture thread's wait for the ring: wake-ups are batched in the kernel
+// (every wakeup_bytes), this timeout sweeps up the rest.
+constexpr int kPollTimeoutMs = 50;
+// The capture thread's nice value, where the process may set it.
+constexpr int kCaptureNice = -10;
 
 std::string errstr(int err) { return std::strerror(err < 0 ? -err : err); }
 
@@ -35,15 +45,70 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
   return vfprintf(stderr, fmt, args);
 }
 
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Feature probes: everything asked of the running kernel, once, before the open.
+
+// One copy routine (enum cs_copy_routine) and how this kernel lets us hook it.
+struct CopyRoutinePlan {
+  unsigned routine = 0;
+  std::string name;
+  bool in_btf = false;     // a function in the running kernel's BTF
+  bool fentry_ok = false;  // a probe fentry program loaded and attached
+  bool kprobe_ok = false;  // the kernel has the kprobe PMU
+  std::string fentry_why, kprobe_why;  // why not, when not
+};
+enum class CopyVia { None, Fentry, Kprobe };
+
+namespace {
+
+using Progs = decltype(copyscope_bpf::progs);
+
+// The tracepoint programs. Each attaches where its tracepoint exists; one the
+// running kernel lacks is turned off, and said so. Raw tracepoints have the
+// same names as the classic ones, so tracefs tells for both.
+struct TracepointProgram {
+  bpf_program* Progs::*prog;
+  const char* kind;
+  const char* category;
+  const char* name;
+};
+constexpr TracepointProgram kTracepoints[] = {
+    {&Progs::on_sys_enter, "tp_btf", "raw_syscalls", "sys_enter"},
+    {&Progs::on_sys_exit, "tp_btf", "raw_syscalls", "sys_exit"},
+    {&Progs::on_exit, "tracepoint", "sched", "sched_process_exit"},
+    {&Progs::on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
+    {&Progs::on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
+    {&Progs::on_page_cache_add, "tracepoint", "filemap", "mm_filemap_add_to_page_cache"},
+    {&Progs::on_sched_switch, "tp_btf", "sched", "sched_switch"},
+    {&Progs::on_fork, "raw_tp", "sched", "sched_process_fork"},
+    {&Progs::on_bio_queue, "raw_tp", "block", "block_bio_queue"},
+    {&Progs::on_bio_split, "raw_tp", "block", "block_split"},
+    {&Progs::on_rq_issue, "raw_tp", "block", "block_rq_issue"},
+    {&Progs::on_rq_complete, "raw_tp", "block", "block_rq_complete"},
+    {&Progs::on_net_xmit, "tp_btf", "net", "net_dev_start_xmit"},
+    {&Progs::on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
+};
+
+// The four programs of each copy routine (bpf/copy_hooks.bpf.h: CS_COPY_HOOK),
+// named KIND_ROUTINE, and the hook pair each belongs to.
+struct CopyHookKind {
+  const char* name;
+  CopyVia via;
+};
+constexpr CopyHookKind kCopyHookKinds[] = {
+    {"fentry", CopyVia::Fentry}, {"fexit", CopyVia::Fentry}, {"kprobe", CopyVia::Kprobe}, {"kretprobe", CopyVia::Kprobe}};
+
 // Can a trivial fentry program load and attach to this function?
 bool probe_fentry(int btf_id, std::string* why) {
   const bpf_insn insns[] = {
-      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
-      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+      {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},  // r0 = 0
+      {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},                   // return r0
   };
   LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_FENTRY,
               .attach_btf_id = static_cast<__u32>(btf_id));
-  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "cs_probe", "GPL", insns, 2, &opts);
+  int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "cs_probe", "GPL", insns, std::size(insns), &opts);
   if (fd < 0) {
     *why = "the kernel refused to load an fentry program: " + errstr(errno);
     return false;
@@ -60,29 +125,17 @@ bool probe_fentry(int btf_id, std::string* why) {
 // fields (ctx, req, user_data, res, cflags, extra1, extra2) to a pointer to the
 // completion entry (ctx, req, cqe). The tracepoint's BTF prototype tells which.
 bool uring_complete_passes_fields(const btf* vmlinux) {
+  // (void *__data, ctx, req, cqe): the newer prototype's parameters.
+  constexpr unsigned kCqeProtoParams = 4;
   if (!vmlinux) return false;
   bool fields = false;
   const int id = btf__find_by_name_kind(vmlinux, "btf_trace_io_uring_complete", BTF_KIND_TYPEDEF);
   if (id > 0) {
     const btf_type* t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
     if (t && btf_is_ptr(t)) t = btf__type_by_id(vmlinux, t->type);
-    // (void *__data, ctx, req, cqe) has 4 parameters; the older prototype 8.
-    if (t && btf_is_func_proto(t)) fields = btf_vlen(t) > 4;
+    if (t && btf_is_func_proto(t)) fields = btf_vlen(t) > kCqeProtoParams;
   }
   return fields;
-}
-
-// Calls fn(key, values) for every entry of a per-CPU hash map, one value per CPU.
-template <typename Key, typename Val, typename Fn>
-void for_each_percpu_entry(bpf_map* map, int ncpu, Fn&& fn) {
-  std::vector<Val> vals(static_cast<size_t>(ncpu));
-  Key key{}, next{};
-  const void* prev = nullptr;
-  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
-    key = next;
-    prev = &key;
-    if (bpf_map__lookup_elem(map, &key, sizeof key, vals.data(), sizeof(Val) * vals.size(), 0) == 0) fn(key, vals);
-  }
 }
 
 bool kprobe_pmu_present() {
@@ -90,15 +143,7 @@ bool kprobe_pmu_present() {
   return std::filesystem::exists("/sys/bus/event_source/devices/kprobe/type", ec);
 }
 
-}  // namespace
-
-// The running kernel's BTF, or nullptr when it has none.
-static btf* load_vmlinux_btf() {
-  btf* vmlinux = btf__load_vmlinux_btf();
-  return libbpf_get_error(vmlinux) ? nullptr : vmlinux;
-}
-
-static std::vector<CopyRoutinePlan> probe_copy_hooks(const btf* vmlinux) {
+std::vector<CopyRoutinePlan> probe_copy_hooks(const btf* vmlinux) {
   std::vector<CopyRoutinePlan> plan;
   const bool kprobes = kprobe_pmu_present();
   // COPYSCOPE_COPY_HOOKS=kprobe skips fentry, =none hooks nothing: to compare
@@ -126,23 +171,6 @@ static std::vector<CopyRoutinePlan> probe_copy_hooks(const btf* vmlinux) {
   return plan;
 }
 
-std::vector<CopyRoutinePlan> probe_copy_hooks() {
-  btf* vmlinux = load_vmlinux_btf();
-  std::vector<CopyRoutinePlan> plan = probe_copy_hooks(vmlinux);
-  btf__free(vmlinux);
-  return plan;
-}
-
-namespace {
-
-bpf_program* copy_prog(copyscope_bpf* skel, const char* kind, const std::string& routine) {
-  return bpf_object__find_program_by_name(skel->obj, (std::string(kind) + "_" + routine).c_str());
-}
-
-}  // namespace
-
-namespace {
-
 // Per routine, the hook pair the tracer tries: fentry where a probe program
 // attached, else kprobe where the kernel has them. If the real programs do not
 // load, kprobes only, then no copy hooks at all (copies are attributed).
@@ -161,128 +189,67 @@ std::vector<std::vector<CopyVia>> copy_hook_tries(const std::vector<CopyRoutineP
 
 }  // namespace
 
-Tracer::Tracer(const TracerOptions& opt) {
-  libbpf_set_print(libbpf_print);
-  kernel_.release = kernel_release();
-  // Scenarios send over loopback: the device TCP's pages leave through.
-  kernel_.net_device = "lo";
-  kernel_.nic_sg = device_scatter_gather(kernel_.net_device);
+struct KernelFeatures {
+  bool tracepoint[std::size(kTracepoints)] = {};  // per kTracepoints row: in this kernel
+  bool uring_complete_fields = false;             // io_uring_complete's Linux 6.1 layout
+  std::vector<CopyRoutinePlan> copy_routines;     // per enum cs_copy_routine
+};
+
+namespace {
+
+KernelFeatures probe_features() {
+  KernelFeatures f;
+  for (size_t i = 0; i < std::size(kTracepoints); ++i)
+    f.tracepoint[i] = tracepoint_exists(kTracepoints[i].category, kTracepoints[i].name);
   // The kernel's BTF is parsed once here for every question asked of it.
-  btf* vmlinux = load_vmlinux_btf();
-  std::vector<CopyRoutinePlan> plan = probe_copy_hooks(vmlinux);
-  const bool uring_fields = uring_complete_passes_fields(vmlinux);
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (libbpf_get_error(vmlinux)) vmlinux = nullptr;
+  f.copy_routines = probe_copy_hooks(vmlinux);
+  f.uring_complete_fields = uring_complete_passes_fields(vmlinux);
   btf__free(vmlinux);
-  const std::vector<std::vector<CopyVia>> tries = copy_hook_tries(plan);
-  std::vector<CopyVia> via;
-  std::vector<std::string> load_failed(plan.size());  // why the measuring programs did not load
-  std::vector<Hook> tp_hooks;
+  return f;
+}
 
-  for (size_t t = 0; t < tries.size() && !skel_; ++t) {
-    skel_ = copyscope_bpf__open();
-    if (!skel_) throw TraceError("failed to open the BPF object: " + errstr(errno));
-    skel_->rodata->emit_events = opt.emit_events ? 1 : 0;
-    // Each CPU's share of the ring's wake-up interval, one full batch at least.
-    skel_->rodata->wake_cpu_bytes = static_cast<__u32>(
-        std::max<size_t>(skel_->rodata->wakeup_bytes / static_cast<size_t>(std::max(1, libbpf_num_possible_cpus())),
-                         8 + CS_BATCH * sizeof(cs_event)));
+bpf_program* copy_prog(copyscope_bpf* skel, const char* kind, const std::string& routine) {
+  return bpf_object__find_program_by_name(skel->obj, (std::string(kind) + "_" + routine).c_str());
+}
 
-    // Tracepoints the running kernel lacks are turned off, and said so. Raw
-    // tracepoints have the same names, so tracefs tells for both.
-    struct Tp {
-      bpf_program* prog;
-      const char* kind;
-      const char* category;
-      const char* name;
-    } tps[] = {
-        {skel_->progs.on_sys_enter, "tp_btf", "raw_syscalls", "sys_enter"},
-        {skel_->progs.on_sys_exit, "tp_btf", "raw_syscalls", "sys_exit"},
-        {skel_->progs.on_exit, "tracepoint", "sched", "sched_process_exit"},
-        {skel_->progs.on_fault_user, "tracepoint", "exceptions", "page_fault_user"},
-        {skel_->progs.on_fault_kernel, "tracepoint", "exceptions", "page_fault_kernel"},
-        {skel_->progs.on_page_cache_add, "tracepoint", "filemap", "mm_filemap_add_to_page_cache"},
-        {skel_->progs.on_sched_switch, "tp_btf", "sched", "sched_switch"},
-        {skel_->progs.on_fork, "raw_tp", "sched", "sched_process_fork"},
-        {skel_->progs.on_bio_queue, "raw_tp", "block", "block_bio_queue"},
-        {skel_->progs.on_bio_split, "raw_tp", "block", "block_split"},
-        {skel_->progs.on_rq_issue, "raw_tp", "block", "block_rq_issue"},
-        {skel_->progs.on_rq_complete, "raw_tp", "block", "block_rq_complete"},
-        {skel_->progs.on_net_xmit, "tp_btf", "net", "net_dev_start_xmit"},
-        {skel_->progs.on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
-    };
-    tp_hooks.clear();
-    for (const Tp& tp : tps) {
-      bool ok = tracepoint_exists(tp.category, tp.name);
-      if (!ok) bpf_program__set_autoload(tp.prog, false);
-      tp_hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
-                          ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
-    }
+// ---------------------------------------------------------------------------
+// Configure: between open and load, the read-only data and every decision of
+// which program loads. via says how each copy routine is hooked this attempt.
+void configure(copyscope_bpf* skel, const TracerOptions& opt, const KernelFeatures& f,
+               const std::vector<CopyVia>& via) {
+  skel->rodata->emit_events = opt.emit_events ? 1 : 0;
+  // Each CPU's share of the ring's wake-up interval, one full batch at least.
+  skel->rodata->wake_cpu_bytes = static_cast<__u32>(
+      std::max<size_t>(skel->rodata->wakeup_bytes / static_cast<size_t>(std::max(1, libbpf_num_possible_cpus())),
+                       BPF_RINGBUF_HDR_SZ + CS_BATCH * sizeof(cs_event)));
 
-    if (bpf_program__autoload(skel_->progs.on_uring_complete) && uring_fields) {
-      bpf_program__set_autoload(skel_->progs.on_uring_complete, false);
-      bpf_program__set_autoload(skel_->progs.on_uring_complete_fields, true);
-    }
+  for (size_t i = 0; i < std::size(kTracepoints); ++i)
+    if (!f.tracepoint[i]) bpf_program__set_autoload(skel->progs.*kTracepoints[i].prog, false);
 
-    // Copy hooks: off unless chosen; attached one routine at a time below.
-    for (const CopyRoutinePlan& p : plan)
-      for (const char* kind : {"fentry", "fexit", "kprobe", "kretprobe"})
-        if (bpf_program* prog = copy_prog(skel_, kind, p.name)) {
-          bpf_program__set_autoload(prog, false);
-          bpf_program__set_autoattach(prog, false);
-        }
-    for (size_t r = 0; r < plan.size(); ++r) {
-      if (tries[t][r] == CopyVia::None) continue;
-      const bool fentry = tries[t][r] == CopyVia::Fentry;
-      for (const char* kind : {fentry ? "fentry" : "kprobe", fentry ? "fexit" : "kretprobe"})
-        if (bpf_program* p = copy_prog(skel_, kind, plan[r].name)) bpf_program__set_autoload(p, true);
-    }
-
-    if (int err = copyscope_bpf__load(skel_)) {
-      copyscope_bpf__destroy(skel_);
-      skel_ = nullptr;
-      if (t + 1 == tries.size())
-        throw TraceError("failed to load the BPF programs: " + errstr(err) +
-                         " (run with COPYSCOPE_DEBUG=1 to see the verifier's log)");
-      for (size_t r = 0; r < plan.size(); ++r)
-        if (tries[t][r] != CopyVia::None && load_failed[r].empty())
-          load_failed[r] = std::string("the measuring ") + (tries[t][r] == CopyVia::Fentry ? "fentry" : "kprobe") +
-                           " programs did not load: " + errstr(err) + " (COPYSCOPE_DEBUG=1 shows the verifier's log)";
-      continue;
-    }
-    via = tries[t];
-  }
-  if (int err = copyscope_bpf__attach(skel_)) {
-    copyscope_bpf__destroy(skel_);
-    skel_ = nullptr;
-    throw TraceError("failed to attach the BPF programs: " + errstr(err));
+  // io_uring_complete: the program that reads this kernel's argument layout.
+  if (bpf_program__autoload(skel->progs.on_uring_complete) && f.uring_complete_fields) {
+    bpf_program__set_autoload(skel->progs.on_uring_complete, false);
+    bpf_program__set_autoload(skel->progs.on_uring_complete_fields, true);
   }
 
-  // The exit hook first: a routine already running when the entry hook
-  // arrives then meets an exit without a frame (ignored), never the reverse
-  // (a frame whose exit never comes).
-  std::vector<std::string> attach_failed(plan.size());
-  std::vector<bool> hooked(plan.size(), false);
-  for (size_t r = 0; r < plan.size(); ++r) {
-    if (via[r] == CopyVia::None) continue;
-    const bool fentry = via[r] == CopyVia::Fentry;
-    bpf_program* entry = copy_prog(skel_, fentry ? "fentry" : "kprobe", plan[r].name);
-    bpf_program* exit = copy_prog(skel_, fentry ? "fexit" : "kretprobe", plan[r].name);
-    bpf_link* exit_link = exit ? bpf_program__attach(exit) : nullptr;
-    int err = errno;
-    bpf_link* entry_link = exit_link && entry ? bpf_program__attach(entry) : nullptr;
-    if (exit_link && !entry_link) err = errno;
-    if (!entry_link) {
-      if (exit_link) bpf_link__destroy(exit_link);
-      attach_failed[r] = std::string("failed to attach ") + (fentry ? "fentry/fexit" : "kprobe/kretprobe") + " to " +
-                         plan[r].name + ": " + errstr(err);
-      continue;
-    }
-    copy_links_.push_back({entry_link, exit_link});
-    hooked[r] = true;
-  }
+  // Copy hooks: off unless chosen; attach() attaches them one routine at a time.
+  for (size_t r = 0; r < f.copy_routines.size(); ++r)
+    for (const CopyHookKind& kind : kCopyHookKinds)
+      if (bpf_program* prog = copy_prog(skel, kind.name, f.copy_routines[r].name)) {
+        bpf_program__set_autoload(prog, kind.via == via[r]);
+        bpf_program__set_autoattach(prog, false);
+      }
+}
 
-  // kernel.hooks: every copy routine's fentry and kprobe, with why. The copy
-  // sites must all be hooked for "measured"; the lib/ routines inside them
-  // are extras (the per-thread depth keeps a copy from counting twice).
+// kernel.hooks for the copy routines, and whether copies are measured: every
+// routine's fentry and kprobe, with why. The copy sites must all be hooked
+// for "measured"; the lib/ routines inside them are extras (the per-thread
+// depth keeps a copy from counting twice).
+void describe_copy_hooks(const std::vector<CopyRoutinePlan>& plan, const std::vector<CopyVia>& via,
+                         const std::vector<bool>& hooked, const std::vector<std::string>& attach_failed,
+                         const std::vector<std::string>& load_failed, KernelInfo& kernel) {
   size_t sites = 0, extras = 0, by_fentry = 0, by_kprobe = 0;
   std::vector<std::string> unhooked;
   for (size_t r = 0; r < plan.size(); ++r) {
@@ -323,78 +290,169 @@ Tracer::Tracer(const TracerOptions& opt) {
                            "the copy sites that call them are hooked instead)";
       }
     }
-    kernel_.hooks.push_back(fe);
-    kernel_.hooks.push_back(kp);
+    kernel.hooks.push_back(fe);
+    kernel.hooks.push_back(kp);
   }
   if (sites > 0 && unhooked.empty()) {
-    kernel_.copy_accounting = "measured";
-    kernel_.copy_accounting_why = "all " + std::to_string(sites) + " copy sites of this kernel are hooked (" +
-                                  std::to_string(by_fentry) + " by fentry, " + std::to_string(by_kprobe) +
-                                  " by kprobe), plus " + std::to_string(extras) + " lib/ copy routines";
+    kernel.copy_accounting = "measured";
+    kernel.copy_accounting_why = "all " + std::to_string(sites) + " copy sites of this kernel are hooked (" +
+                                 std::to_string(by_fentry) + " by fentry, " + std::to_string(by_kprobe) +
+                                 " by kprobe), plus " + std::to_string(extras) + " lib/ copy routines";
   } else {
-    kernel_.copy_accounting = "attributed";
+    kernel.copy_accounting = "attributed";
     std::string names;
     for (const std::string& n : unhooked) names += (names.empty() ? "" : ", ") + n;
-    kernel_.copy_accounting_why =
+    kernel.copy_accounting_why =
         sites == 0 ? "none of the known copy sites is in this kernel's BTF"
                    : std::to_string(unhooked.size()) + " of " + std::to_string(sites) +
                          " copy sites of this kernel could not be hooked (" + names +
                          "; see kernel.hooks), so copies are attributed from syscall results and fd kinds";
   }
-  kernel_.hooks.insert(kernel_.hooks.end(), tp_hooks.begin(), tp_hooks.end());
+}
+
+// Calls fn(key, values) for every entry of a per-CPU hash map, one value per CPU.
+template <typename Key, typename Val, typename Fn>
+void for_each_percpu_entry(bpf_map* map, int ncpu, Fn&& fn) {
+  std::vector<Val> vals(static_cast<size_t>(ncpu));
+  Key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(map, prev, &next, sizeof next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map__lookup_elem(map, &key, sizeof key, vals.data(), sizeof(Val) * vals.size(), 0) == 0) fn(key, vals);
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// The lifecycle.
+
+void Tracer::SkeletonDeleter::operator()(copyscope_bpf* skel) const { copyscope_bpf__destroy(skel); }
+void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
+void Tracer::RingDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
+Tracer::Fd::~Fd() {
+  if (fd >= 0) close(fd);
+}
+
+// A constructor that throws destroys the members it made: every step below
+// leaves its result in a member, so a failure needs no cleanup of its own.
+Tracer::Tracer(const TracerOptions& opt) {
+  libbpf_set_print(libbpf_print);
+  kernel_.release = kernel_release();
+  // Scenarios send over loopback: the device TCP's pages leave through.
+  kernel_.net_device = "lo";
+  kernel_.nic_sg = device_scatter_gather(kernel_.net_device);
+  const KernelFeatures features = probe_features();
+  std::vector<std::string> load_failed(features.copy_routines.size());
+  const std::vector<CopyVia> via = load(opt, features, load_failed);
+  attach(opt, features, via, load_failed);
+  open_ring();
+}
+
+// open -> configure -> load. A load the kernel refuses is tried again with
+// fewer copy hooks (kprobes only, then none): copies are then attributed, and
+// load_failed says why for each routine. Returns how each routine is hooked.
+std::vector<CopyVia> Tracer::load(const TracerOptions& opt, const KernelFeatures& features,
+                                  std::vector<std::string>& load_failed) {
+  const std::vector<std::vector<CopyVia>> tries = copy_hook_tries(features.copy_routines);
+  for (size_t t = 0;; ++t) {
+    skel_.reset(copyscope_bpf__open());
+    if (!skel_) {
+      const int err = errno;
+      throw TraceError("failed to open the BPF object: " + errstr(err));
+    }
+    configure(skel_.get(), opt, features, tries[t]);
+    const int err = copyscope_bpf__load(skel_.get());
+    if (!err) return tries[t];
+    skel_.reset();
+    if (t + 1 == tries.size())
+      throw TraceError("failed to load the BPF programs: " + errstr(err) +
+                       " (run with COPYSCOPE_DEBUG=1 to see the verifier's log)");
+    for (size_t r = 0; r < load_failed.size(); ++r)
+      if (tries[t][r] != CopyVia::None && load_failed[r].empty())
+        load_failed[r] = std::string("the measuring ") + (tries[t][r] == CopyVia::Fentry ? "fentry" : "kprobe") +
+                         " programs did not load: " + errstr(err) + " (COPYSCOPE_DEBUG=1 shows the verifier's log)";
+  }
+}
+
+// The skeleton's programs, the copy hooks (one routine at a time: a routine
+// that does not attach leaves the others measured) and the USDT markers;
+// kernel_.hooks says what is attached and why the rest is not.
+void Tracer::attach(const TracerOptions& opt, const KernelFeatures& features, const std::vector<CopyVia>& via,
+                    const std::vector<std::string>& load_failed) {
+  if (int err = copyscope_bpf__attach(skel_.get()))
+    throw TraceError("failed to attach the BPF programs: " + errstr(err));
+
+  // The exit hook first: a routine already running when the entry hook
+  // arrives then meets an exit without a frame (ignored), never the reverse
+  // (a frame whose exit never comes).
+  const std::vector<CopyRoutinePlan>& plan = features.copy_routines;
+  std::vector<std::string> attach_failed(plan.size());
+  std::vector<bool> hooked(plan.size(), false);
+  for (size_t r = 0; r < plan.size(); ++r) {
+    if (via[r] == CopyVia::None) continue;
+    const bool fentry = via[r] == CopyVia::Fentry;
+    bpf_program* entry = copy_prog(skel_.get(), fentry ? "fentry" : "kprobe", plan[r].name);
+    bpf_program* exit = copy_prog(skel_.get(), fentry ? "fexit" : "kretprobe", plan[r].name);
+    Link exit_link(exit ? bpf_program__attach(exit) : nullptr);
+    int err = errno;
+    Link entry_link(exit_link && entry ? bpf_program__attach(entry) : nullptr);
+    if (exit_link && !entry_link) err = errno;
+    if (!entry_link) {
+      attach_failed[r] = std::string("failed to attach ") + (fentry ? "fentry/fexit" : "kprobe/kretprobe") + " to " +
+                         plan[r].name + ": " + errstr(err);
+      continue;
+    }
+    copy_exit_links_.push_back(std::move(exit_link));
+    copy_entry_links_.push_back(std::move(entry_link));
+    hooked[r] = true;
+  }
+  describe_copy_hooks(plan, via, hooked, attach_failed, load_failed, kernel_);
+  for (size_t i = 0; i < std::size(kTracepoints); ++i) {
+    const TracepointProgram& tp = kTracepoints[i];
+    const bool ok = features.tracepoint[i];
+    kernel_.hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
+                             ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
+  }
 
   for (auto [prog, probe] : {std::pair{skel_->progs.on_phase_begin, "phase_begin"},
                              std::pair{skel_->progs.on_phase_end, "phase_end"}}) {
-    bpf_link* link = bpf_program__attach_usdt(prog, -1, opt.scenario_binary.c_str(), "copyscope", probe, nullptr);
+    Link link(bpf_program__attach_usdt(prog, -1, opt.scenario_binary.c_str(), "copyscope", probe, nullptr));
     if (!link) {
-      int err = errno;
-      release();
+      const int err = errno;
       throw TraceError(std::string("failed to attach usdt copyscope:") + probe + " in " + opt.scenario_binary + ": " +
                        errstr(err));
     }
-    usdt_links_.push_back(link);
+    usdt_links_.push_back(std::move(link));
     kernel_.hooks.push_back({std::string("usdt/copyscope:") + probe, "attached", "transfer-phase marker"});
   }
-  rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_event, this, nullptr);
+}
+
+// libbpf waits for the ring level-triggered: ready whenever one byte waits,
+// so a consumer that has just drained it often finds the next batch there
+// and goes round again without the kernel's wake-up. Edge-triggered, it
+// sleeps until the kernel wakes it (every wakeup_bytes) or its timeout, and
+// takes fewer rounds for the same events.
+void Tracer::open_ring() {
+  rb_.reset(ring_buffer__new(bpf_map__fd(skel_->maps.events), &Tracer::on_event, this, nullptr));
   if (!rb_) {
-    int err = errno;
-    release();
+    const int err = errno;
     throw TraceError("failed to create the ring buffer reader: " + errstr(err));
   }
-  // libbpf waits for the ring level-triggered: ready whenever one byte waits,
-  // so a consumer that has just drained it often finds the next batch there
-  // and goes round again without the kernel's wake-up. Edge-triggered, it
-  // sleeps until the kernel wakes it (every wakeup_bytes) or its timeout:
-  // read_write of 1 GiB in 64 KiB buffers took about 225 rounds, not 300.
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  epoll_.fd = epoll_create1(EPOLL_CLOEXEC);
   epoll_event want{};
   want.events = EPOLLIN | EPOLLET;
-  if (epoll_fd_ < 0 || epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, bpf_map__fd(skel_->maps.events), &want) != 0) {
-    int err = errno;
-    release();
+  if (epoll_.fd < 0 || epoll_ctl(epoll_.fd, EPOLL_CTL_ADD, bpf_map__fd(skel_->maps.events), &want) != 0) {
+    const int err = errno;
     throw TraceError("failed to wait for the ring buffer: " + errstr(err));
   }
 }
 
-void Tracer::release() {
-  if (epoll_fd_ >= 0) close(epoll_fd_);
-  epoll_fd_ = -1;
-  if (rb_) ring_buffer__free(rb_);
-  rb_ = nullptr;
-  for (bpf_link* l : usdt_links_) bpf_link__destroy(l);
-  usdt_links_.clear();
-  // Entry hooks go first, so no frame is left waiting for a detached exit.
-  for (auto& [entry, exit] : copy_links_) bpf_link__destroy(entry);
-  for (auto& [entry, exit] : copy_links_) bpf_link__destroy(exit);
-  copy_links_.clear();
-  if (skel_) copyscope_bpf__destroy(skel_);
-  skel_ = nullptr;
-}
-
-Tracer::~Tracer() {
-  stop();
-  release();
-}
+// The threads first; then the members go, in reverse order of declaration:
+// the epoll fd, the ring, the USDT links, the copy hooks' entries before
+// their exits, the skeleton (its own links and programs) last.
+Tracer::~Tracer() { stop(); }
 
 void Tracer::track(pid_t tgid) {
   __u32 key = static_cast<__u32>(tgid);
@@ -440,7 +498,7 @@ void Tracer::consume_ring() {
   bool any;
   {
     std::lock_guard<std::mutex> lock(staged_mu_);
-    ring_buffer__consume(rb_);
+    ring_buffer__consume(rb_.get());
     any = !staged_.empty();
     if (!live_) staged_.clear();
   }
@@ -449,19 +507,18 @@ void Tracer::consume_ring() {
 
 // The capture thread only drains the ring into staged_, memory it has used
 // before. Appending to the event log is the store thread's work: the log's
-// pages are new, and on this VM the first write to memory the host has not
-// backed yet costs milliseconds (12 ms inside one append was measured, with
-// the kernel's ring overflowing meanwhile). The GUI's lock on the log, taken
-// once per frame, likewise holds up only the store thread.
+// pages are new, and the first write to memory a VM's host has not backed yet
+// can cost milliseconds, long enough for the kernel's ring to overflow
+// meanwhile. The GUI's lock on the log, taken once per frame, likewise holds
+// up only the store thread.
 void Tracer::poll_loop() {
-  // Ahead of CPU-bound work beside it (nice -10, where the process may; else
-  // as it is): a wake-up left waiting for a CPU while the producer fills the
-  // ring was the drops seen with two CPU hogs on 2 cores.
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -10);
+  // Ahead of CPU-bound work beside it (where the process may raise its
+  // priority; else as it is): a wake-up left waiting for a CPU while the
+  // producer fills the ring is how events are dropped on a busy machine.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kCaptureNice);
   while (!stopping_.load(std::memory_order_acquire)) {
-    // Wake-ups are batched in the kernel (every wakeup_bytes): the timeout sweeps up the rest.
     epoll_event ready{};
-    epoll_wait(epoll_fd_, &ready, 1, 50);
+    epoll_wait(epoll_.fd, &ready, 1, kPollTimeoutMs);
     consume_ring();
   }
   consume_ring();
@@ -490,14 +547,11 @@ void Tracer::store_loop() {
 
 void Tracer::start(LiveRun* live, size_t expected_events) {
   live_ = live;
-  // 2^26 events (3.5 GiB of address space): more than a capture at the
-  // pipeline's full rate for half a minute. As much of it as the run is
-  // expected to need, up to 64 MiB, is made memory now, before the scenario
-  // starts (all 64 MiB took 100-130 ms here); a longer capture takes the rest
-  // of its faults as it goes. With 32 MiB the store thread of read_write
-  // 1 GiB at 4 KiB (680 000 events, 36 MiB) spent 19 ms on the last 4 MiB
-  // while the scenario waited for the CPU; with 64 MiB it takes 8 ms in all.
-  if (live_) live_->reserve(size_t{1} << 26, std::min(expected_events, kPrefaultEvents));
+  // As much of the log as the run is expected to need, up to
+  // kPrefaultEvents, is made memory now, before the scenario starts; a longer
+  // capture takes the rest of its faults as it goes. Too little, and the
+  // store thread faults in the last of it while the scenario waits for the CPU.
+  if (live_) live_->reserve(kEventLogCapacity, std::min(expected_events, kPrefaultEvents));
   // Both staging blocks are written once here, so that their pages exist
   // before the capture needs them (the capture thread gets the store
   // thread's at the first swap).

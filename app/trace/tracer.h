@@ -1,6 +1,11 @@
-// The one owner of the BPF skeleton: open -> configure -> load -> attach ->
-// poll -> destroy. The capture thread drains the ring, a store thread appends
-// what it drained to a LiveRun (the model); neither touches UI code.
+// The one owner of the BPF skeleton, one lifecycle:
+//   open -> configure (rodata, which programs load) -> load -> attach   (the constructor)
+//   -> poll (start .. stop: a capture thread drains the ring, a store thread
+//      appends to a LiveRun, the model; neither touches UI code)
+//   -> destroy (the destructor: threads joined, then the members let go of
+//      the ring, the links and the skeleton, in that order).
+// What the running kernel offers is probed once, before the open, and every
+// program's load decision is made in one place (configure() in tracer.cpp).
 #pragma once
 
 #include <sys/types.h>
@@ -12,7 +17,6 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "model/live_run.h"
@@ -34,23 +38,12 @@ struct TracerOptions {
   bool emit_events = true;      // false: exact counters only
 };
 
-// One copy routine (enum cs_copy_routine) and how this kernel lets us hook it.
-struct CopyRoutinePlan {
-  unsigned routine = 0;
-  std::string name;
-  bool in_btf = false;     // a function in the running kernel's BTF
-  bool fentry_ok = false;  // a probe fentry program loaded and attached
-  bool kprobe_ok = false;  // the kernel has the kprobe PMU
-  std::string fentry_why, kprobe_why;  // why not, when not
-};
-enum class CopyVia { None, Fentry, Kprobe };
-
-// Probes fentry then kprobe on each copy routine; leaves nothing attached.
-std::vector<CopyRoutinePlan> probe_copy_hooks();
+struct KernelFeatures;  // what the running kernel offers (tracer.cpp)
+enum class CopyVia;     // how one copy routine is hooked (tracer.cpp)
 
 class Tracer {
  public:
-  explicit Tracer(const TracerOptions& opt);  // throws TraceError
+  explicit Tracer(const TracerOptions& opt);  // open .. attach; throws TraceError
   ~Tracer();
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
@@ -64,18 +57,45 @@ class Tracer {
   const KernelInfo& kernel() const { return kernel_; }
 
  private:
+  // Deleters of what the tracer owns; members below are destroyed in reverse
+  // order of declaration, which is the order they must go in.
+  struct SkeletonDeleter {
+    void operator()(copyscope_bpf* skel) const;
+  };
+  struct LinkDeleter {
+    void operator()(bpf_link* link) const;
+  };
+  struct RingDeleter {
+    void operator()(ring_buffer* rb) const;
+  };
+  struct Fd {
+    int fd = -1;
+    Fd() = default;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+  };
+  using Link = std::unique_ptr<bpf_link, LinkDeleter>;
+
+  // The lifecycle's steps, in the order the constructor takes them.
+  std::vector<CopyVia> load(const TracerOptions& opt, const KernelFeatures& features,
+                            std::vector<std::string>& load_failed);
+  void attach(const TracerOptions& opt, const KernelFeatures& features, const std::vector<CopyVia>& via,
+              const std::vector<std::string>& load_failed);
+  void open_ring();
+
   void poll_loop();   // the capture thread
   void store_loop();  // the store thread
   void consume_ring();
-  void release();  // every link, the ring buffer and the skeleton
   static int on_event(void* ctx, void* data, size_t size);
   void drain_batches();
 
-  copyscope_bpf* skel_ = nullptr;
-  ring_buffer* rb_ = nullptr;
-  int epoll_fd_ = -1;  // the ring's fd, edge-triggered (see the constructor)
-  std::vector<bpf_link*> usdt_links_;
-  std::vector<std::pair<bpf_link*, bpf_link*>> copy_links_;  // entry, exit
+  std::unique_ptr<copyscope_bpf, SkeletonDeleter> skel_;  // goes last: its programs outlive every link
+  std::vector<Link> copy_exit_links_;   // copy hooks' exits go after their entries,
+  std::vector<Link> copy_entry_links_;  // so no frame waits for a detached exit
+  std::vector<Link> usdt_links_;
+  std::unique_ptr<ring_buffer, RingDeleter> rb_;
+  Fd epoll_;  // the ring's fd, edge-triggered (see open_ring)
   KernelInfo kernel_;
   LiveRun* live_ = nullptr;
   std::thread thread_;
