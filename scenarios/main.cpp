@@ -14,23 +14,12 @@ namespace scenario {
 
 const MethodEntry* find_method(const std::string& name) {
   static const MethodEntry methods[] = {
-      {"read_write", run_read_write},
-      {"sendfile", run_sendfile},
-      {"mmap_write", run_mmap_write},
-      {"splice", run_splice},
-      {"direct_io", run_direct_io},
-      {"cow_fork", run_cow_fork},
-      {"mmap_truncate_sigbus", run_mmap_truncate_sigbus},
-      {"vmsplice", run_vmsplice},
-      {"tee", run_tee},
-      {"copy_file_range", run_copy_file_range},
-      {"io_uring", run_io_uring},
-      {"io_uring_send_zc", run_io_uring_send_zc},
-      {"msg_zerocopy", run_msg_zerocopy},
-      {"java_transferto", run_java_transferto},
-      {"java_mapped", run_java_mapped},
+#define COPYSCOPE_METHOD(name, sinks, needs) {#name, run_##name},
+#include "methods.def"
+#undef COPYSCOPE_METHOD
       {"bench_pipeline", run_bench_pipeline},  // internal: copyscope bench pipeline
   };
+
   for (const auto& m : methods)
     if (name == m.name) return &m;
   return nullptr;

@@ -1,5 +1,5 @@
-// The methods copyscope can run: one table shared by the CLI and the scenario
-// program, so both agree on names and sinks.
+// The methods copyscope can run (methods.def), as the CLI and the GUI see them:
+// names, sinks and what each needs.
 #pragma once
 
 #include <unistd.h>
@@ -14,25 +14,13 @@ namespace scenario {
 struct MethodInfo {
   std::string_view name;
   std::string_view sinks;         // comma-separated, first is the default
-  std::string_view requirement;   // empty when it always runs
+  std::string_view requirement;   // empty when it always runs; "java"
 };
 
 inline constexpr MethodInfo kMethods[] = {
-    {"read_write", "tcp,file,pipe,null", ""},
-    {"sendfile", "tcp,file,pipe,null", ""},
-    {"mmap_write", "tcp,file,pipe,null", ""},
-    {"splice", "tcp,file,pipe,null", ""},
-    {"direct_io", "tcp,file,pipe,null", ""},
-    {"cow_fork", "null", ""},
-    {"mmap_truncate_sigbus", "null", ""},
-    {"vmsplice", "pipe,tcp", ""},
-    {"tee", "pipe", ""},
-    {"copy_file_range", "file", ""},
-    {"io_uring", "tcp,file,pipe,null", ""},
-    {"io_uring_send_zc", "tcp", ""},
-    {"msg_zerocopy", "tcp", ""},
-    {"java_transferto", "tcp,file", "java"},
-    {"java_mapped", "tcp,file,pipe,null", "java"},
+#define COPYSCOPE_METHOD(name, sinks, needs) {#name, sinks, needs},
+#include "methods.def"
+#undef COPYSCOPE_METHOD
 };
 
 inline const MethodInfo* method_info(std::string_view name) {

@@ -78,23 +78,11 @@ int wait_child(int pid);
 // The directory holding copyscope-scenario (the Java classes live in java/ there).
 std::string binary_dir();
 
-// Methods, one file each.
-Outcome run_read_write(const Options&, Sink&);
-Outcome run_sendfile(const Options&, Sink&);
-Outcome run_mmap_write(const Options&, Sink&);
-Outcome run_splice(const Options&, Sink&);
-Outcome run_direct_io(const Options&, Sink&);
-Outcome run_cow_fork(const Options&, Sink&);
-Outcome run_mmap_truncate_sigbus(const Options&, Sink&);
-Outcome run_vmsplice(const Options&, Sink&);
-Outcome run_tee(const Options&, Sink&);
-Outcome run_copy_file_range(const Options&, Sink&);
-Outcome run_io_uring(const Options&, Sink&);
-Outcome run_io_uring_send_zc(const Options&, Sink&);
-Outcome run_msg_zerocopy(const Options&, Sink&);
-Outcome run_java_transferto(const Options&, Sink&);
-Outcome run_java_mapped(const Options&, Sink&);
-// Internal, not in methods.h (so never listed): bench pipeline's producer.
+// Methods, one file each (methods.def).
+#define COPYSCOPE_METHOD(name, sinks, needs) Outcome run_##name(const Options&, Sink&);
+#include "methods.def"
+#undef COPYSCOPE_METHOD
+// Internal, not in methods.def (so never listed): bench pipeline's producer.
 Outcome run_bench_pipeline(const Options&, Sink&);
 
 }  // namespace scenario

@@ -27,7 +27,7 @@ enum class StageDriver : uint8_t {
 };
 
 // Bytes that went from one place to another by one means, for one reason.
-// Places are the canonical ones of assets/textbook.json (a box's `is`):
+// Places are the canonical ones of the textbook model, assets/methods/ (a box's `is`):
 // disk, page_cache, user_buffer, pipe, dest_pipe, socket_buffer, nic,
 // dest_page_cache, dest_disk, shared_page, child_page.
 // Per kind the stages add up to the run's counters: cpu_copy to cpu_copy_bytes,

@@ -1,5 +1,6 @@
-// The textbook model (assets/textbook.json): what the articles say each method
-// costs, and the diagram the GUI draws. Data, loaded once.
+// The textbook model (assets/methods/<method>.json, one file per method): what
+// the articles say each method costs, and the diagram the GUI draws. Data,
+// loaded once.
 #pragma once
 
 #include <optional>
@@ -69,7 +70,6 @@ struct TextbookMethod {
   std::string name;
   std::string source;  // articles | kernel-docs
   Text title, summary;
-  std::vector<std::string> sinks;
   std::vector<std::string> calls;
   Expectation expect;  // rows[0]'s, as are arrows and steps
   std::vector<DiagramBox> boxes;
@@ -86,10 +86,14 @@ struct TextbookMethod {
 
 class Textbook {
  public:
-  // Throws std::runtime_error with the file and the problem.
+  // A directory of method files (each one method's object), or one file
+  // holding {"methods": [...]}. Methods come in the method table's order
+  // (scenarios/methods.def), then any others by name. Throws
+  // std::runtime_error naming the file and the problem.
   static Textbook load(const std::string& path);
   static Textbook parse(const std::string& json_text);
-  // assets/textbook.json found next to the binary, in the source tree, or $COPYSCOPE_ASSETS.
+  static TextbookMethod parse_method(const std::string& json_text);
+  // assets/methods/ found next to the binary, in the source tree, or $COPYSCOPE_ASSETS.
   static const Textbook& builtin();
 
   const TextbookMethod* find(const std::string& name) const;
@@ -99,7 +103,7 @@ class Textbook {
   std::vector<TextbookMethod> methods_;
 };
 
-// Directory holding textbook.json and recordings.
+// Directory holding methods/ (the textbook model) and recordings/.
 std::string assets_dir();
 
 }  // namespace copyscope

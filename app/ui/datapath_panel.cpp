@@ -62,7 +62,7 @@ void draw_datapath_panel(App& app) {
   const TextbookMethod* tb = Textbook::builtin().find(method);
   if (!tb && !methods.empty()) tb = &methods.front();
   if (!tb) {
-    ImGui::TextUnformatted(L(p, "No textbook data (assets/textbook.json) was found.", "找不到教材数据（assets/textbook.json）。"));
+    ImGui::TextUnformatted(L(p, "No textbook data (assets/methods/) was found.", "找不到教材数据（assets/methods/）。"));
     return;
   }
   // Without a run the diagram is the textbook's alone (the method's own row).

@@ -1,13 +1,17 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
+#include "methods.h"
 #include "model/textbook.h"
 
 using copyscope::Textbook;
 
 TEST(Textbook, EveryMethodIsConsistent) {
-  Textbook tb = Textbook::load(std::string(COPYSCOPE_SOURCE_ASSETS) + "/textbook.json");
+  Textbook tb = Textbook::load(std::string(COPYSCOPE_SOURCE_ASSETS) + "/methods");
   ASSERT_GE(tb.methods().size(), 15u);
   for (const auto& m : tb.methods()) {
     SCOPED_TRACE(m.name);
@@ -47,4 +51,29 @@ TEST(Textbook, RejectsBrokenFiles) {
   EXPECT_THROW(Textbook::parse("{"), std::exception);
   EXPECT_THROW(Textbook::parse("{\"methods\": [{}]}"), std::exception);
   EXPECT_THROW(Textbook::load("/nonexistent/textbook.json"), std::runtime_error);
+}
+
+// One method table: every method it names has its textbook file, and every
+// textbook file is a method the table names (scenarios/methods.def).
+TEST(Textbook, TheMethodTableAndTheAssetsAgree) {
+  Textbook tb = Textbook::load(std::string(COPYSCOPE_SOURCE_ASSETS) + "/methods");
+  std::set<std::string> table, assets;
+  for (const auto& m : scenario::kMethods) table.insert(std::string(m.name));
+  for (const auto& m : tb.methods()) assets.insert(m.name);
+  EXPECT_EQ(table, assets);
+  // Loaded in the table's order, the order the CLI lists and the GUI offers.
+  size_t i = 0;
+  for (const auto& m : scenario::kMethods) {
+    ASSERT_LT(i, tb.methods().size());
+    EXPECT_EQ(tb.methods()[i++].name, m.name);
+  }
+}
+
+TEST(Textbook, AMethodFileMustNameItself) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("copyscope-tb-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "pretender.json") << R"({"name": "read_write"})";
+  EXPECT_THROW(Textbook::load(dir.string()), std::runtime_error);
+  std::filesystem::remove_all(dir);
+  EXPECT_THROW(Textbook::load(dir.string()), std::runtime_error);
 }
