@@ -1,5 +1,8 @@
 #include "model/analysis.h"
 
+#include "model/analysis_detail.h"
+#include "model/format.h"
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -11,6 +14,10 @@
 namespace copyscope {
 
 using nlohmann::json;
+using analysis_detail::ratio;
+using analysis_detail::round2;
+using analysis_detail::add_method_notes;
+using analysis_detail::thread_uses;
 
 KernelVersion KernelVersion::parse(const std::string& release) {
   KernelVersion kv;
@@ -49,185 +56,14 @@ std::string page_refs_reason(bool nic_sg) {
          "socket buffer: the articles' 1-copy row";
 }
 
-double ratio(uint64_t num, uint64_t den) { return den ? static_cast<double>(num) / static_cast<double>(den) : 0.0; }
-
-double round2(double v) { return std::round(v * 100.0) / 100.0; }
-
-std::string fmt_num(double v) {
-  char buf[32];
-  if (std::fabs(v - std::round(v)) < 1e-9)
-    std::snprintf(buf, sizeof buf, "%.0f", v);
-  else
-    std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-
-std::string mib(uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
-  return buf;
-}
 
 // "2", "0.25", or "1 in all" when a call is too rare to show per unit.
 std::string per_unit_text(uint64_t n, uint64_t units) {
   const double r = ratio(n, units);
   if (n && r < 0.005) return std::to_string(n) + " in all";
-  return fmt_num(round2(r));
+  return format_figure(round2(r));
 }
 
-// Who a thread is, from its name (the JVM names its service threads) or,
-// unnamed, from its process: the transfer's own, or another one.
-std::string thread_role_of(const std::string& name, bool same_process, bool jvm) {
-  auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
-  if (!same_process) return "helper process (the scenario's launcher)";
-  if (has("GC") || has("G1 ") || has("Conc")) return "garbage collector";
-  if (has("Compiler") || has("C1 ") || has("C2 ")) return "JIT compiler";
-  if (has("VM Thread") || has("VM Periodic")) return "JVM housekeeping";
-  if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification")) return "JVM service";
-  return jvm ? "JVM thread (GC, JIT or service)" : "other thread";
-}
-
-// The sender's threads that made syscalls; those that made the method's own
-// data-moving calls are its transfer threads.
-std::vector<ThreadUse> thread_uses(const Run& run, const TextbookMethod* tb) {
-  std::map<uint32_t, ThreadUse> by_tid;
-  std::vector<int> calls;
-  if (tb)
-    for (const std::string& n : tb->calls) calls.push_back(syscall_from_name(n));
-  for (const Event& e : run.events) {
-    if (e.type != CS_EV_SYSCALL || e.role != CS_ROLE_SENDER) continue;
-    ThreadUse& t = by_tid[e.tid];
-    t.tid = e.tid;
-    t.tgid = e.tgid;
-    ++t.syscalls;
-    if (std::find(calls.begin(), calls.end(), static_cast<int>(e.sys)) == calls.end() || e.ret <= 0) continue;
-    ++t.method_calls;
-    // Mapping a file is its part of the transfer, though it returns an address.
-    t.bytes += e.sys == CS_SYS_MMAP ? (e.a == CS_FD_FILE ? 1 : 0) : static_cast<uint64_t>(e.ret);
-  }
-  // The transfer threads carried the payload; a launcher's status byte on a pipe does not count.
-  uint64_t most = 0;
-  for (const auto& [tid, t] : by_tid) most = std::max(most, t.bytes);
-  auto transfers = [&](const ThreadUse& t) { return t.bytes && t.bytes * 10 >= most; };
-  std::vector<uint32_t> transfer_tgids;
-  for (const auto& [tid, t] : by_tid)
-    if (transfers(t)) transfer_tgids.push_back(t.tgid);
-  const bool jvm = run.params.method.rfind("java_", 0) == 0;
-  std::vector<ThreadUse> out;
-  for (auto& [tid, t] : by_tid) {
-    auto it = run.thread_names.find(tid);
-    t.name = it == run.thread_names.end() ? "" : it->second;
-    const bool same = std::find(transfer_tgids.begin(), transfer_tgids.end(), t.tgid) != transfer_tgids.end();
-    t.role = transfers(t) ? "transfer" : thread_role_of(t.name, same || transfer_tgids.empty(), jvm);
-    out.push_back(std::move(t));
-  }
-  constexpr size_t kMaxThreads = 64;  // a JVM has dozens; keep the busiest
-  if (out.size() > kMaxThreads) {
-    std::partial_sort(out.begin(), out.begin() + kMaxThreads, out.end(),
-                      [](const ThreadUse& a, const ThreadUse& b) { return a.syscalls > b.syscalls; });
-    out.resize(kMaxThreads);
-  }
-  return out;
-}
-
-// What each method teaches where the kernel differs from the textbook: facts
-// from the counters and from the scenario's own report (`extra`).
-void add_method_notes(const Run& run, Summary& s) {
-  const std::string& m = run.params.method;
-  const json& x = s.extra.is_object() ? s.extra : json::object();
-  const Counts& c = s.counters;
-  auto calls = [&](const char* name) {
-    auto it = c.syscalls.find(name);
-    return it == c.syscalls.end() ? uint64_t{0} : it->second;
-  };
-  const double units = static_cast<double>(s.units);
-  if (m == "splice") {
-    s.deviations.push_back(
-        {"splice_calls_per_chunk", 1, round2(calls("splice") / units),
-         std::string("splice needs a pipe at one end, so a chunk takes two calls: file -> pipe, then pipe -> sink; "
-                     "the articles' single 'splice' hides the pipe. The first call only puts references to the "
-                     "page-cache pages into the pipe (no copy). ") +
-             (run.params.sink == "file"
-                  ? "The second call, pipe -> file, does copy: iter_file_splice_write copies the pages into the "
-                    "destination's page cache (1 CPU copy per byte)"
-                  : run.params.sink == "tcp"
-                        ? "The second call passes the same references to the socket, which needs a device that does "
-                          "scatter-gather (loopback does); without it the kernel would copy into the socket buffer"
-                        : "The second call hands the references on without copying")});
-  } else if (m == "tee") {
-    s.deviations.push_back(
-        {"calls_per_chunk", 1, round2((calls("tee") + calls("splice")) / units),
-         "tee only duplicates what a pipe already holds: each chunk is spliced from the file into a pipe, tee'd "
-         "into the sink pipe (buffer references, no copy), then drained from the first pipe (splice to "
-         "/dev/null); three calls, none of them copies with the CPU"});
-  } else if (m == "vmsplice") {
-    s.notes.push_back("vmsplice put references to the user's pages into the pipe (no copy); the user must not "
-                      "modify those pages until the reader consumed them, which the scenario guarantees by "
-                      "never reusing a buffer");
-  } else if (m == "io_uring" || m == "io_uring_send_zc") {
-    const uint64_t enters = calls("io_uring_enter");
-    s.deviations.push_back(
-        {"io_uring_enter_per_chunk", 1, round2(enters / units),
-         "requests are queued in the shared submission ring and submitted " + x.value("batch", json(8)).dump() +
-             " at a time: " + std::to_string(enters) + " io_uring_enter calls for " + std::to_string(s.units) +
-             " chunks. The data still moves as read (page cache -> user buffer) and write/send; CPU copies are "
-             "counted per io_uring request at its completion (tracepoint io_uring:io_uring_complete)"});
-  } else if (m == "direct_io" && x.contains("alignment")) {
-    const json& a = x["alignment"];
-    s.deviations.push_back(
-        {"alignment", "aligned buffer, offset and length",
-         "memory " + a.value("memory", json(0)).dump() + " B, offset " + a.value("offset", json(0)).dump() +
-             " B, buffer " + a.value("buffer_used", json(0)).dump() + " B",
-         "O_DIRECT needs the buffer address, the file offset and the length aligned to what the device and "
-         "filesystem require (" + a.value("source", std::string("?")) +
-             "); the buffer comes from posix_memalign and its size is rounded up to that alignment. The page "
-             "cache took " + std::to_string(c.page_cache_adds) + " pages during the transfer"});
-  } else if (m == "cow_fork") {
-    const uint64_t written = x.value("pages_written", uint64_t{0});
-    s.deviations.push_back(
-        {"page_copies", written, c.cow_faults,
-         "each first write to a page shared after fork faults (a write fault on a present page) and the kernel "
-         "copies that one 4 KiB page; the few faults beyond the pages written are the processes' own stack and "
-         "library pages touched after fork. Transparent huge pages were disabled for the region "
-         "(MADV_NOHUGEPAGE) so that each page is counted on its own; since Linux 5.8 a write fault on a shared "
-         "huge page splits it and copies only the 4 KiB page (before 5.8 it copied all 2 MiB). The parent's "
-         "data was " +
-             std::string(x.value("parent_data_unchanged", false) ? "unchanged" : "CHANGED") + " afterwards (checked)"});
-  } else if (m == "mmap_truncate_sigbus" && x.value("outcome", std::string()) == "SIGBUS") {
-    s.deviations.push_back({"outcome", "SIGBUS", "SIGBUS",
-                            "expected: " + x.value("explanation", std::string("the child took SIGBUS"))});
-    s.notes.push_back("SIGBUS is the expected outcome of this scenario, not a failure of copyscope: mapping a "
-                      "file and letting another process truncate it is the hazard the articles warn about");
-  }
-  if (m == "msg_zerocopy" || m == "io_uring_send_zc") {
-    const uint64_t sends = x.value("zerocopy_sends", uint64_t{0}), copied = x.value("zerocopy_copied", uint64_t{0});
-    s.deviations.push_back(
-        {"zero_copy_send", "no copy", copied ? "copied by the kernel" : "not copied",
-         std::to_string(copied) + " of " + std::to_string(sends) + " completions said " +
-             (m == "msg_zerocopy" ? "SO_EE_CODE_ZEROCOPY_COPIED" : "IORING_NOTIF_USAGE_ZC_COPIED") +
-             (copied ? ": on loopback the data is delivered to a local socket, which must not keep pointers into "
-                       "the sender's memory, so the kernel copies it anyway; with a real NIC the pinned pages go "
-                       "to the device"
-                     : "")});
-  } else if (m == "copy_file_range" && x.contains("reflink")) {
-    const json& r = x["reflink"];
-    if (!r.value("supported", false))
-      s.deviations.push_back(
-          {"reflink", "extents shared (0 copies) on a reflink filesystem", "not supported",
-           "this filesystem (" + r.value("fs", std::string("?")) + ") refused FICLONE (" +
-               r.value("error", std::string("?")) +
-               "), so copy_file_range copied the pages inside the kernel: 1 CPU copy per byte, no user copy, "
-               "no mode switch per byte. On btrfs or XFS the same call shares extents and copies nothing"});
-  } else if (m == "mmap_write" || m == "java_mapped") {
-    s.notes.push_back("the file is mapped once for the whole transfer, so mmap costs two mode switches in total, "
-                      "not per chunk; its pages come in through " + std::to_string(c.page_faults) +
-                      " page faults taken while write() reads the mapping");
-  }
-  if (m == "java_transferto" || m == "java_mapped")
-    s.notes.push_back("the JVM makes the same system calls as C (" +
-                      std::string(m == "java_transferto" ? "transferTo -> sendfile" : "map -> mmap, write") +
-                      "); its JIT and GC threads add other syscalls during the phase, JVM startup is excluded");
-}
 
 std::string measured_copies_why(const Run& run, const Summary& s);
 
@@ -497,9 +333,9 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     s.notes.push_back("CPU copies are measured at the kernel's copy routines (" +
                       (run.kernel.copy_accounting_why.empty() ? std::string("see kernel.hooks")
                                                               : run.kernel.copy_accounting_why) +
-                      "): " + mib(c.copy_to_user_bytes) + " to user, " + mib(c.copy_from_user_bytes) + " from user, " +
-                      mib(c.copy_kernel_bytes) + " kernel to kernel; attribution from syscall results would say " +
-                      fmt_num(round2(attributed_per_call)) + " per transfer unit.");
+                      "): " + format_bytes(c.copy_to_user_bytes) + " to user, " + format_bytes(c.copy_from_user_bytes) + " from user, " +
+                      format_bytes(c.copy_kernel_bytes) + " kernel to kernel; attribution from syscall results would say " +
+                      format_figure(round2(attributed_per_call)) + " per transfer unit.");
   }
   for (const auto& a : s.copies)
     if (!a.rule.known)
@@ -554,7 +390,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
       bool sep = false;
       for (const auto& a : s.copies) {
         why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
-            << fd_kind_name(a.flow.dst) << " (" << mib(a.flow.bytes) << "): " << fmt_num(a.rule.copies_per_byte)
+            << fd_kind_name(a.flow.dst) << " (" << format_bytes(a.flow.bytes) << "): " << format_figure(a.rule.copies_per_byte)
             << " copy per byte, " << a.rule.why;
         sep = true;
       }
@@ -567,24 +403,40 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     double tbv = *s.textbook.dma_copies, m = s.per_call.dma_copies;
     if (m != tbv) {
       std::vector<std::string> reasons;
-      if (c.disk_dma_bytes < s.bytes / 2) {
+      // Which DMA the textbook row draws: from the disk into the page cache,
+      // and out to a device. Reasons speak only of what the row counts.
+      const bool no_diagram = !tb || tb->arrows.empty();
+      bool row_reads_disk = no_diagram, row_writes_device = no_diagram;
+      if (tb)
+        for (const DiagramArrow& a : tb->arrows) {
+          if (a.kind != "dma") continue;
+          (a.from == "disk" ? row_reads_disk : row_writes_device) = true;
+        }
+      if (!row_reads_disk && c.disk_dma_bytes > 0)
+        reasons.push_back("the scenario's set-up brought the file in from disk by DMA (" +
+                          format_bytes(c.disk_dma_bytes) + ", cold cache) before " + run.params.method +
+                          " itself ran; the textbook row counts only " + run.params.method +
+                          "'s own calls, which move no data by DMA");
+      if (row_reads_disk && c.disk_dma_bytes < s.bytes / 2) {
         if (run.params.cache == "warm")
           reasons.push_back("the file was already in the page cache (warm cache): no disk DMA was needed");
         else
-          reasons.push_back("disk DMA carried only " + mib(c.disk_dma_bytes) + " of " + mib(s.bytes) +
+          reasons.push_back("disk DMA carried only " + format_bytes(c.disk_dma_bytes) + " of " + format_bytes(s.bytes) +
                             (run.result.cache_resident_pages ? " (" + std::to_string(run.result.cache_resident_pages) +
                                                                    " pages were still cached)"
                                                              : std::string()));
       }
-      if (c.nic_dma_bytes == 0 && run.params.sink == "tcp")
-        reasons.push_back("loopback has no NIC: the last stage handed " + mib(c.loopback_bytes) +
-                          " to the receiver in software (loopback_xmit), which is not DMA");
-      if (run.params.sink == "file")
-        reasons.push_back("the sink is a file: its device DMA does happen, at writeback, when the flusher threads "
-                          "write the dirty pages back (after about 30 s, under memory pressure, or at fsync), "
-                          "which is usually after the transfer phase measured here");
-      else if (run.params.sink != "tcp")
-        reasons.push_back("the sink is " + run.params.sink + ", not a device: no DMA on the way out");
+      if (row_writes_device) {
+        if (run.params.sink == "tcp" && c.nic_dma_bytes == 0)
+          reasons.push_back("loopback has no NIC: the last stage handed " + format_bytes(c.loopback_bytes) +
+                            " to the receiver in software (loopback_xmit), which is not DMA");
+        else if (run.params.sink == "file")
+          reasons.push_back("the sink is a file: its device DMA does happen, at writeback, when the flusher "
+                            "threads write the dirty pages back (after about 30 s, under memory pressure, or at "
+                            "fsync), which is usually after the transfer phase measured here");
+        else if (run.params.sink != "tcp")
+          reasons.push_back("the sink is " + run.params.sink + ", not a device: no DMA on the way out");
+      }
       std::string why;
       for (size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
       s.deviations.push_back({"dma_copies", tbv, m, why.empty() ? "unexplained difference" : why});
@@ -618,7 +470,7 @@ std::string measured_copies_why(const Run& run, const Summary& s) {
   auto detail = [](const Measured& g) {
     std::string out;
     for (unsigned d = 0; d < CS_COPY_DIR_MAX; ++d)
-      if (g.by_dir[d]) out += (out.empty() ? "" : ", ") + mib(g.by_dir[d]) + " " + copy_dir_name(d);
+      if (g.by_dir[d]) out += (out.empty() ? "" : ", ") + format_bytes(g.by_dir[d]) + " " + copy_dir_name(d);
     std::string via;
     for (const auto& r : g.routines) via += (via.empty() ? "" : ", ") + r;
     return out + " in " + std::to_string(g.calls) + " calls of " + via;
@@ -629,18 +481,18 @@ std::string measured_copies_why(const Run& run, const Summary& s) {
   for (const auto& a : s.copies) {
     auto it = measured.find({a.flow.sys, a.flow.src, a.flow.dst});
     why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
-        << fd_kind_name(a.flow.dst) << " (" << mib(a.flow.bytes) << " moved): ";
+        << fd_kind_name(a.flow.dst) << " (" << format_bytes(a.flow.bytes) << " moved): ";
     const bool copied = it != measured.end() && it->second.bytes > 0;
     if (!copied && a.copy_bytes == 0) {
       why << "no CPU copy, because " << a.rule.why << " (attribution agrees)";
     } else {
       if (copied) {
-        why << mib(it->second.bytes) << " copied (" << detail(it->second) << ")";
+        why << format_bytes(it->second.bytes) << " copied (" << detail(it->second) << ")";
         it->second.shown = true;
       } else {
         why << "no CPU copy";
       }
-      why << "; attribution: " << mib(a.copy_bytes) << " (" << fmt_num(a.rule.copies_per_byte)
+      why << "; attribution: " << format_bytes(a.copy_bytes) << " (" << format_figure(a.rule.copies_per_byte)
           << " copy per byte) because " << a.rule.why;
     }
     sep = true;
@@ -653,133 +505,13 @@ std::string measured_copies_why(const Run& run, const Summary& s) {
       why << "outside any transfer syscall";
     else
       why << flow_name(sys) << " " << fd_kind_name(src) << " -> " << fd_kind_name(dst) << " (no data flow)";
-    why << ": " << mib(g.bytes) << " copied (" << detail(g) << "), not attributed";
+    why << ": " << format_bytes(g.bytes) << " copied (" << detail(g) << "), not attributed";
     sep = true;
   }
   if (!sep) why << "no data-moving syscall and no copy were seen";
   return why.str();
 }
 
-json counts_json(const Counts& c) {
-  json sys = json::object();
-  for (const auto& [k, v] : c.syscalls) sys[k] = v;
-  json out = {{"syscalls", sys},
-          {"mode_switches", c.mode_switches},
-          {"context_switches", c.context_switches},
-          {"context_switches_involuntary", c.context_switches_involuntary},
-          {"cpu_copies", c.cpu_copies},
-          {"cpu_copy_bytes", c.cpu_copy_bytes},
-          {"attributed_cpu_copies", c.attributed_cpu_copies},
-          {"attributed_cpu_copy_bytes", c.attributed_cpu_copy_bytes},
-          {"dma_ops", c.dma_ops},
-          {"dma_bytes", c.dma_bytes},
-          {"disk_dma_bytes", c.disk_dma_bytes},
-          {"nic_dma_bytes", c.nic_dma_bytes},
-          {"loopback_handoff_bytes", c.loopback_bytes},
-          {"page_faults", c.page_faults},
-          {"cow_faults", c.cow_faults},
-          {"page_cache_adds", c.page_cache_adds},
-          {"events_captured", c.events_captured},
-          {"events_dropped", c.events_dropped}};
-  if (c.copies_measured)
-    out["measured_copy_bytes"] = {{"to_user", c.copy_to_user_bytes},
-                                  {"from_user", c.copy_from_user_bytes},
-                                  {"kernel", c.copy_kernel_bytes}};
-  return out;
-}
-
-json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-
 }  // namespace
-
-json to_json(const Summary& s) {
-  json hooks = json::array();
-  for (const Hook& h : s.kernel.hooks) hooks.push_back({{"name", h.name}, {"status", h.status}, {"detail", h.detail}});
-  json copies = json::array();
-  for (const auto& a : s.copies)
-    copies.push_back({{"syscall", flow_name(a.flow.sys)},
-                      {"from", fd_kind_name(a.flow.src)},
-                      {"to", fd_kind_name(a.flow.dst)},
-                      {"calls", a.flow.calls},
-                      {"bytes", a.flow.bytes},
-                      {"copies_per_byte", a.rule.copies_per_byte},
-                      {"copy_bytes", a.copy_bytes},
-                      {"why", a.rule.why}});
-  json devs = json::array();
-  for (const auto& d : s.deviations) {
-    json dj = {{"what", d.what}, {"textbook", d.textbook}, {"measured", d.measured}, {"why", d.why}};
-    if (!d.attributed.is_null()) dj["attributed"] = d.attributed;
-    devs.push_back(dj);
-  }
-  json measured = json::array();
-  for (const MeasuredCopy& m : s.measured_copies)
-    measured.push_back({{"syscall", flow_name(m.sys)},
-                        {"from", fd_kind_name(m.src)},
-                        {"to", fd_kind_name(m.dst)},
-                        {"direction", copy_dir_name(m.dir)},
-                        {"routine", copy_routine_name(m.routine)},
-                        {"calls", m.calls},
-                        {"bytes", m.bytes}});
-  json sink = s.sink_report.is_object() ? s.sink_report : json::object();
-  sink["counters"] = counts_json(s.sink);
-  json stages = json::array();
-  for (const Stage& st : s.stages) {
-    json sj = {{"kind", stage_kind_name(st.kind)}, {"from", st.from},           {"to", st.to},
-               {"bytes", st.bytes},                 {"rule", st.rule},           {"accounting", st.accounting}};
-    if (!st.device.empty()) sj["device"] = st.device;
-    stages.push_back(std::move(sj));
-  }
-  json threads = json::array();
-  for (const ThreadUse& t : s.threads)
-    threads.push_back({{"tid", t.tid},
-                       {"name", t.name},
-                       {"role", t.role},
-                       {"syscalls", t.syscalls},
-                       {"method_calls", t.method_calls}});
-  json out = {
-      {"method", s.params.method},
-      {"params",
-       {{"size", s.params.size}, {"buffer", s.params.buffer}, {"cache", s.params.cache}, {"sink", s.params.sink}}},
-      {"kernel",
-       {{"release", s.kernel.release},
-        {"copy_accounting", s.kernel.copy_accounting},
-        {"copy_accounting_why", s.kernel.copy_accounting_why},
-        {"net_device", s.kernel.net_device},
-        {"nic_sg", s.nic_sg},
-        {"nic_sg_source", s.nic_sg_source},
-        {"hooks", hooks}}},
-      {"duration_ns", s.duration_ns},
-      {"bytes", s.bytes},
-      {"units", s.units},
-      {"throughput_mib_s", round2(s.throughput_mib_s)},
-      {"counters", counts_json(s.counters)},
-      {"per_call",
-       {{"mode_switches", std::round(s.per_call.mode_switches)},
-        {"cpu_copies", std::round(s.per_call.cpu_copies)},
-        {"dma_copies", s.per_call.dma_copies}}},
-      {"per_call_exact",
-       {{"mode_switches", round2(s.per_call.mode_switches)},
-        {"cpu_copies", round2(s.per_call.cpu_copies)},
-        {"cpu_copies_attributed", round2(ratio(s.counters.attributed_cpu_copy_bytes, s.bytes))},
-        {"context_switches", round2(s.per_call.context_switches)}}},
-      {"textbook",
-       {{"mode_switches", optional_json(s.textbook.mode_switches)},
-        {"cpu_copies", optional_json(s.textbook.cpu_copies)},
-        {"dma_copies", optional_json(s.textbook.dma_copies)},
-        {"row", s.row_id},
-        {"row_title", s.row_title.en},
-        {"other_rows", s.other_rows}}},
-      {"stages", stages},
-      {"threads", threads},
-      {"copies", copies},
-      {"copies_measured", measured},
-      {"deviations", devs},
-      {"notes", s.notes},
-      {"sink", sink},
-      {"partial", s.partial},
-  };
-  if (!s.extra.is_null()) out["scenario"] = s.extra;
-  return out;
-}
 
 }  // namespace copyscope

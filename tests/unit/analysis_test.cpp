@@ -117,6 +117,26 @@ TEST(Analysis, WarmCacheExplainsMissingDiskDma) {
   EXPECT_NE(find(s, "dma_copies")->why.find("warm"), std::string::npos);
 }
 
+// A DMA difference is explained only by what the textbook row draws: a row
+// without a disk arrow (tee, vmsplice) is not told "disk DMA carried only ...".
+TEST(Analysis, DmaReasonsFollowTheRowsArrows) {
+  copyscope::Run r = synthetic_read_write(4 << 20, 64 << 10, true);
+  r.params.sink = "pipe";
+  TextbookMethod no_dma = expectation(4, 2, 0);
+  no_dma.arrows.push_back({"page_cache", "pipe", "share", 1, {}});
+  Summary s = summarize(r, &no_dma);
+  ASSERT_NE(find(s, "dma_copies"), nullptr);
+  EXPECT_NE(find(s, "dma_copies")->why.find("set-up brought the file in from disk"), std::string::npos);
+  EXPECT_EQ(find(s, "dma_copies")->why.find("not a device"), std::string::npos);
+
+  r.counters[CS_ROLE_SENDER].dma_bytes = r.counters[CS_ROLE_SENDER].dma_read_bytes = 0;
+  TextbookMethod nic_only = expectation(4, 2, 1);
+  nic_only.arrows.push_back({"socket_buffer", "nic", "dma", 5, {}});
+  s = summarize(r, &nic_only);
+  ASSERT_NE(find(s, "dma_copies"), nullptr);
+  EXPECT_EQ(find(s, "dma_copies")->why, "the sink is pipe, not a device: no DMA on the way out");
+}
+
 TEST(Analysis, JsonCarriesTheContract) {
   copyscope::Run r = synthetic_read_write(1 << 20, 64 << 10, true);
   TextbookMethod tb = expectation(4, 2, 2);
