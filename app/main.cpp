@@ -4,8 +4,8 @@
 #include <cstdio>
 
 #include "cli/common.h"
-#include "scenario/cancel.h"
-#include "scenario/runner.h"
+#include "launch/cancel.h"
+#include "launch/runner.h"
 
 using namespace copyscope;
 

@@ -11,7 +11,7 @@
 #endif
 
 #define CS_ROLE_SENDER	0
-#define CS_ROLE_SINK	1
+#define CS_ROLE_RECEIVER	1
 #define CS_ROLE_MAX	2
 
 /* Transfer-related syscalls we decode; everything else is CS_SYS_OTHER. */

@@ -21,7 +21,7 @@
 #include "cli/common.h"
 #include "model/live_run.h"
 #include "model/size.h"
-#include "scenario/runner.h"
+#include "launch/runner.h"
 #include "trace/environment.h"
 #include "trace/tracer.h"
 
@@ -169,8 +169,8 @@ Round run_round(uint64_t calls, unsigned timeout_s, const CancelToken& cancel) {
     throw RunError(1, "the producer's phase markers did not reach the model");
   Round r;
   r.calls = calls;
-  r.captured = run.sender().events_captured + run.sink().events_captured;
-  r.dropped = run.sender().events_dropped + run.sink().events_dropped;
+  r.captured = run.sender().events_captured + run.receiver().events_captured;
+  r.dropped = run.sender().events_dropped + run.receiver().events_dropped;
   r.delivered = live.received();
   r.writes_counted = run.sender().sys_calls[CS_SYS_WRITE];
   // When the last event reached the model: the store thread notes each append.

@@ -17,7 +17,7 @@
 #include "cli/common.h"
 #include "methods.h"
 #include "model/size.h"
-#include "scenario/runner.h"
+#include "launch/runner.h"
 
 namespace copyscope::cli {
 
@@ -110,8 +110,8 @@ json overhead_row(const std::string& method, uint64_t buffer, uint64_t size, uns
       if (req.traced) {
         t = mib_s(r);
         t_cpu = cpu;
-        dropped += r.sender().events_dropped + r.sink().events_dropped;
-        events += r.sender().events_captured + r.sink().events_captured;
+        dropped += r.sender().events_dropped + r.receiver().events_dropped;
+        events += r.sender().events_captured + r.receiver().events_captured;
         for (const Event& e : r.events)
           if (e.type == CS_EV_SYSCALL) syscall_cpus.insert(e.cpu);
       } else {

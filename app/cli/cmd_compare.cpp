@@ -5,7 +5,7 @@
 #include "cli/common.h"
 #include "cli/output.h"
 #include "methods.h"
-#include "scenario/runner.h"
+#include "launch/runner.h"
 
 namespace copyscope::cli {
 

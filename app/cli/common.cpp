@@ -13,7 +13,7 @@
 #include "export/trace.h"
 #include "model/size.h"
 #include "model/textbook.h"
-#include "scenario/runner.h"
+#include "launch/runner.h"
 
 namespace copyscope::cli {
 

@@ -7,7 +7,7 @@
 
 #include "model/analysis.h"
 #include "model/run.h"
-#include "scenario/runner.h"
+#include "launch/runner.h"
 
 namespace copyscope::cli {
 

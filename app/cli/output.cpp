@@ -56,7 +56,7 @@ std::string format_summary(const Summary& s) {
   if (s.sink_report.is_object() && s.sink_report.contains("received_bytes"))
     o << "  receiver: " << format_bytes(s.sink_report["received_bytes"].get<uint64_t>()) << " in "
       << format_count(s.sink_report.value("receive_calls", uint64_t{0})) << " calls, its CPU copies "
-      << format_bytes(s.sink.cpu_copy_bytes) << "\n";
+      << format_bytes(s.receiver.cpu_copy_bytes) << "\n";
   return o.str();
 }
 

@@ -94,7 +94,7 @@ const std::vector<Column>& columns() {
                    for (const auto& d : s.deviations) out += (out.empty() ? "" : "; ") + d.what;
                    return out;
                  }});
-    add_counts(c, "sink.", &Summary::sink);
+    add_counts(c, "sink.", &Summary::receiver);  // the sink's receiver process
     return c;
   }();
   return cols;

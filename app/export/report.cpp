@@ -156,8 +156,8 @@ Canvas timeline_chart(const Run& run) {
     c.text(22, top + lane * lane_h + 8, label, kInk);
   };
   for (auto& [k, lane] : thread_lane) {
-    const bool sink = k.first == CS_ROLE_SINK;
-    lane_label(lane, sink ? palette::kSink : palette::kSender,
+    const bool sink = k.first == CS_ROLE_RECEIVER;
+    lane_label(lane, sink ? palette::kReceiver : palette::kSender,
                std::string(sink ? "receiver" : "sender") + " " + std::to_string(k.second));
   }
   for (int l = 0; l < disk_lanes; ++l) lane_label(n + l, palette::kBlockIo, "disk I/O " + std::to_string(l + 1));

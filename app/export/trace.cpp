@@ -33,7 +33,7 @@ json enum_table(unsigned n, const char* (*name)(unsigned)) {
   return out;
 }
 
-const char* role_label(unsigned role) { return role == CS_ROLE_SINK ? "receiver" : "sender"; }
+const char* role_label(unsigned role) { return role == CS_ROLE_RECEIVER ? "receiver" : "sender"; }
 
 enum Series { kModeSwitches = 0, kContextSwitches, kPageCachePages, kBytes };
 

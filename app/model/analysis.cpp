@@ -261,7 +261,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     s.nic_sg_source = "not recorded; assumed on, as loopback and nearly every network card do scatter-gather";
   }
   s.counters = count_role(run, Role::Sender, kv, &s.copies, s.nic_sg);
-  s.sink = count_role(run, Role::Sink, kv, nullptr, s.nic_sg);
+  s.receiver = count_role(run, Role::Receiver, kv, nullptr, s.nic_sg);
   if (s.counters.copies_measured)
     for (const MeasuredCopy& m : run.measured_copies)
       if (m.role == Role::Sender) s.measured_copies.push_back(m);

@@ -99,7 +99,7 @@ struct Summary {
   uint64_t units = 0;
   double throughput_mib_s = 0;
   Counts counters;
-  Counts sink;
+  Counts receiver;  // the process that drains a tcp or pipe sink
   PerUnit per_call;  // exact ratios; the JSON also gives them rounded
   Expectation textbook;        // of the chosen row
   std::string row_id;          // the textbook row the run is compared with

@@ -31,7 +31,7 @@ inline constexpr Rgb kSignal{200, 40, 120};  // a signal the kernel sends (SIGBU
 
 // Who did it: a mark beside each thread's lane.
 inline constexpr Rgb kSender{0, 150, 150};
-inline constexpr Rgb kSink{150, 120, 210};
+inline constexpr Rgb kReceiver{150, 120, 210};
 inline constexpr Rgb kInterrupt{150, 150, 150};  // softirq / IRQ context, no thread of ours
 
 // Measured against the textbook.

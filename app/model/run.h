@@ -29,7 +29,7 @@ inline void append_events(EventLog& log, const Event* src, size_t n) {
   if (n) std::memcpy(log.data() + at, src, n * sizeof(Event));
 }
 
-enum class Role : uint8_t { Sender = CS_ROLE_SENDER, Sink = CS_ROLE_SINK };
+enum class Role : uint8_t { Sender = CS_ROLE_SENDER, Receiver = CS_ROLE_RECEIVER };
 
 const char* syscall_name(unsigned sys);     // "read", "sendfile", ... ("other")
 int syscall_from_name(const std::string& name);  // -1 when unknown
@@ -149,7 +149,7 @@ struct Run {
   bool partial = false;
 
   const RoleCounters& sender() const { return counters[CS_ROLE_SENDER]; }
-  const RoleCounters& sink() const { return counters[CS_ROLE_SINK]; }
+  const RoleCounters& receiver() const { return counters[CS_ROLE_RECEIVER]; }
 };
 
 void sort_events(EventLog& events);

@@ -134,11 +134,13 @@ int fd_kind_from_name(const std::string& name) {
   return -1;
 }
 
-const char* role_name(unsigned role) { return role == CS_ROLE_SINK ? "sink" : role == CS_ROLE_SENDER ? "sender" : "?"; }
+// The serialized name of the receiver role is "sink" (traces and recordings
+// written before the role had its own name keep loading).
+const char* role_name(unsigned role) { return role == CS_ROLE_RECEIVER ? "sink" : role == CS_ROLE_SENDER ? "sender" : "?"; }
 
 int role_from_name(const std::string& name) {
   if (name == "sender") return CS_ROLE_SENDER;
-  if (name == "sink") return CS_ROLE_SINK;
+  if (name == "sink") return CS_ROLE_RECEIVER;
   return -1;
 }
 

@@ -70,7 +70,7 @@ json to_json(const Summary& s) {
                         {"calls", m.calls},
                         {"bytes", m.bytes}});
   json sink = s.sink_report.is_object() ? s.sink_report : json::object();
-  sink["counters"] = counts_json(s.sink);
+  sink["counters"] = counts_json(s.receiver);
   json stages = json::array();
   for (const Stage& st : s.stages) {
     json sj = {{"kind", stage_kind_name(st.kind)}, {"from", st.from},           {"to", st.to},

@@ -35,10 +35,10 @@ Run make_synthetic_run(size_t events) {
   const uint64_t chunk = run.params.buffer;
   uint64_t t = 1'000'000'000ull;
   RoleCounters& snd = run.counters[CS_ROLE_SENDER];
-  RoleCounters& rcv = run.counters[CS_ROLE_SINK];
+  RoleCounters& rcv = run.counters[CS_ROLE_RECEIVER];
   Flow rd{Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, 0, 0};
   Flow wr{Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, 0, 0};
-  Flow rv{Role::Sink, CS_SYS_READ, CS_FD_TCP, CS_FD_USER, 0, 0};
+  Flow rv{Role::Receiver, CS_SYS_READ, CS_FD_TCP, CS_FD_USER, 0, 0};
   uint64_t sector = 2048, page_index = 0, units = 0;
 
   auto push = [&](uint8_t type, uint32_t tgid, uint32_t tid, uint64_t ts, uint64_t dur, uint8_t role) -> Event& {
@@ -126,12 +126,12 @@ Run make_synthetic_run(size_t events) {
 
     // The receiver wakes up and drains the socket.
     const uint64_t rt = t + write_dur / 2 + 2'000;
-    push(CS_EV_SWITCH_IN, kSinkTgid, kSink, rt, 0, CS_ROLE_SINK);
-    syscall(kSinkTgid, kSink, CS_ROLE_SINK, CS_SYS_READ, CS_FD_TCP, CS_FD_USER, rt + 300, 6'000,
+    push(CS_EV_SWITCH_IN, kSinkTgid, kSink, rt, 0, CS_ROLE_RECEIVER);
+    syscall(kSinkTgid, kSink, CS_ROLE_RECEIVER, CS_SYS_READ, CS_FD_TCP, CS_FD_USER, rt + 300, 6'000,
             static_cast<int64_t>(chunk));
     rv.calls++;
     rv.bytes += chunk;
-    Event& ro = push(CS_EV_SWITCH_OUT, kSinkTgid, kSink, rt + 7'000, 0, CS_ROLE_SINK);
+    Event& ro = push(CS_EV_SWITCH_OUT, kSinkTgid, kSink, rt + 7'000, 0, CS_ROLE_RECEIVER);
     ro.a = 0;
     rcv.ctx_switches++;
     t += write_dur + 500 + rng.below(800);

@@ -13,8 +13,8 @@
 #include "backends/imgui_impl_glfw.h"
 #include "backends/imgui_impl_opengl3.h"
 #include "model/size.h"
-#include "scenario/cancel.h"
-#include "scenario/runner.h"
+#include "launch/cancel.h"
+#include "launch/runner.h"
 #include "ui/draw.h"
 
 namespace copyscope::ui {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "scenario/cancel.h"
+#include "launch/cancel.h"
 #include "ui/app.h"
 
 namespace copyscope::ui {

@@ -124,7 +124,7 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
     if (e.tid == 0)
       std::snprintf(buf, sizeof buf, "%s", "softirq / IRQ");
     else
-      std::snprintf(buf, sizeof buf, "%s %s %u", e.role == CS_ROLE_SINK ? "sink" : "sender",
+      std::snprintf(buf, sizeof buf, "%s %s %u", e.role == CS_ROLE_RECEIVER ? "receiver" : "sender",
                     n != run.thread_names.end() ? n->second.c_str() : "tid", e.tid);
     l.name = buf;
     v.lanes.push_back(std::move(l));

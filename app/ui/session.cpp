@@ -11,8 +11,8 @@
 #include "model/size.h"
 #include "model/synthetic.h"
 #include "model/textbook.h"
-#include "scenario/cancel.h"
-#include "scenario/runner.h"
+#include "launch/cancel.h"
+#include "launch/runner.h"
 #include "trace/environment.h"
 #if defined(COPYSCOPE_UI_EXPORT)
 #include "export/trace.h"

@@ -36,7 +36,7 @@ Rgb lane_color(const Lane& l) {
     case LaneKind::Interrupt: return palette::kInterrupt;
     case LaneKind::Thread: break;
   }
-  return l.role == CS_ROLE_SINK ? palette::kSink : palette::kSender;
+  return l.role == CS_ROLE_RECEIVER ? palette::kReceiver : palette::kSender;
 }
 
 void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPrefs& p) {
@@ -159,7 +159,7 @@ void draw_timeline_panel(App& app) {
     if (li % 2) dl->AddRectFilled(ImVec2(o.x, y), ImVec2(x1, y + lane_h), light ? IM_COL32(0, 0, 0, 12) : IM_COL32(255, 255, 255, 10));
     std::string name = lane.name;
     if (p.lang == "zh") {  // run_view names lanes in English; the words are few
-      for (auto [en, zh] : {std::pair{"sender", "发送方"}, {"sink", "接收方"}, {"disk (block I/O)", "磁盘（块 I/O）"},
+      for (auto [en, zh] : {std::pair{"sender", "发送方"}, {"receiver", "接收方"}, {"disk (block I/O)", "磁盘（块 I/O）"},
                             {"softirq / IRQ", "软中断 / 中断"}})
         if (name.rfind(en, 0) == 0) name = zh + name.substr(std::string(en).size());
     }

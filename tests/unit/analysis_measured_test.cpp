@@ -35,7 +35,7 @@ copyscope::Run read_write(uint64_t to_user, uint64_t from_user) {
   r.measured_copies.push_back({Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, CS_COPY_FROM_USER,
                                CS_CR_COPY_FROM_ITER, 2 * kChunks, from_user});
   // The receiver's own copy is not the sender's.
-  r.measured_copies.push_back({Role::Sink, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER,
+  r.measured_copies.push_back({Role::Receiver, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER,
                                CS_CR_COPY_TO_ITER, kChunks, kSize});
   return r;
 }
@@ -90,7 +90,7 @@ TEST(AnalysisMeasured, CpuCopiesComeFromTheCopyRoutines) {
   // Within 2% of the textbook and of attribution: no deviation.
   EXPECT_EQ(find(s, "cpu_copies"), nullptr);
   // The sink's copies are its own.
-  EXPECT_EQ(s.sink.cpu_copy_bytes, kSize);
+  EXPECT_EQ(s.receiver.cpu_copy_bytes, kSize);
   ASSERT_EQ(s.measured_copies.size(), 2u);
   bool noted = false;
   for (const auto& n : s.notes) noted |= has(n, "measured at the kernel's copy routines");

@@ -84,13 +84,13 @@ copyscope::Run synthetic_run() {
   s.sys_calls[CS_SYS_WRITE] = 64;
   s.sys_calls[CS_SYS_OTHER] = 9;
   s.sys_errors[CS_SYS_WRITE] = 1;
-  RoleCounters& k = r.counters[CS_ROLE_SINK];
+  RoleCounters& k = r.counters[CS_ROLE_RECEIVER];
   k.syscall_enters = k.syscall_exits = 70;
   k.sys_calls[CS_SYS_RECVFROM] = 70;
   k.dma_write_bytes = UINT64_MAX;  // the largest value must survive
   r.flows = {{Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, 64, 4 << 20},
              {Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, 64, 4 << 20},
-             {Role::Sink, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, 70, 4 << 20},
+             {Role::Receiver, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, 70, 4 << 20},
              {Role::Sender, CS_FLOW_URING_SEND_ZC, CS_FD_USER, CS_FD_TCP, 3, 300}};  // a pseudo flow
   r.thread_names = {{100, "scenario"}, {101, "sender"}, {200, "receiver"}};
   r.partial = true;
@@ -114,7 +114,7 @@ copyscope::Run synthetic_run() {
     t += (i == 0 ? 60'000 : 3'000) + 100;
     r.events.push_back(sys_ev(CS_SYS_WRITE, t, 4'000, 101, CS_FD_USER, CS_FD_TCP, 65536));
     t += 4'100;
-    r.events.push_back(sys_ev(CS_SYS_RECVFROM, t - 3'000, 2'000, 201, CS_FD_TCP, CS_FD_USER, 65536, CS_ROLE_SINK));
+    r.events.push_back(sys_ev(CS_SYS_RECVFROM, t - 3'000, 2'000, 201, CS_FD_TCP, CS_FD_USER, 65536, CS_ROLE_RECEIVER));
   }
   Event f = ev(CS_EV_FAULT, t0 + 700, 0, 101);
   f.a = 1;
@@ -159,7 +159,7 @@ void expect_same_run(const Run& a, const Run& b) {
   EXPECT_EQ(a.result.sink, b.result.sink);
   EXPECT_EQ(a.result.extra, b.result.extra);
   EXPECT_TRUE(a.counters[CS_ROLE_SENDER] == b.counters[CS_ROLE_SENDER]);
-  EXPECT_TRUE(a.counters[CS_ROLE_SINK] == b.counters[CS_ROLE_SINK]);
+  EXPECT_TRUE(a.counters[CS_ROLE_RECEIVER] == b.counters[CS_ROLE_RECEIVER]);
   EXPECT_EQ(a.flows, b.flows);
   EXPECT_EQ(a.kernel.copy_accounting_why, b.kernel.copy_accounting_why);
   EXPECT_EQ(a.measured_copies, b.measured_copies);
@@ -368,7 +368,7 @@ copyscope::Run measured_run() {
       {Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, CS_COPY_TO_USER, CS_CR_COPY_PAGE_TO_ITER, 256, 4 << 20},
       {Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, CS_COPY_FROM_USER, CS_CR_COPY_FROM_ITER, 64, 3 << 20},
       {Role::Sender, CS_SYS_OTHER, CS_FD_NONE, CS_FD_NONE, CS_COPY_KERNEL, CS_CR_COPY_TO_USER, 1, 77},
-      {Role::Sink, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER, CS_CR_COPY_TO_ITER, 70, 4 << 20}};
+      {Role::Receiver, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER, CS_CR_COPY_TO_ITER, 70, 4 << 20}};
   RoleCounters& s = r.counters[CS_ROLE_SENDER];
   s.copy_calls = 321;
   s.copy_to_user_bytes = 4 << 20;

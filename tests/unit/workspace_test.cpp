@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "scenario/workspace.h"
+#include "launch/workspace.h"
 
 namespace {
 

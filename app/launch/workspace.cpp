@@ -1,4 +1,4 @@
-#include "scenario/workspace.h"
+#include "launch/workspace.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -13,7 +13,7 @@
 
 #include "model/live_run.h"
 #include "model/run.h"
-#include "scenario/cancel.h"
+#include "launch/cancel.h"
 
 namespace copyscope {
 

@@ -1,4 +1,4 @@
-#include "scenario/runner.h"
+#include "launch/runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -17,7 +17,7 @@
 
 #include "methods.h"
 #include "model/size.h"
-#include "scenario/workspace.h"
+#include "launch/workspace.h"
 #include "trace/environment.h"
 #include "trace/tracer.h"
 

@@ -1,4 +1,4 @@
-#include "scenario/cancel.h"
+#include "launch/cancel.h"
 
 #include <fcntl.h>
 #include <signal.h>
