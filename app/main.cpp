@@ -10,8 +10,9 @@
 using namespace copyscope;
 
 int main(int argc, char** argv) {
-  CLI::App app{"copyscope: trace how Linux moves file data (read+write, sendfile, splice, ...) and compare it "
-               "with the textbook"};
+  CLI::App app{
+      "copyscope: trace how Linux moves file data (read+write, sendfile, splice, ...) and compare it "
+      "with the textbook"};
   app.footer(cli::kExamples);
   app.require_subcommand(0, 1);
 

@@ -226,7 +226,8 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
   if (s.fd < 0 || connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) {
     const int err = errno;
     kill(pid, SIGKILL);  // it waits in accept() for a connection that will not come
-    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {}
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
     errno = err;
     fail("connect to the receiver (is the loopback interface up? `ip link set lo up`)");
   }
@@ -253,7 +254,8 @@ json close_sink(Sink& s) {
   }
   if (s.pid > 0) {
     int status = 0;
-    while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {}
+    while (waitpid(s.pid, &status, 0) < 0 && errno == EINTR) {
+    }
     s.pid = -1;
   }
   if (s.kind == "file" && !s.path.empty()) {

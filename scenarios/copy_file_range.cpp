@@ -24,8 +24,11 @@ nlohmann::json probe_reflink(const Options& opt) {
     char magic[32];
     std::snprintf(magic, sizeof magic, "0x%lx", static_cast<unsigned long>(sfs.f_type));
     r["fs_magic"] = magic;
-    const char* name = sfs.f_type == 0xEF53 ? "ext4" : sfs.f_type == 0x9123683E ? "btrfs"
-                       : sfs.f_type == 0x58465342 ? "xfs" : sfs.f_type == 0x01021994 ? "tmpfs" : "other";
+    const char* name = sfs.f_type == 0xEF53       ? "ext4"
+                       : sfs.f_type == 0x9123683E ? "btrfs"
+                       : sfs.f_type == 0x58465342 ? "xfs"
+                       : sfs.f_type == 0x01021994 ? "tmpfs"
+                                                  : "other";
     r["fs"] = name;
   }
   int src = open_source(opt);
@@ -50,7 +53,8 @@ Outcome run_copy_file_range(const Options& opt, Sink& sink) {
   loff_t in_off = 0, out_off = 0;
   phase_begin();
   while (out.bytes < opt.size) {
-    ssize_t n = copy_file_range(in, &in_off, sink.fd, &out_off, std::min<uint64_t>(opt.buffer, opt.size - out.bytes), 0);
+    ssize_t n =
+        copy_file_range(in, &in_off, sink.fd, &out_off, std::min<uint64_t>(opt.buffer, opt.size - out.bytes), 0);
     if (n < 0) fail("copy_file_range");
     ++out.units;
     if (n == 0) break;

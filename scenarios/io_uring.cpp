@@ -92,7 +92,8 @@ Outcome run_io_uring(const Options& opt, Sink& sink) {
       bool broken = false;
       for (unsigned i = first; i < n; ++i) {
         if (done[i] == len[i]) continue;
-        if (res[i] > 0) done[i] += static_cast<size_t>(res[i]);
+        if (res[i] > 0)
+          done[i] += static_cast<size_t>(res[i]);
         else if (res[i] < 0 && res[i] != -ECANCELED) {
           errno = -res[i];
           fail("io_uring write");

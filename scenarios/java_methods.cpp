@@ -40,8 +40,8 @@ Outcome run_java(const Options& opt, Sink& sink, const char* cls, bool pass_buff
     throw std::runtime_error(std::string("the Java class ") + cls + " was not built (no JDK at build time)");
   int to_jvm[2], from_jvm[2];
   if (pipe2(to_jvm, O_CLOEXEC) || pipe2(from_jvm, O_CLOEXEC)) fail("pipe");
-  std::vector<std::string> args = {"java", "-XX:+UseSerialGC", "-Xshare:auto", "-cp", classes, cls,
-                                   opt.file, std::to_string(opt.size)};
+  std::vector<std::string> args = {"java", "-XX:+UseSerialGC", "-Xshare:auto",          "-cp", classes,
+                                   cls,    opt.file,           std::to_string(opt.size)};
   if (pass_buffer) args.push_back(std::to_string(opt.buffer));
   pid_t pid = fork();
   if (pid < 0) fail("fork");

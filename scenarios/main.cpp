@@ -46,12 +46,18 @@ int main(int argc, char** argv) {
   opt.method = argv[1];
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--file") opt.file = v;
-    else if (k == "--workdir") opt.workdir = v;
-    else if (k == "--size") opt.size = std::stoull(v);
-    else if (k == "--buffer") opt.buffer = std::stoull(v);
-    else if (k == "--sink") opt.sink = v;
-    else if (k == "--result-fd") result_fd = std::stoi(v);
+    if (k == "--file")
+      opt.file = v;
+    else if (k == "--workdir")
+      opt.workdir = v;
+    else if (k == "--size")
+      opt.size = std::stoull(v);
+    else if (k == "--buffer")
+      opt.buffer = std::stoull(v);
+    else if (k == "--sink")
+      opt.sink = v;
+    else if (k == "--result-fd")
+      result_fd = std::stoi(v);
   }
   signal(SIGPIPE, SIG_IGN);
   const scenario::MethodEntry* m = scenario::find_method(opt.method);

@@ -13,8 +13,8 @@ namespace scenario {
 
 struct MethodInfo {
   std::string_view name;
-  std::string_view sinks;         // comma-separated, first is the default
-  std::string_view requirement;   // empty when it always runs; "java"
+  std::string_view sinks;        // comma-separated, first is the default
+  std::string_view requirement;  // empty when it always runs; "java"
 };
 
 inline constexpr MethodInfo kMethods[] = {

@@ -29,7 +29,7 @@ namespace {
 struct Completions {
   uint64_t notifications = 0;  // error-queue messages
   uint64_t sends_completed = 0;
-  uint64_t copied = 0;         // sends the kernel copied anyway
+  uint64_t copied = 0;  // sends the kernel copied anyway
   uint64_t recvmsg_calls = 0;
 };
 

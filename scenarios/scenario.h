@@ -21,15 +21,15 @@ struct Options {
 // Where the sender's bytes go; the receiving side runs in its own process.
 struct Sink {
   std::string kind;
-  int fd = -1;          // the sender writes here
-  int pid = -1;         // receiver process, or -1
-  int report_fd = -1;   // receiver's JSON report arrives here
-  std::string path;     // for kind == file
+  int fd = -1;         // the sender writes here
+  int pid = -1;        // receiver process, or -1
+  int report_fd = -1;  // receiver's JSON report arrives here
+  std::string path;    // for kind == file
 };
 
 struct Outcome {
-  uint64_t bytes = 0;   // payload moved by the sender
-  uint64_t units = 0;   // transfer iterations (chunks or calls)
+  uint64_t bytes = 0;  // payload moved by the sender
+  uint64_t units = 0;  // transfer iterations (chunks or calls)
   nlohmann::json extra = nlohmann::json::object();
 };
 

@@ -15,14 +15,13 @@ namespace scenario {
 // Queues one read per buffer (fewer at the end of the file) starting at `off`,
 // submits them with a single io_uring_enter and waits for all. res[i] is the
 // length read into bufs[i]. Returns how many reads the batch held.
-inline unsigned read_batch(io_uring& ring, int fd, std::vector<std::vector<char>>& bufs, uint64_t off,
-                           uint64_t size, std::vector<int>& res) {
+inline unsigned read_batch(io_uring& ring, int fd, std::vector<std::vector<char>>& bufs, uint64_t off, uint64_t size,
+                           std::vector<int>& res) {
   unsigned n = 0;
   for (; n < bufs.size() && off + n * bufs[n].size() < size; ++n) {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     uint64_t o = off + n * bufs[n].size();
-    io_uring_prep_read(sqe, fd, bufs[n].data(), static_cast<unsigned>(std::min<uint64_t>(bufs[n].size(), size - o)),
-                       o);
+    io_uring_prep_read(sqe, fd, bufs[n].data(), static_cast<unsigned>(std::min<uint64_t>(bufs[n].size(), size - o)), o);
     sqe->user_data = n;
   }
   int r = io_uring_submit_and_wait(&ring, n);

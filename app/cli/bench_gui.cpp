@@ -29,9 +29,7 @@ double percentile(std::vector<double> v, double q) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-double round2(double v) {
-  return std::round(v * 100) / 100;
-}
+double round2(double v) { return std::round(v * 100) / 100; }
 
 json figures(const std::vector<double>& ms) {
   return {{"frames", ms.size()},

@@ -19,9 +19,9 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "launch/runner.h"
 #include "model/live_run.h"
 #include "model/size.h"
-#include "launch/runner.h"
 #include "trace/environment.h"
 #include "trace/tracer.h"
 
@@ -68,11 +68,11 @@ struct Fd {
 
 struct Round {
   uint64_t calls = 0;
-  uint64_t captured = 0;   // the kernel's exact count of events written
-  uint64_t dropped = 0;    // ...and of events the full ring buffer refused
-  uint64_t delivered = 0;  // events that reached the model
+  uint64_t captured = 0;        // the kernel's exact count of events written
+  uint64_t dropped = 0;         // ...and of events the full ring buffer refused
+  uint64_t delivered = 0;       // events that reached the model
   uint64_t writes_counted = 0;  // the exact counter of write() calls: must equal calls
-  double events_per_s = 0;    // delivered / (last delivery - phase begin)
+  double events_per_s = 0;      // delivered / (last delivery - phase begin)
   double producer_calls_per_s = 0;
   double delivery_lag_ms = 0;  // last delivery - phase end
   // CPU time, robust against other load on the machine: the producer's per
@@ -84,9 +84,12 @@ struct Round {
 // Starts the producer in its own process group (spawn_scenario() says what
 // go_fd, close_fd and result_fd are for).
 void spawn_producer(Producer& child, uint64_t calls, int go_fd, int close_fd, int result_fd) {
-  const std::vector<std::string> args = {scenario_binary(), "bench_pipeline", "--size",      std::to_string(calls),
-                                         "--buffer",        "1",              "--sink",      "null",
-                                         "--workdir",       "/",              "--result-fd", "3"};
+  const std::vector<std::string> args = {scenario_binary(), "bench_pipeline",
+                                         "--size",          std::to_string(calls),
+                                         "--buffer",        "1",
+                                         "--sink",          "null",
+                                         "--workdir",       "/",
+                                         "--result-fd",     "3"};
   child.pid = spawn_scenario(args, go_fd, close_fd, result_fd);
 }
 
@@ -246,8 +249,9 @@ int pipeline(const PipelineOptions& o) {
     std::printf("events/s reaching the model  %12.0f  (median of %u rounds; slowest %.0f)\n",
                 out["events_per_s"].get<double>(), o.rounds, out["events_per_s_min"].get<double>());
     std::printf("producer calls/s             %12.0f\n", out["producer_calls_per_s"].get<double>());
-    std::printf("same producer, untraced      %12.0f calls/s (the ceiling: one event per call; traced reaches %.0f%%)\n",
-                out["untraced_calls_per_s"].get<double>(), out["of_untraced"].get<double>() * 100);
+    std::printf(
+        "same producer, untraced      %12.0f calls/s (the ceiling: one event per call; traced reaches %.0f%%)\n",
+        out["untraced_calls_per_s"].get<double>(), out["of_untraced"].get<double>() * 100);
     std::printf("events captured / delivered  %llu / %llu\n", (unsigned long long)captured,
                 (unsigned long long)delivered);
     std::printf("events dropped               %12llu\n", (unsigned long long)dropped);

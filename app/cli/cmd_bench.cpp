@@ -15,9 +15,9 @@
 
 #include "cli/bench_pipeline.h"
 #include "cli/common.h"
+#include "launch/runner.h"
 #include "methods.h"
 #include "model/size.h"
-#include "launch/runner.h"
 
 namespace copyscope::cli {
 
@@ -166,19 +166,21 @@ int overhead(const BenchOptions& o) {
   std::printf("%-12s %8s %14s %12s %7s %13s %9s %10s %8s\n", "method", "buffer", "untraced MiB/s", "traced MiB/s",
               "ratio", "pairs range", "cpu ratio", "events", "dropped");
   for (const auto& r : rows)
-    std::printf("%-12s %8s %14.1f %12.1f %7.3f  %5.3f-%5.3f %9.3f %10llu %8llu\n", r["method"].get<std::string>().c_str(),
-                format_size(r["buffer"].get<uint64_t>()).c_str(), r["untraced_mib_s"].get<double>(),
-                r["traced_mib_s"].get<double>(), r["ratio"].get<double>(), r["ratio_min"].get<double>(),
-                r["ratio_max"].get<double>(), r["cpu_ratio"].get<double>(),
+    std::printf("%-12s %8s %14.1f %12.1f %7.3f  %5.3f-%5.3f %9.3f %10llu %8llu\n",
+                r["method"].get<std::string>().c_str(), format_size(r["buffer"].get<uint64_t>()).c_str(),
+                r["untraced_mib_s"].get<double>(), r["traced_mib_s"].get<double>(), r["ratio"].get<double>(),
+                r["ratio_min"].get<double>(), r["ratio_max"].get<double>(), r["cpu_ratio"].get<double>(),
                 (unsigned long long)r["events_per_run"].get<uint64_t>(),
                 (unsigned long long)r["events_dropped"].get<uint64_t>());
-  std::printf("ratio = traced / untraced throughput, median of %u interleaved pairs, warm cache, tcp loopback\n"
-              "cpu ratio = untraced / traced CPU per byte (scenario processes, plus copyscope's own when traced)\n",
-              o.pairs);
+  std::printf(
+      "ratio = traced / untraced throughput, median of %u interleaved pairs, warm cache, tcp loopback\n"
+      "cpu ratio = untraced / traced CPU per byte (scenario processes, plus copyscope's own when traced)\n",
+      o.pairs);
   if (pin)
-    std::printf("placement: the scenario's processes and copyscope's threads all on CPU %d (--placement os: the "
-                "scheduler's choice)\n",
-                pin->cpu());
+    std::printf(
+        "placement: the scenario's processes and copyscope's threads all on CPU %d (--placement os: the "
+        "scheduler's choice)\n",
+        pin->cpu());
   else
     std::printf("placement: wherever the scheduler put them\n");
   return 0;
@@ -235,9 +237,8 @@ int soak(const SoakOptions& o) {
   if (o.iterations == 0) usage_error("--iterations must be at least 1");
   json rows = json::array();
   auto row = [](unsigned i, const Footprint& f, uint64_t runs) {
-    return json{{"iteration", i},      {"runs", runs},          {"open_fds", f.open_fds},
-                {"rss_kib", f.rss_kib}, {"bpf_progs", f.bpf_progs}, {"bpf_maps", f.bpf_maps},
-                {"temp_dirs", f.temp_dirs}};
+    return json{{"iteration", i},           {"runs", runs},           {"open_fds", f.open_fds},  {"rss_kib", f.rss_kib},
+                {"bpf_progs", f.bpf_progs}, {"bpf_maps", f.bpf_maps}, {"temp_dirs", f.temp_dirs}};
   };
   const std::string bin_dir = std::filesystem::path(scenario_binary()).parent_path().string();
   rows.push_back(row(0, footprint(), 0));
@@ -289,7 +290,8 @@ CLI::App* add_bench(CLI::App& app, int& exit_code) {
   ov->callback([&exit_code] { exit_code = overhead(opt); });
 
   static SoakOptions soak_opt;
-  auto* sk = cmd->add_subcommand("soak", "compare every method again and again; show fds, memory, BPF objects, temp dirs");
+  auto* sk =
+      cmd->add_subcommand("soak", "compare every method again and again; show fds, memory, BPF objects, temp dirs");
   sk->add_option("--iterations", soak_opt.iterations, "rounds of every available method")->capture_default_str();
   sk->add_option("--size", soak_opt.size, "bytes per run")->capture_default_str();
   sk->add_flag("--json", soak_opt.json, "print a JSON array, one object per iteration (0 = before)");

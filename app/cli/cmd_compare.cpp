@@ -4,8 +4,8 @@
 
 #include "cli/common.h"
 #include "cli/output.h"
-#include "methods.h"
 #include "launch/runner.h"
+#include "methods.h"
 
 namespace copyscope::cli {
 

@@ -24,10 +24,8 @@ static int list_methods(bool as_json) {
   for (const auto& m : scenario::kMethods) {
     const TextbookMethod* t = tb.find(std::string(m.name));
     const std::string why_not = scenario::unavailable_reason(m, bin_dir);
-    json row = {{"name", m.name},
-                {"description", t ? t->summary.en : ""},
-                {"sinks", m.sinks},
-                {"available", why_not.empty()}};
+    json row = {
+        {"name", m.name}, {"description", t ? t->summary.en : ""}, {"sinks", m.sinks}, {"available", why_not.empty()}};
     if (!why_not.empty()) row["unavailable_reason"] = why_not;
     out.push_back(row);
   }

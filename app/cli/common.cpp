@@ -11,15 +11,17 @@
 #include "export/csv.h"
 #include "export/report.h"
 #include "export/trace.h"
+#include "launch/runner.h"
 #include "model/size.h"
 #include "model/textbook.h"
-#include "launch/runner.h"
 
 namespace copyscope::cli {
 
 void add_common(CLI::App* app, CommonOptions& o) {
   app->add_option("--size", o.size, "bytes to transfer, with K/M/G suffix")->capture_default_str();
-  app->add_option("--buffer", o.buffer, "user buffer / chunk size (at most --size: a larger one is clamped, and the run says so)")->capture_default_str();
+  app->add_option("--buffer", o.buffer,
+                  "user buffer / chunk size (at most --size: a larger one is clamped, and the run says so)")
+      ->capture_default_str();
   app->add_option("--cache", o.cache, "source file's page-cache state: cold or warm")->capture_default_str();
   app->add_option("--sink", o.sink, "where the data goes: tcp, file, pipe or null (default: the method's first)");
   app->add_option("--timeout", o.timeout, "seconds before a scenario is stopped")->capture_default_str();
@@ -28,7 +30,8 @@ void add_common(CLI::App* app, CommonOptions& o) {
 }
 
 void add_export_options(CLI::App* app, CommonOptions& o) {
-  app->add_option("--trace", o.trace, "write a Chrome Trace Event JSON file (ui.perfetto.dev; 'copyscope replay' reopens it)");
+  app->add_option("--trace", o.trace,
+                  "write a Chrome Trace Event JSON file (ui.perfetto.dev; 'copyscope replay' reopens it)");
   app->add_option("--csv", o.csv, "write a CSV file: one row per run, every counter a column");
   app->add_option("--report", o.report, "write a report (.md or .html) with PNG charts beside it");
 }

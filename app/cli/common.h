@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "launch/runner.h"
 #include "model/analysis.h"
 #include "model/run.h"
-#include "launch/runner.h"
 
 namespace copyscope::cli {
 
@@ -48,8 +48,7 @@ RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress);
 void report_outcome(const CommonOptions& o, const RunOutcome& r);
 // After an interrupt or a timeout: exports what finished plus the partial run
 // (marked partial), then rethrows `e`.
-[[noreturn]] void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done,
-                                             const RunError& e);
+[[noreturn]] void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e);
 
 // --trace/--csv/--report. check_export_paths fails (exit 2) before any run when
 // a file cannot be created; write_exports writes them (one trace per run: with

@@ -78,7 +78,8 @@ void Canvas::text(double x, double y, const std::string& s, Rgb c, int scale) {
   std::string copy = ascii(s);
   std::vector<FontVertex> buf(copy.size() * 300 + 64);
   unsigned char white[4] = {255, 255, 255, 255};
-  const int quads = stb_easy_font_print(0, 0, copy.data(), white, buf.data(), static_cast<int>(buf.size() * sizeof(FontVertex)));
+  const int quads =
+      stb_easy_font_print(0, 0, copy.data(), white, buf.data(), static_cast<int>(buf.size() * sizeof(FontVertex)));
   for (int q = 0; q < quads; ++q) {
     const FontVertex* v = &buf[static_cast<size_t>(q) * 4];
     fill_rect(x + v[0].x * scale, y + v[0].y * scale, x + v[2].x * scale, y + v[2].y * scale, c);

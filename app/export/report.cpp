@@ -196,11 +196,20 @@ Canvas timeline_chart(const Run& run) {
 std::string html_escape(const std::string& s) {
   std::string o;
   for (char ch : s) switch (ch) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += ch;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += ch;
     }
   return o;
 }
@@ -232,8 +241,17 @@ struct Table {
 
 Table comparison(const std::vector<Summary>& ss) {
   Table t;
-  t.header = {"method", "sink", "cache", "bytes", "time", "throughput", "mode switches / unit (textbook)",
-              "CPU copies / unit (textbook)", "DMA copies / unit (textbook)", "context switches", "page faults",
+  t.header = {"method",
+              "sink",
+              "cache",
+              "bytes",
+              "time",
+              "throughput",
+              "mode switches / unit (textbook)",
+              "CPU copies / unit (textbook)",
+              "DMA copies / unit (textbook)",
+              "context switches",
+              "page faults",
               "events dropped"};
   for (const Summary& s : ss)
     t.rows.push_back({s.params.method + (s.partial ? " (partial)" : ""), s.params.sink, s.params.cache,
@@ -271,7 +289,8 @@ struct Chart {
 
 void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, const std::string& path) {
   if (ss.empty()) throw std::runtime_error("report " + path + ": no runs to report");
-  const bool html = path.size() >= 5 && (path.substr(path.size() - 5) == ".html" || path.substr(path.size() - 4) == ".htm");
+  const bool html =
+      path.size() >= 5 && (path.substr(path.size() - 5) == ".html" || path.substr(path.size() - 4) == ".htm");
 
   // Charts first: the report refers to them by name.
   std::vector<Chart> charts;
@@ -324,16 +343,19 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       << html_escape(first.params.cache) << "</td><td>" << html_escape(sink) << "</td></tr></table>\n";
     o << "<h2>Kernel and accounting</h2>\n<p>Kernel <b>" << html_escape(first.kernel.release)
       << "</b>; CPU copies are <b>" << html_escape(first.kernel.copy_accounting) << "</b>"
-      << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked)."
-                                                      : " from syscall results and fd kinds (the copy routines could not "
-                                                        "be hooked on this kernel).")
-      << (first.kernel.copy_accounting_why.empty() ? std::string() : " " + html_escape(first.kernel.copy_accounting_why) + ".")
+      << (first.kernel.copy_accounting == "measured"
+              ? " (the copy routines were hooked)."
+              : " from syscall results and fd kinds (the copy routines could not "
+                "be hooked on this kernel).")
+      << (first.kernel.copy_accounting_why.empty() ? std::string()
+                                                   : " " + html_escape(first.kernel.copy_accounting_why) + ".")
       << "</p>\n";
     if (!first.kernel.hooks.empty()) {
       size_t attached = 0;
       for (const Hook& h : first.kernel.hooks) attached += h.status == "attached";
       o << "<details><summary>" << attached << " of " << first.kernel.hooks.size()
-        << " probes attached (the list)</summary>\n<table class=\"text\"><tr><th>hook</th><th>status</th><th>detail</th></tr>\n";
+        << " probes attached (the list)</summary>\n<table "
+           "class=\"text\"><tr><th>hook</th><th>status</th><th>detail</th></tr>\n";
       for (const Hook& h : first.kernel.hooks)
         o << "<tr><td>" << html_escape(h.name) << "</td><td>" << html_escape(h.status) << "</td><td>"
           << html_escape(h.detail) << "</td></tr>\n";
@@ -350,8 +372,8 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     o << "</table>\n<p class=\"note\">= matches the textbook, * differs (explained below). A transfer unit is one "
          "chunk (one pass of the method's loop).</p>\n<h2>Charts</h2>\n";
     for (const Chart& ch : charts)
-      o << "<figure><img src=\"" << html_escape(ch.file) << "\" alt=\"" << html_escape(ch.caption)
-        << "\"><figcaption>" << html_escape(ch.caption) << "</figcaption></figure>\n";
+      o << "<figure><img src=\"" << html_escape(ch.file) << "\" alt=\"" << html_escape(ch.caption) << "\"><figcaption>"
+        << html_escape(ch.caption) << "</figcaption></figure>\n";
     o << "<h2>Where the measurement differs from the textbook, and why</h2>\n";
     for (const Summary& s : ss) {
       o << "<h3>" << html_escape(s.params.method) << "</h3>\n";
@@ -362,15 +384,15 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
         for (const Stage& st : s.stages)
           o << "<tr><td>" << stage_kind_name(st.kind) << "</td><td>" << html_escape(words(st.from)) << "</td><td>"
             << html_escape(words(st.to)) << "</td><td>" << format_bytes(st.bytes) << "</td><td>"
-            << html_escape(st.accounting)
-            << "</td><td>" << html_escape(st.rule) << "</td></tr>\n";
+            << html_escape(st.accounting) << "</td><td>" << html_escape(st.rule) << "</td></tr>\n";
         o << "</table>\n";
       }
       if (s.deviations.empty()) o << "<p>Matches the textbook.</p>\n";
       for (const auto& d : s.deviations)
-        o << "<p class=\"dev\"><b>" << html_escape(words(d.what)) << "</b>: textbook " << html_escape(value_text(d.textbook))
-          << ", measured " << html_escape(value_text(d.measured))
-          << (d.attributed.is_null() ? std::string() : ", attribution would say " + html_escape(value_text(d.attributed)))
+        o << "<p class=\"dev\"><b>" << html_escape(words(d.what)) << "</b>: textbook "
+          << html_escape(value_text(d.textbook)) << ", measured " << html_escape(value_text(d.measured))
+          << (d.attributed.is_null() ? std::string()
+                                     : ", attribution would say " + html_escape(value_text(d.attributed)))
           << ". " << html_escape(d.why) << "</p>\n";
       for (const auto& n : s.notes) o << "<p class=\"note\">" << html_escape(n) << "</p>\n";
     }
@@ -378,14 +400,14 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
   } else {
     o << "# copyscope report\n\n## Parameters\n\n| size | buffer | cache | sink |\n|---|---|---|---|\n| "
       << format_bytes(first.params.size) << " | " << format_bytes(first.params.buffer) << " | "
-      << md_escape(first.params.cache)
-      << " | " << md_escape(sink) << " |\n\n";
+      << md_escape(first.params.cache) << " | " << md_escape(sink) << " |\n\n";
     o << "## Kernel and accounting\n\nKernel **" << md_escape(first.kernel.release) << "**; CPU copies are **"
       << first.kernel.copy_accounting << "**"
       << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked)."
-                                                      : " from syscall results and fd kinds (the copy routines could "
-                                                        "not be hooked on this kernel).")
-      << (first.kernel.copy_accounting_why.empty() ? std::string() : " " + md_escape(first.kernel.copy_accounting_why) + ".")
+                                                     : " from syscall results and fd kinds (the copy routines could "
+                                                       "not be hooked on this kernel).")
+      << (first.kernel.copy_accounting_why.empty() ? std::string()
+                                                   : " " + md_escape(first.kernel.copy_accounting_why) + ".")
       << "\n\n";
     if (!first.kernel.hooks.empty()) {
       o << "| hook | status | detail |\n|---|---|---|\n";
@@ -405,7 +427,8 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     }
     o << "\n= matches the textbook, \\* differs (explained below). A transfer unit is one chunk (one pass of the "
          "method's loop).\n\n## Charts\n\n";
-    for (const Chart& ch : charts) o << "![" << md_escape(ch.caption) << "](" << ch.file << ")\n\n" << ch.caption << "\n\n";
+    for (const Chart& ch : charts)
+      o << "![" << md_escape(ch.caption) << "](" << ch.file << ")\n\n" << ch.caption << "\n\n";
     o << "## Where the measurement differs from the textbook, and why\n\n";
     for (const Summary& s : ss) {
       o << "### " << md_escape(s.params.method) << "\n\n";
@@ -413,9 +436,9 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       if (!s.stages.empty()) {
         o << "| stage | from | to | bytes | accounting | why |\n|---|---|---|---:|---|---|\n";
         for (const Stage& st : s.stages)
-          o << "| " << stage_kind_name(st.kind) << " | " << md_escape(words(st.from)) << " | " << md_escape(words(st.to))
-            << " | " << format_bytes(st.bytes) << " | " << md_escape(st.accounting) << " | " << md_escape(st.rule)
-            << " |\n";
+          o << "| " << stage_kind_name(st.kind) << " | " << md_escape(words(st.from)) << " | "
+            << md_escape(words(st.to)) << " | " << format_bytes(st.bytes) << " | " << md_escape(st.accounting) << " | "
+            << md_escape(st.rule) << " |\n";
         o << "\n";
       }
       if (s.deviations.empty()) o << "Matches the textbook.\n\n";

@@ -26,7 +26,6 @@ namespace {
 constexpr int64_t kDiskPid = 1 << 30;
 constexpr int64_t kOverlapTidBase = (1 << 30) + (1 << 20);
 
-
 json enum_table(unsigned n, const char* (*name)(unsigned)) {
   json out = json::array();
   for (unsigned i = 0; i < n; ++i) out.push_back(name(i));
@@ -67,16 +66,24 @@ json trace_to_json(const Run& run, const Summary& summary) {
     }
 
   for (const auto& [tgid, role] : process_role) {
-    out.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", tgid}, {"tid", 0}, {"ts", 0},
+    out.push_back({{"ph", "M"},
+                   {"name", "process_name"},
+                   {"pid", tgid},
+                   {"tid", 0},
+                   {"ts", 0},
                    {"args", {{"name", std::string(role_label(role)) + " (" + run.params.method + ")"}}}});
-    out.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", tgid}, {"tid", 0}, {"ts", 0},
+    out.push_back({{"ph", "M"},
+                   {"name", "process_sort_index"},
+                   {"pid", tgid},
+                   {"tid", 0},
+                   {"ts", 0},
                    {"args", {{"sort_index", role}}}});
   }
   for (const auto& [tid, tgid] : thread_process) {
     auto it = run.thread_names.find(tid);
     std::string name = it != run.thread_names.end() ? it->second : "thread " + std::to_string(tid);
-    out.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", tgid}, {"tid", tid}, {"ts", 0},
-                   {"args", {{"name", name}}}});
+    out.push_back(
+        {{"ph", "M"}, {"name", "thread_name"}, {"pid", tgid}, {"tid", tid}, {"ts", 0}, {"args", {{"name", name}}}});
   }
 
   // Syscall and block spans, each on a lane where it nests.
@@ -97,50 +104,100 @@ json trace_to_json(const Run& run, const Summary& summary) {
                                                kOverlapTidBase + static_cast<int64_t>(overlap_tid.size()));
         tid = it->second;
         if (fresh)
-          out.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", e.tgid}, {"tid", tid}, {"ts", 0},
-                         {"args", {{"name", "thread " + std::to_string(e.tid) + " (overlap " +
-                                                std::to_string(lane) + ")"}}}});
+          out.push_back(
+              {{"ph", "M"},
+               {"name", "thread_name"},
+               {"pid", e.tgid},
+               {"tid", tid},
+               {"ts", 0},
+               {"args", {{"name", "thread " + std::to_string(e.tid) + " (overlap " + std::to_string(lane) + ")"}}}});
       }
       span_tid[i] = tid;
-      json args = {{"from", fd_kind_name(e.a)}, {"to", fd_kind_name(e.b)}, {"ret", e.ret},
-                   {"count", e.arg1},           {"cpu", e.cpu}};
+      json args = {
+          {"from", fd_kind_name(e.a)}, {"to", fd_kind_name(e.b)}, {"ret", e.ret}, {"count", e.arg1}, {"cpu", e.cpu}};
       if (e.ret > 0) args["bytes"] = e.ret;
-      out.push_back({{"ph", "X"}, {"name", syscall_name(e.sys)}, {"cat", "syscall"}, {"pid", e.tgid}, {"tid", tid},
-                     {"ts", ts}, {"dur", us(e.ts + e.dur) - ts}, {"args", args}});
+      out.push_back({{"ph", "X"},
+                     {"name", syscall_name(e.sys)},
+                     {"cat", "syscall"},
+                     {"pid", e.tgid},
+                     {"tid", tid},
+                     {"ts", ts},
+                     {"dur", us(e.ts + e.dur) - ts},
+                     {"args", args}});
       if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, kModeSwitches, 2});
     } else if (e.type == CS_EV_BLOCK) {
       size_t lane = disk_lanes.place(e.ts, e.ts + e.dur);
       disk_lane_count = std::max(disk_lane_count, lane + 1);
       span_tid[i] = static_cast<int64_t>(lane) + 1;
-      out.push_back({{"ph", "X"}, {"name", e.a ? "disk write" : "disk read"}, {"cat", "block"}, {"pid", kDiskPid},
-                     {"tid", span_tid[i]}, {"ts", ts}, {"dur", us(e.ts + e.dur) - ts},
+      out.push_back({{"ph", "X"},
+                     {"name", e.a ? "disk write" : "disk read"},
+                     {"cat", "block"},
+                     {"pid", kDiskPid},
+                     {"tid", span_tid[i]},
+                     {"ts", ts},
+                     {"dur", us(e.ts + e.dur) - ts},
                      {"args", {{"sector", e.arg0}, {"bytes", e.arg1}, {"error", e.ret}, {"for_tid", e.tid}}}});
     } else if (e.type == CS_EV_FAULT) {
-      out.push_back({{"ph", "i"}, {"s", "t"}, {"name", e.a ? "page fault (user)" : "page fault (kernel)"},
-                     {"cat", "fault"}, {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts},
+      out.push_back({{"ph", "i"},
+                     {"s", "t"},
+                     {"name", e.a ? "page fault (user)" : "page fault (kernel)"},
+                     {"cat", "fault"},
+                     {"pid", e.tgid},
+                     {"tid", e.tid},
+                     {"ts", ts},
                      {"args", {{"address", e.arg0}, {"error_code", e.arg1}}}});
     } else if (e.type == CS_EV_SWITCH_OUT || e.type == CS_EV_SWITCH_IN) {
       const bool off = e.type == CS_EV_SWITCH_OUT;
-      out.push_back({{"ph", "i"}, {"s", "t"}, {"name", off ? "off CPU" : "on CPU"}, {"cat", "sched"},
-                     {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}, {"args", {{"cpu", e.cpu}, {"other_tid", e.arg0}}}});
+      out.push_back({{"ph", "i"},
+                     {"s", "t"},
+                     {"name", off ? "off CPU" : "on CPU"},
+                     {"cat", "sched"},
+                     {"pid", e.tgid},
+                     {"tid", e.tid},
+                     {"ts", ts},
+                     {"args", {{"cpu", e.cpu}, {"other_tid", e.arg0}}}});
       if (off && e.role == CS_ROLE_SENDER) steps.push_back({e.ts, kContextSwitches, 1});
     } else if (e.type == CS_EV_PHASE) {
-      out.push_back({{"ph", "i"}, {"s", "p"}, {"name", e.a ? "transfer begins" : "transfer ends"}, {"cat", "phase"},
-                     {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}});
+      out.push_back({{"ph", "i"},
+                     {"s", "p"},
+                     {"name", e.a ? "transfer begins" : "transfer ends"},
+                     {"cat", "phase"},
+                     {"pid", e.tgid},
+                     {"tid", e.tid},
+                     {"ts", ts}});
     } else if (e.type == CS_EV_FORK || e.type == CS_EV_EXIT) {
-      out.push_back({{"ph", "i"}, {"s", "t"}, {"name", e.type == CS_EV_FORK ? "fork" : "exit"}, {"cat", "process"},
-                     {"pid", e.tgid}, {"tid", e.tid}, {"ts", ts}, {"args", {{"child", e.arg0}}}});
+      out.push_back({{"ph", "i"},
+                     {"s", "t"},
+                     {"name", e.type == CS_EV_FORK ? "fork" : "exit"},
+                     {"cat", "process"},
+                     {"pid", e.tgid},
+                     {"tid", e.tid},
+                     {"ts", ts},
+                     {"args", {{"child", e.arg0}}}});
     } else if (e.type == CS_EV_PAGE_CACHE_ADD) {
-      if (e.role == CS_ROLE_SENDER) steps.push_back({e.ts, kPageCachePages, uint64_t{1} << std::min<unsigned>(e.a, 20)});
+      if (e.role == CS_ROLE_SENDER)
+        steps.push_back({e.ts, kPageCachePages, uint64_t{1} << std::min<unsigned>(e.a, 20)});
     }
   }
   if (disk_lane_count) {
-    out.push_back({{"ph", "M"}, {"name", "process_name"}, {"pid", kDiskPid}, {"tid", 0}, {"ts", 0},
+    out.push_back({{"ph", "M"},
+                   {"name", "process_name"},
+                   {"pid", kDiskPid},
+                   {"tid", 0},
+                   {"ts", 0},
                    {"args", {{"name", "disk (block I/O)"}}}});
-    out.push_back({{"ph", "M"}, {"name", "process_sort_index"}, {"pid", kDiskPid}, {"tid", 0}, {"ts", 0},
+    out.push_back({{"ph", "M"},
+                   {"name", "process_sort_index"},
+                   {"pid", kDiskPid},
+                   {"tid", 0},
+                   {"ts", 0},
                    {"args", {{"sort_index", 2}}}});
     for (size_t l = 1; l <= disk_lane_count; ++l)
-      out.push_back({{"ph", "M"}, {"name", "thread_name"}, {"pid", kDiskPid}, {"tid", l}, {"ts", 0},
+      out.push_back({{"ph", "M"},
+                     {"name", "thread_name"},
+                     {"pid", kDiskPid},
+                     {"tid", l},
+                     {"ts", 0},
                      {"args", {{"name", "requests in flight, lane " + std::to_string(l)}}}});
   }
 
@@ -206,17 +263,28 @@ json trace_to_json(const Run& run, const Summary& summary) {
     if (best == SIZE_MAX) continue;
     const Event& s = evs[best];
     const uint64_t at = std::clamp<uint64_t>(done, s.ts, s.ts + s.dur);
-    out.push_back({{"ph", "s"}, {"id", flow_id}, {"name", "disk -> page cache -> " + std::string(syscall_name(s.sys))},
-                   {"cat", "dataflow"}, {"pid", kDiskPid}, {"tid", span_tid[i]}, {"ts", us(b.ts + b.dur / 2)}});
-    out.push_back({{"ph", "f"}, {"bp", "e"}, {"id", flow_id}, {"name", "disk -> page cache -> " + std::string(syscall_name(s.sys))},
-                   {"cat", "dataflow"}, {"pid", s.tgid}, {"tid", span_tid[best]}, {"ts", us(at)}});
+    out.push_back({{"ph", "s"},
+                   {"id", flow_id},
+                   {"name", "disk -> page cache -> " + std::string(syscall_name(s.sys))},
+                   {"cat", "dataflow"},
+                   {"pid", kDiskPid},
+                   {"tid", span_tid[i]},
+                   {"ts", us(b.ts + b.dur / 2)}});
+    out.push_back({{"ph", "f"},
+                   {"bp", "e"},
+                   {"id", flow_id},
+                   {"name", "disk -> page cache -> " + std::string(syscall_name(s.sys))},
+                   {"cat", "dataflow"},
+                   {"pid", s.tgid},
+                   {"tid", span_tid[best]},
+                   {"ts", us(at)}});
     ++flow_id;
   }
 
   json events = json::array();
   for (const Event& e : evs)
-    events.push_back(json::array({e.ts, e.dur, e.arg0, e.arg1, e.ret, e.tgid, e.tid, e.sys, e.cpu, e.type, e.role,
-                                  e.a, e.b}));
+    events.push_back(
+        json::array({e.ts, e.dur, e.arg0, e.arg1, e.ret, e.tgid, e.tid, e.sys, e.cpu, e.type, e.role, e.a, e.b}));
   json fields = json::array();
   for (const char* f : kTraceEventFields) fields.push_back(f);
   return {{"traceEvents", std::move(out)},
@@ -261,8 +329,8 @@ std::vector<std::string> check_trace_events(const json& doc) {
     return problems;
   }
   const json& evs = doc["traceEvents"];
-  static const std::set<std::string> kPhases = {"B", "E", "X", "i", "I", "C", "M", "s", "t", "f", "b", "n", "e",
-                                                "P", "N", "O", "D", "R", "c"};
+  static const std::set<std::string> kPhases = {"B", "E", "X", "i", "I", "C", "M", "s", "t", "f",
+                                                "b", "n", "e", "P", "N", "O", "D", "R", "c"};
   struct Span {
     double start, end;
     size_t index;
@@ -295,14 +363,15 @@ std::vector<std::string> check_trace_events(const json& doc) {
       }
     }
     if (ph == "C") {
-      if (!e.contains("args") || !e["args"].is_object() || e["args"].empty()) report(i, "counter without args");
+      if (!e.contains("args") || !e["args"].is_object() || e["args"].empty())
+        report(i, "counter without args");
       else
         for (const auto& [k, v] : e["args"].items())
           if (!v.is_number()) report(i, "counter " + k + " is not numeric");
     }
     if ((ph == "s" || ph == "t" || ph == "f") && !e.contains("id")) report(i, "flow event without id");
-    if (ph == "i" && e.contains("s") && (!e["s"].is_string() || std::string("gpt").find(e["s"].get<std::string>()) ==
-                                                                      std::string::npos))
+    if (ph == "i" && e.contains("s") &&
+        (!e["s"].is_string() || std::string("gpt").find(e["s"].get<std::string>()) == std::string::npos))
       report(i, "instant with bad scope");
   }
   // Per thread: sorted by start (longer first on ties), every span must end

@@ -22,9 +22,7 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& why) {
-  throw TraceFileError(why);
-}
+[[noreturn]] void fail(const std::string& why) { throw TraceFileError(why); }
 
 // Where the bytes stop being JSON; `at_end`: they ran out (a truncated file).
 struct SyntaxError {
@@ -41,13 +39,9 @@ struct Cell {
   std::string_view text;
 };
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 class Scanner {
  public:
@@ -292,7 +286,7 @@ struct Found {
   bool copyscope_object = false;
   std::map<std::string, std::string_view> members;  // of copyscope, but events
   bool events = false, events_array = false;
-  EventLog rows;  // enum values as written; mapped after the scan
+  EventLog rows;            // enum values as written; mapped after the scan
   std::string event_error;  // the first bad row
 };
 

@@ -15,9 +15,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "launch/workspace.h"
 #include "methods.h"
 #include "model/size.h"
-#include "launch/workspace.h"
 #include "trace/environment.h"
 #include "trace/tracer.h"
 
@@ -57,7 +57,8 @@ struct ChildGroup {
     kill(-pid, SIGKILL);
     if (!reaped) waitpid(pid, &status, 0);
     // Receivers re-parented to us (we are a subreaper) are reaped too.
-    while (waitpid(-pid, nullptr, WNOHANG) > 0) {}
+    while (waitpid(-pid, nullptr, WNOHANG) > 0) {
+    }
   }
 };
 
@@ -78,8 +79,8 @@ void validate(RunParams& p) {
   if (!why_not.empty()) throw RunError(2, "method " + p.method + " cannot run here: " + why_not);
   if (p.sink.empty()) p.sink = std::string(scenario::default_sink(*m));
   if (!scenario::method_supports_sink(*m, p.sink))
-    throw RunError(2, "method " + p.method + " cannot use sink '" + p.sink + "' (it supports " +
-                          std::string(m->sinks) + ")");
+    throw RunError(
+        2, "method " + p.method + " cannot use sink '" + p.sink + "' (it supports " + std::string(m->sinks) + ")");
   if (p.cache != "cold" && p.cache != "warm") throw RunError(2, "--cache must be cold or warm, not '" + p.cache + "'");
   if (p.size == 0) throw RunError(2, "--size must be at least 1 byte");
   if (p.size > kMaxSize) throw RunError(2, "--size " + format_size(p.size) + " is larger than the 64G limit");
@@ -218,13 +219,13 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   Pipe go, result;
   ChildGroup child;
-  const std::vector<std::string> args = {binary,         params.method,
-                                         "--file",       file,
-                                         "--workdir",    ws.dir(),
-                                         "--size",       std::to_string(params.size),
-                                         "--buffer",     std::to_string(params.buffer),
-                                         "--sink",       params.sink,
-                                         "--result-fd",  "3"};
+  const std::vector<std::string> args = {binary,        params.method,
+                                         "--file",      file,
+                                         "--workdir",   ws.dir(),
+                                         "--size",      std::to_string(params.size),
+                                         "--buffer",    std::to_string(params.buffer),
+                                         "--sink",      params.sink,
+                                         "--result-fd", "3"};
   child.pid = spawn_scenario(args, go.fd[0], go.fd[1], result.fd[1]);
   go.close_end(0);
   result.close_end(1);
@@ -296,8 +297,8 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   }
   json res = json::parse(read_all(result.fd[0]), nullptr, false);
   if (res.is_discarded() || !res.is_object())
-    throw RunError(1, "the scenario exited (status " + std::to_string(WEXITSTATUS(child.status)) +
-                          ") without a result");
+    throw RunError(1,
+                   "the scenario exited (status " + std::to_string(WEXITSTATUS(child.status)) + ") without a result");
   if (res.contains("error")) throw RunError(1, params.method + " failed: " + res["error"].get<std::string>());
   run.result.ok = true;
   run.result.bytes = res.value("bytes", uint64_t{0});

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "launch/cancel.h"
 #include "model/live_run.h"
 #include "model/run.h"
-#include "launch/cancel.h"
 
 namespace copyscope {
 

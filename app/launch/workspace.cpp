@@ -115,7 +115,8 @@ CacheState prepare_cache(const std::string& path, bool warm, const std::atomic<b
     if (f.fd < 0) fail("open " + path);
     if (warm) {
       std::vector<char> buf(1 << 20);
-      while (!(cancel && cancel->load()) && read(f.fd, buf.data(), buf.size()) > 0) {}
+      while (!(cancel && cancel->load()) && read(f.fd, buf.data(), buf.size()) > 0) {
+      }
     } else {
       fdatasync(f.fd);
       for (int attempt = 0; attempt < 5; ++attempt) {

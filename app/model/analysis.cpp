@@ -5,19 +5,19 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
-#include <tuple>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 namespace copyscope {
 
-using nlohmann::json;
+using analysis_detail::add_method_notes;
 using analysis_detail::ratio;
 using analysis_detail::round2;
-using analysis_detail::add_method_notes;
 using analysis_detail::thread_uses;
+using nlohmann::json;
 
 KernelVersion KernelVersion::parse(const std::string& release) {
   KernelVersion kv;
@@ -29,8 +29,12 @@ namespace {
 
 bool is_read_like(uint8_t sys) {
   switch (sys) {
-    case CS_SYS_READ: case CS_SYS_PREAD64: case CS_SYS_READV: case CS_SYS_PREADV:
-    case CS_SYS_RECVFROM: case CS_SYS_RECVMSG:
+    case CS_SYS_READ:
+    case CS_SYS_PREAD64:
+    case CS_SYS_READV:
+    case CS_SYS_PREADV:
+    case CS_SYS_RECVFROM:
+    case CS_SYS_RECVMSG:
       return true;
   }
   return false;
@@ -38,8 +42,12 @@ bool is_read_like(uint8_t sys) {
 
 bool is_write_like(uint8_t sys) {
   switch (sys) {
-    case CS_SYS_WRITE: case CS_SYS_PWRITE64: case CS_SYS_WRITEV: case CS_SYS_PWRITEV:
-    case CS_SYS_SENDTO: case CS_SYS_SENDMSG:
+    case CS_SYS_WRITE:
+    case CS_SYS_PWRITE64:
+    case CS_SYS_WRITEV:
+    case CS_SYS_PWRITEV:
+    case CS_SYS_SENDTO:
+    case CS_SYS_SENDMSG:
       return true;
   }
   return false;
@@ -56,14 +64,12 @@ std::string page_refs_reason(bool nic_sg) {
          "socket buffer: the articles' 1-copy row";
 }
 
-
 // "2", "0.25", or "1 in all" when a call is too rare to show per unit.
 std::string per_unit_text(uint64_t n, uint64_t units) {
   const double r = ratio(n, units);
   if (n && r < 0.005) return std::to_string(n) + " in all";
   return format_figure(round2(r));
 }
-
 
 std::string measured_copies_why(const Run& run, const Summary& s);
 
@@ -104,9 +110,10 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv, bool nic_sg) {
       if (d == CS_FD_PIPE) return {0, "vmsplice maps the user pages into the pipe by reference"};
       break;
     case CS_SYS_COPY_FILE_RANGE:
-      return {1, "copy_file_range without reflink support copies page-cache pages inside the kernel "
-                 "(splice_file_range: file -> internal pipe by reference, then into the destination's page "
-                 "cache; no user copy); only a reflink filesystem (btrfs, XFS) shares the extents with 0 copies"};
+      return {1,
+              "copy_file_range without reflink support copies page-cache pages inside the kernel "
+              "(splice_file_range: file -> internal pipe by reference, then into the destination's page "
+              "cache; no user copy); only a reflink filesystem (btrfs, XFS) shares the extents with 0 copies"};
     case CS_FLOW_URING_READ:
       if (s == CS_FD_FILE_DIRECT) return {0, "io_uring O_DIRECT read: the disk DMAs into the user buffer"};
       if (s == CS_FD_FILE) return {1, "io_uring read copies page-cache pages into the user buffer, like read()"};
@@ -122,24 +129,33 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv, bool nic_sg) {
         return {1, "io_uring write/send copies the user buffer into the kernel, like write()"};
       break;
     case CS_FLOW_URING_SEND_ZC:
-      return {0, "IORING_OP_SEND_ZC pins the user pages and hands them to the device (no CPU copy) unless "
-                 "the notification reports a copy"};
+      return {0,
+              "IORING_OP_SEND_ZC pins the user pages and hands them to the device (no CPU copy) unless "
+              "the notification reports a copy"};
     case kFlowCowFault:
-      return {1, "copy-on-write: the first write to a page shared after fork faults and the kernel copies "
-                 "that page (wp_page_copy)"};
+      return {1,
+              "copy-on-write: the first write to a page shared after fork faults and the kernel copies "
+              "that page (wp_page_copy)"};
   }
   return {0, "no attribution rule for this combination: not counted", false};
 }
 
 std::string flow_name(uint8_t sys) {
   switch (sys) {
-    case CS_FLOW_URING_READ: return "io_uring:read";
-    case CS_FLOW_URING_WRITE: return "io_uring:write";
-    case CS_FLOW_URING_SEND: return "io_uring:send";
-    case CS_FLOW_URING_SEND_ZC: return "io_uring:send_zc";
-    case CS_FLOW_URING_RECV: return "io_uring:recv";
-    case CS_FLOW_URING_OTHER: return "io_uring:other";
-    case kFlowCowFault: return "cow_fault";
+    case CS_FLOW_URING_READ:
+      return "io_uring:read";
+    case CS_FLOW_URING_WRITE:
+      return "io_uring:write";
+    case CS_FLOW_URING_SEND:
+      return "io_uring:send";
+    case CS_FLOW_URING_SEND_ZC:
+      return "io_uring:send_zc";
+    case CS_FLOW_URING_RECV:
+      return "io_uring:recv";
+    case CS_FLOW_URING_OTHER:
+      return "io_uring:other";
+    case kFlowCowFault:
+      return "cow_fault";
   }
   return syscall_name(sys);
 }
@@ -214,9 +230,12 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
     if (m.role != role) continue;
     out.cpu_copies += m.calls;
     out.cpu_copy_bytes += m.bytes;
-    if (m.dir == CS_COPY_TO_USER) out.copy_to_user_bytes += m.bytes;
-    else if (m.dir == CS_COPY_FROM_USER) out.copy_from_user_bytes += m.bytes;
-    else out.copy_kernel_bytes += m.bytes;
+    if (m.dir == CS_COPY_TO_USER)
+      out.copy_to_user_bytes += m.bytes;
+    else if (m.dir == CS_COPY_FROM_USER)
+      out.copy_from_user_bytes += m.bytes;
+    else
+      out.copy_kernel_bytes += m.bytes;
   }
   return out;
 }
@@ -320,27 +339,29 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     for (const json& cl : s.extra["clamps"])
       if (cl.is_object())
         s.notes.push_back(cl.value("what", std::string("a parameter")) + " was changed from " +
-                          cl.value("requested", json(nullptr)).dump() + " to " + cl.value("used", json(nullptr)).dump() +
-                          ": " + cl.value("why", std::string()));
+                          cl.value("requested", json(nullptr)).dump() + " to " +
+                          cl.value("used", json(nullptr)).dump() + ": " + cl.value("why", std::string()));
 
   const bool attributed = !c.copies_measured;
   const double attributed_per_call = ratio(c.attributed_cpu_copy_bytes, s.bytes);
   if (attributed) {
-    s.notes.push_back("CPU copies are attributed from syscall results and fd kinds: the copy routines cannot be "
-                      "hooked on this kernel (see kernel.hooks)." +
-                      (run.kernel.copy_accounting_why.empty() ? std::string() : " " + run.kernel.copy_accounting_why));
+    s.notes.push_back(
+        "CPU copies are attributed from syscall results and fd kinds: the copy routines cannot be "
+        "hooked on this kernel (see kernel.hooks)." +
+        (run.kernel.copy_accounting_why.empty() ? std::string() : " " + run.kernel.copy_accounting_why));
   } else {
-    s.notes.push_back("CPU copies are measured at the kernel's copy routines (" +
-                      (run.kernel.copy_accounting_why.empty() ? std::string("see kernel.hooks")
-                                                              : run.kernel.copy_accounting_why) +
-                      "): " + format_bytes(c.copy_to_user_bytes) + " to user, " + format_bytes(c.copy_from_user_bytes) + " from user, " +
-                      format_bytes(c.copy_kernel_bytes) + " kernel to kernel; attribution from syscall results would say " +
-                      format_figure(round2(attributed_per_call)) + " per transfer unit.");
+    s.notes.push_back(
+        "CPU copies are measured at the kernel's copy routines (" +
+        (run.kernel.copy_accounting_why.empty() ? std::string("see kernel.hooks") : run.kernel.copy_accounting_why) +
+        "): " + format_bytes(c.copy_to_user_bytes) + " to user, " + format_bytes(c.copy_from_user_bytes) +
+        " from user, " + format_bytes(c.copy_kernel_bytes) +
+        " kernel to kernel; attribution from syscall results would say " + format_figure(round2(attributed_per_call)) +
+        " per transfer unit.");
   }
   for (const auto& a : s.copies)
     if (!a.rule.known)
-      s.notes.push_back(std::string("unattributed flow: ") + flow_name(a.flow.sys) + " " +
-                        fd_kind_name(a.flow.src) + " -> " + fd_kind_name(a.flow.dst));
+      s.notes.push_back(std::string("unattributed flow: ") + flow_name(a.flow.sys) + " " + fd_kind_name(a.flow.src) +
+                        " -> " + fd_kind_name(a.flow.dst));
 
   // Per-unit syscall mix, used to explain mode-switch figures.
   std::ostringstream mix;
@@ -390,8 +411,8 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
       bool sep = false;
       for (const auto& a : s.copies) {
         why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
-            << fd_kind_name(a.flow.dst) << " (" << format_bytes(a.flow.bytes) << "): " << format_figure(a.rule.copies_per_byte)
-            << " copy per byte, " << a.rule.why;
+            << fd_kind_name(a.flow.dst) << " (" << format_bytes(a.flow.bytes)
+            << "): " << format_figure(a.rule.copies_per_byte) << " copy per byte, " << a.rule.why;
         sep = true;
       }
       if (!sep) why << "no data-moving syscall was seen";
@@ -422,18 +443,19 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
           reasons.push_back("the file was already in the page cache (warm cache): no disk DMA was needed");
         else
           reasons.push_back("disk DMA carried only " + format_bytes(c.disk_dma_bytes) + " of " + format_bytes(s.bytes) +
-                            (run.result.cache_resident_pages ? " (" + std::to_string(run.result.cache_resident_pages) +
-                                                                   " pages were still cached)"
-                                                             : std::string()));
+                            (run.result.cache_resident_pages
+                                 ? " (" + std::to_string(run.result.cache_resident_pages) + " pages were still cached)"
+                                 : std::string()));
       }
       if (row_writes_device) {
         if (run.params.sink == "tcp" && c.nic_dma_bytes == 0)
           reasons.push_back("loopback has no NIC: the last stage handed " + format_bytes(c.loopback_bytes) +
                             " to the receiver in software (loopback_xmit), which is not DMA");
         else if (run.params.sink == "file")
-          reasons.push_back("the sink is a file: its device DMA does happen, at writeback, when the flusher "
-                            "threads write the dirty pages back (after about 30 s, under memory pressure, or at "
-                            "fsync), which is usually after the transfer phase measured here");
+          reasons.push_back(
+              "the sink is a file: its device DMA does happen, at writeback, when the flusher "
+              "threads write the dirty pages back (after about 30 s, under memory pressure, or at "
+              "fsync), which is usually after the transfer phase measured here");
         else if (run.params.sink != "tcp")
           reasons.push_back("the sink is " + run.params.sink + ", not a device: no DMA on the way out");
       }

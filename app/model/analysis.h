@@ -56,10 +56,10 @@ struct Deviation {
 struct ThreadUse {
   uint32_t tid = 0, tgid = 0;
   std::string name;
-  std::string role;  // transfer | garbage collector | JIT compiler | JVM thread | helper process | ...
-  uint64_t syscalls = 0;        // traced (decoded) syscalls it made
-  uint64_t method_calls = 0;    // of those, the method's own calls (textbook `calls`)
-  uint64_t bytes = 0;           // moved by the method's calls
+  std::string role;           // transfer | garbage collector | JIT compiler | JVM thread | helper process | ...
+  uint64_t syscalls = 0;      // traced (decoded) syscalls it made
+  uint64_t method_calls = 0;  // of those, the method's own calls (textbook `calls`)
+  uint64_t bytes = 0;         // moved by the method's calls
 };
 
 struct PerUnit {
@@ -72,15 +72,15 @@ struct Counts {
   uint64_t context_switches = 0;
   uint64_t context_switches_involuntary = 0;
   bool copies_measured = false;  // cpu_copies / cpu_copy_bytes come from the copy routines
-  uint64_t cpu_copies = 0;        // measured: outermost copy-routine calls; attributed: copying syscalls
+  uint64_t cpu_copies = 0;       // measured: outermost copy-routine calls; attributed: copying syscalls
   uint64_t cpu_copy_bytes = 0;
   uint64_t attributed_cpu_copies = 0;  // what attribution says, whichever accounting is in use
   uint64_t attributed_cpu_copy_bytes = 0;
-  uint64_t copy_to_user_bytes = 0;     // measured only, by direction
+  uint64_t copy_to_user_bytes = 0;  // measured only, by direction
   uint64_t copy_from_user_bytes = 0;
   uint64_t copy_kernel_bytes = 0;
   uint64_t dma_ops = 0;
-  uint64_t dma_bytes = 0;       // disk DMA + real-NIC transmit
+  uint64_t dma_bytes = 0;  // disk DMA + real-NIC transmit
   uint64_t disk_dma_bytes = 0;
   uint64_t nic_dma_bytes = 0;
   uint64_t loopback_bytes = 0;  // software hand-off on lo, not DMA
@@ -99,17 +99,17 @@ struct Summary {
   uint64_t units = 0;
   double throughput_mib_s = 0;
   Counts counters;
-  Counts receiver;  // the process that drains a tcp or pipe sink
-  PerUnit per_call;  // exact ratios; the JSON also gives them rounded
-  Expectation textbook;        // of the chosen row
-  std::string row_id;          // the textbook row the run is compared with
+  Counts receiver;       // the process that drains a tcp or pipe sink
+  PerUnit per_call;      // exact ratios; the JSON also gives them rounded
+  Expectation textbook;  // of the chosen row
+  std::string row_id;    // the textbook row the run is compared with
   Text row_title, row_note;
-  std::vector<std::string> other_rows;  // the method's rows not chosen
-  bool nic_sg = true;          // the fact the row was picked by
-  std::string nic_sg_source;   // how it is known
-  std::vector<Stage> stages;   // the data path, decided once (model/stages.h)
-  std::vector<ThreadUse> threads;  // the sender's threads that made syscalls
-  std::vector<CopyAttribution> copies;  // attribution, per flow (always computed)
+  std::vector<std::string> other_rows;        // the method's rows not chosen
+  bool nic_sg = true;                         // the fact the row was picked by
+  std::string nic_sg_source;                  // how it is known
+  std::vector<Stage> stages;                  // the data path, decided once (model/stages.h)
+  std::vector<ThreadUse> threads;             // the sender's threads that made syscalls
+  std::vector<CopyAttribution> copies;        // attribution, per flow (always computed)
   std::vector<MeasuredCopy> measured_copies;  // the sender's, when measured
   std::vector<Deviation> deviations;
   std::vector<std::string> notes;
@@ -120,8 +120,8 @@ struct Summary {
 
 // Copies are measured when the kernel's copy routines were hooked
 // (kernel.copy_accounting == "measured"); attribution is computed either way.
-Counts count_role(const Run& run, Role role, const KernelVersion& kv,
-                  std::vector<CopyAttribution>* copies = nullptr, bool nic_sg = true);
+Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vector<CopyAttribution>* copies = nullptr,
+                  bool nic_sg = true);
 bool copies_measured(const Run& run);
 Summary summarize(const Run& run, const TextbookMethod* textbook);
 // A run still being captured: its counters are not read yet, so they are

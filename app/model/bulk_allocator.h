@@ -20,9 +20,7 @@ namespace copyscope {
 
 namespace bulk {
 inline constexpr size_t kHugePage = size_t{2} << 20;
-inline size_t mapped_bytes(size_t bytes) {
-  return (bytes + kHugePage - 1) & ~(kHugePage - 1);
-}
+inline size_t mapped_bytes(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
 
 // Takes the page faults of the `bytes` of storage at p now, not later while
 // a capture writes there. MADV_POPULATE_WRITE (Linux 5.14) where the kernel

@@ -50,10 +50,14 @@ struct SinkPlaces {
 
 SinkPlaces sink_places(const std::string& sink, const TextbookMethod& tb) {
   if (sink == "file")
-    return {"dest_page_cache", "dest_disk", {"Destination page cache", "目标文件的页缓存"},
+    return {"dest_page_cache",
+            "dest_disk",
+            {"Destination page cache", "目标文件的页缓存"},
             {"Disk (writeback)", "磁盘（回写）"}};
   if (sink == "pipe")
-    return {tb.find_box("pipe") ? "dest_pipe" : "pipe", "none", {"Pipe to the reader", "通往读端的管道"},
+    return {tb.find_box("pipe") ? "dest_pipe" : "pipe",
+            "none",
+            {"Pipe to the reader", "通往读端的管道"},
             {"Reading process", "读取进程"}};
   if (sink == "null") return {"null_device", "none", {"/dev/null", "/dev/null"}, {"(nothing)", "（无）"}};
   return {"socket_buffer", "nic", {}, {}};
@@ -164,8 +168,9 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
     } else if (to == "none" || to == "null_device") {
       t.why = "the sink is " + run.params.sink + ": no device at the end";
     } else if (to == "dest_disk") {
-      t.why = "the destination file's dirty pages are written back after the transfer phase (the flusher threads), "
-              "outside what was measured";
+      t.why =
+          "the destination file's dirty pages are written back after the transfer phase (the flusher threads), "
+          "outside what was measured";
     } else {
       t.why = "no stage of this run went from " + from + " to " + to;
     }
@@ -193,8 +198,10 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
   std::vector<uint32_t> transfer_tids;
   bool split = false;
   for (const ThreadUse& t : s.threads) {
-    if (t.role == "transfer") transfer_tids.push_back(t.tid);
-    else split = true;
+    if (t.role == "transfer")
+      transfer_tids.push_back(t.tid);
+    else
+      split = true;
   }
   split = split && !transfer_tids.empty();
   for (const Event& e : run.events) {
@@ -213,13 +220,26 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
           d.step_hits.push_back({n == 1 ? e.ts : e.ts + e.dur * j / (n - 1), it->second[j]});
         break;
       }
-      case CS_EV_BLOCK: hit("block", e.ts); break;
-      case CS_EV_FAULT: if (sender) hit("fault", e.ts); break;
-      case CS_EV_SWITCH_OUT: if (sender) hit("switch", e.ts); break;
-      case CS_EV_PAGE_CACHE_ADD: hit("page_cache_add", e.ts); break;
-      case CS_EV_FORK: if (sender) hit("fork", e.ts); break;
-      case CS_EV_PHASE: if (sender && !e.a) hit("phase_end", e.ts); break;
-      default: break;
+      case CS_EV_BLOCK:
+        hit("block", e.ts);
+        break;
+      case CS_EV_FAULT:
+        if (sender) hit("fault", e.ts);
+        break;
+      case CS_EV_SWITCH_OUT:
+        if (sender) hit("switch", e.ts);
+        break;
+      case CS_EV_PAGE_CACHE_ADD:
+        hit("page_cache_add", e.ts);
+        break;
+      case CS_EV_FORK:
+        if (sender) hit("fork", e.ts);
+        break;
+      case CS_EV_PHASE:
+        if (sender && !e.a) hit("phase_end", e.ts);
+        break;
+      default:
+        break;
     }
   }
   // Transmits are counted in the kernel, not emitted: the network stages' points stand in.
@@ -227,7 +247,8 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
     if (p.stage < s.stages.size() && (s.stages[p.stage].device == "lo" || s.stages[p.stage].device == "nic"))
       hit("net_xmit", p.ts);
   std::sort(d.mode_switch_ts.begin(), d.mode_switch_ts.end());
-  std::stable_sort(d.step_hits.begin(), d.step_hits.end(), [](const StepHit& x, const StepHit& y) { return x.ts < y.ts; });
+  std::stable_sort(d.step_hits.begin(), d.step_hits.end(),
+                   [](const StepHit& x, const StepHit& y) { return x.ts < y.ts; });
   return d;
 }
 

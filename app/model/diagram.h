@@ -16,14 +16,14 @@ namespace copyscope {
 
 // One arrow of the chosen row and what the run did along it.
 struct ArrowTrack {
-  std::vector<uint64_t> ts;   // times bytes moved along it, sorted
-  std::vector<uint64_t> cum;  // bytes carried up to and including ts[i]
-  uint64_t total = 0;         // bytes carried over the whole run: the sum of its stages
-  std::vector<uint32_t> stages;  // the run's stages this arrow shows
-  bool happened = true;       // false: the run shows this stage did not take place
-  bool software = false;      // loopback: a software hand-off, not DMA
-  bool counted = true;        // false: no byte counter stands behind it (a signal)
-  std::string why;            // why it did not happen, or what it is instead
+  std::vector<uint64_t> ts;       // times bytes moved along it, sorted
+  std::vector<uint64_t> cum;      // bytes carried up to and including ts[i]
+  uint64_t total = 0;             // bytes carried over the whole run: the sum of its stages
+  std::vector<uint32_t> stages;   // the run's stages this arrow shows
+  bool happened = true;           // false: the run shows this stage did not take place
+  bool software = false;          // loopback: a software hand-off, not DMA
+  bool counted = true;            // false: no byte counter stands behind it (a signal)
+  std::string why;                // why it did not happen, or what it is instead
   uint64_t at(uint64_t t) const;  // bytes carried up to time t
 };
 
@@ -34,10 +34,10 @@ struct StepHit {
 
 struct DiagramState {
   const TextbookMethod* method = nullptr;
-  const TextbookRow* row = nullptr;  // the row the run is compared with
-  std::vector<ArrowTrack> arrows;    // parallel to row->arrows
-  std::vector<StepHit> step_hits;    // sorted by ts
-  std::vector<uint64_t> mode_switch_ts;  // the transfer threads' user<->kernel crossings, sorted
+  const TextbookRow* row = nullptr;        // the row the run is compared with
+  std::vector<ArrowTrack> arrows;          // parallel to row->arrows
+  std::vector<StepHit> step_hits;          // sorted by ts
+  std::vector<uint64_t> mode_switch_ts;    // the transfer threads' user<->kernel crossings, sorted
   std::map<std::string, Text> box_labels;  // boxes relabelled for the run's sink (box id -> label)
 
   int step_at(uint64_t t) const;  // index of the step the cursor is on, -1 before the first

@@ -26,10 +26,10 @@ void add_method_notes(const Run& run, Summary& s) {
              (run.params.sink == "file"
                   ? "The second call, pipe -> file, does copy: iter_file_splice_write copies the pages into the "
                     "destination's page cache (1 CPU copy per byte)"
-                  : run.params.sink == "tcp"
-                        ? "The second call passes the same references to the socket, which needs a device that does "
-                          "scatter-gather (loopback does); without it the kernel would copy into the socket buffer"
-                        : "The second call hands the references on without copying")});
+              : run.params.sink == "tcp"
+                  ? "The second call passes the same references to the socket, which needs a device that does "
+                    "scatter-gather (loopback does); without it the kernel would copy into the socket buffer"
+                  : "The second call hands the references on without copying")});
   } else if (m == "tee") {
     s.deviations.push_back(
         {"calls_per_chunk", 1, round2((calls("tee") + calls("splice")) / units),
@@ -37,9 +37,10 @@ void add_method_notes(const Run& run, Summary& s) {
          "into the sink pipe (buffer references, no copy), then drained from the first pipe (splice to "
          "/dev/null); three calls, none of them copies with the CPU"});
   } else if (m == "vmsplice") {
-    s.notes.push_back("vmsplice put references to the user's pages into the pipe (no copy); the user must not "
-                      "modify those pages until the reader consumed them, which the scenario guarantees by "
-                      "never reusing a buffer");
+    s.notes.push_back(
+        "vmsplice put references to the user's pages into the pipe (no copy); the user must not "
+        "modify those pages until the reader consumed them, which the scenario guarantees by "
+        "never reusing a buffer");
   } else if (m == "io_uring" || m == "io_uring_send_zc") {
     const uint64_t enters = calls("io_uring_enter");
     s.deviations.push_back(
@@ -55,9 +56,11 @@ void add_method_notes(const Run& run, Summary& s) {
          "memory " + a.value("memory", json(0)).dump() + " B, offset " + a.value("offset", json(0)).dump() +
              " B, buffer " + a.value("buffer_used", json(0)).dump() + " B",
          "O_DIRECT needs the buffer address, the file offset and the length aligned to what the device and "
-         "filesystem require (" + a.value("source", std::string("?")) +
+         "filesystem require (" +
+             a.value("source", std::string("?")) +
              "); the buffer comes from posix_memalign and its size is rounded up to that alignment. The page "
-             "cache took " + std::to_string(c.page_cache_adds) + " pages during the transfer"});
+             "cache took " +
+             std::to_string(c.page_cache_adds) + " pages during the transfer"});
   } else if (m == "cow_fork") {
     const uint64_t written = x.value("pages_written", uint64_t{0});
     s.deviations.push_back(
@@ -70,10 +73,11 @@ void add_method_notes(const Run& run, Summary& s) {
          "data was " +
              std::string(x.value("parent_data_unchanged", false) ? "unchanged" : "CHANGED") + " afterwards (checked)"});
   } else if (m == "mmap_truncate_sigbus" && x.value("outcome", std::string()) == "SIGBUS") {
-    s.deviations.push_back({"outcome", "SIGBUS", "SIGBUS",
-                            "expected: " + x.value("explanation", std::string("the child took SIGBUS"))});
-    s.notes.push_back("SIGBUS is the expected outcome of this scenario, not a failure of copyscope: mapping a "
-                      "file and letting another process truncate it is the hazard the articles warn about");
+    s.deviations.push_back(
+        {"outcome", "SIGBUS", "SIGBUS", "expected: " + x.value("explanation", std::string("the child took SIGBUS"))});
+    s.notes.push_back(
+        "SIGBUS is the expected outcome of this scenario, not a failure of copyscope: mapping a "
+        "file and letting another process truncate it is the hazard the articles warn about");
   }
   if (m == "msg_zerocopy" || m == "io_uring_send_zc") {
     const uint64_t sends = x.value("zerocopy_sends", uint64_t{0}), copied = x.value("zerocopy_copied", uint64_t{0});
@@ -95,9 +99,10 @@ void add_method_notes(const Run& run, Summary& s) {
                "), so copy_file_range copied the pages inside the kernel: 1 CPU copy per byte, no user copy, "
                "no mode switch per byte. On btrfs or XFS the same call shares extents and copies nothing"});
   } else if (m == "mmap_write" || m == "java_mapped") {
-    s.notes.push_back("the file is mapped once for the whole transfer, so mmap costs two mode switches in total, "
-                      "not per chunk; its pages come in through " + std::to_string(c.page_faults) +
-                      " page faults taken while write() reads the mapping");
+    s.notes.push_back(
+        "the file is mapped once for the whole transfer, so mmap costs two mode switches in total, "
+        "not per chunk; its pages come in through " +
+        std::to_string(c.page_faults) + " page faults taken while write() reads the mapping");
   }
   if (m == "java_transferto" || m == "java_mapped")
     s.notes.push_back("the JVM makes the same system calls as C (" +

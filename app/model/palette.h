@@ -14,8 +14,8 @@ struct Rgb {
 namespace palette {
 
 // How bytes moved: the diagram's arrows, the plots' series, the charts' bars.
-inline constexpr Rgb kCpuCopy{232, 80, 32};   // drawn only where the run copied
-inline constexpr Rgb kDma{40, 120, 232};      // a device moved them
+inline constexpr Rgb kCpuCopy{232, 80, 32};    // drawn only where the run copied
+inline constexpr Rgb kDma{40, 120, 232};       // a device moved them
 inline constexpr Rgb kPageRef{140, 140, 140};  // pages shared or referenced (drawn dashed): nothing copied
 // Loopback has no NIC: the stage where the textbook has the NIC's DMA is done
 // in software. Drawn dashed in the DMA's colour, so it reads as "in place of DMA".

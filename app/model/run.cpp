@@ -7,27 +7,40 @@ namespace copyscope {
 
 namespace {
 constexpr const char* kSyscallNames[CS_SYS_MAX] = {
-    "other",  "read",    "write",    "pread64",  "pwrite64", "readv",
-    "writev", "preadv",  "pwritev",  "sendto",   "recvfrom", "sendmsg",
-    "recvmsg", "sendfile", "splice", "tee",      "vmsplice", "copy_file_range",
-    "mmap",   "munmap",  "io_uring_enter", "ftruncate", "clone", "fork", "wait4",
+    "other",  "read",     "write",          "pread64",   "pwrite64", "readv",  "writev", "preadv",   "pwritev",
+    "sendto", "recvfrom", "sendmsg",        "recvmsg",   "sendfile", "splice", "tee",    "vmsplice", "copy_file_range",
+    "mmap",   "munmap",   "io_uring_enter", "ftruncate", "clone",    "fork",   "wait4",
 };
 constexpr const char* kFdKindNames[CS_FD_MAX] = {
     "none", "user", "file", "file_direct", "pipe", "tcp", "socket", "char", "other",
 };
 constexpr const char* kEventNames[CS_EV_MAX] = {
-    "none",  "syscall", "switch_out", "switch_in", "fault", "page_cache_add",
+    "none",  "syscall", "switch_out", "switch_in", "fault",    "page_cache_add",
     "block", "phase",   "fork",       "exit",      "net_xmit",
 };
 constexpr const char* kCopyDirNames[CS_COPY_DIR_MAX] = {"to_user", "from_user", "kernel"};
 constexpr const char* kCopyRoutineNames[CS_CR_MAX] = {
-    "_copy_to_iter",         "_copy_from_iter",       "_copy_from_iter_nocache",
-    "copy_page_to_iter",     "copy_page_from_iter",   "copy_page_from_iter_atomic",
-    "copy_folio_from_iter_atomic", "csum_and_copy_to_iter", "csum_and_copy_from_iter",
-    "_copy_to_user",         "_copy_from_user",       "filemap_read",
-    "shmem_file_read_iter",  "generic_perform_write", "pipe_read",
-    "pipe_write",            "anon_pipe_read",        "anon_pipe_write",
-    "tcp_sendmsg_locked",    "skb_copy_datagram_iter", "skb_copy_datagram_from_iter",
+    "_copy_to_iter",
+    "_copy_from_iter",
+    "_copy_from_iter_nocache",
+    "copy_page_to_iter",
+    "copy_page_from_iter",
+    "copy_page_from_iter_atomic",
+    "copy_folio_from_iter_atomic",
+    "csum_and_copy_to_iter",
+    "csum_and_copy_from_iter",
+    "_copy_to_user",
+    "_copy_from_user",
+    "filemap_read",
+    "shmem_file_read_iter",
+    "generic_perform_write",
+    "pipe_read",
+    "pipe_write",
+    "anon_pipe_read",
+    "anon_pipe_write",
+    "tcp_sendmsg_locked",
+    "skb_copy_datagram_iter",
+    "skb_copy_datagram_from_iter",
 };
 }  // namespace
 
@@ -89,8 +102,7 @@ RoleCounters& RoleCounters::operator+=(const cs_counters& c) {
 }
 
 void sort_events(EventLog& events) {
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
 }
 
 }  // namespace copyscope

@@ -18,7 +18,7 @@ extern "C" {
 
 namespace copyscope {
 
-using Event = cs_event;  // 56 bytes, kept exactly as the kernel wrote it
+using Event = cs_event;                                     // 56 bytes, kept exactly as the kernel wrote it
 using EventLog = std::vector<Event, BulkAllocator<Event>>;  // a run's events: large, grown while capturing
 
 // Appends n events copied from src. The log grows without being zeroed first
@@ -31,11 +31,11 @@ inline void append_events(EventLog& log, const Event* src, size_t n) {
 
 enum class Role : uint8_t { Sender = CS_ROLE_SENDER, Receiver = CS_ROLE_RECEIVER };
 
-const char* syscall_name(unsigned sys);     // "read", "sendfile", ... ("other")
+const char* syscall_name(unsigned sys);          // "read", "sendfile", ... ("other")
 int syscall_from_name(const std::string& name);  // -1 when unknown
-const char* fd_kind_name(unsigned kind);    // "file", "tcp", "pipe", ...
+const char* fd_kind_name(unsigned kind);         // "file", "tcp", "pipe", ...
 const char* event_type_name(unsigned type);
-const char* copy_dir_name(unsigned dir);        // "to_user", "from_user", "kernel"
+const char* copy_dir_name(unsigned dir);  // "to_user", "from_user", "kernel"
 int copy_dir_from_name(const std::string& name);
 const char* copy_routine_name(unsigned routine);  // "_copy_to_iter", ... (enum cs_copy_routine)
 int copy_routine_from_name(const std::string& name);
@@ -58,7 +58,7 @@ struct Hook {
 struct KernelInfo {
   std::string release;
   std::string copy_accounting = "attributed";  // measured | attributed
-  std::string copy_accounting_why;  // which copy routines were hooked, or why not
+  std::string copy_accounting_why;             // which copy routines were hooked, or why not
   std::vector<Hook> hooks;
   // The network device a TCP sink's data leaves through and whether it does
   // scatter-gather (it then sends page-cache pages by reference).
@@ -115,8 +115,8 @@ struct MeasuredCopy {
   uint8_t sys = CS_SYS_OTHER;
   uint8_t src = CS_FD_NONE;
   uint8_t dst = CS_FD_NONE;
-  uint8_t dir = CS_COPY_KERNEL;   // enum cs_copy_dir
-  uint8_t routine = 0;            // enum cs_copy_routine
+  uint8_t dir = CS_COPY_KERNEL;  // enum cs_copy_dir
+  uint8_t routine = 0;           // enum cs_copy_routine
   uint64_t calls = 0;
   uint64_t bytes = 0;
   bool operator==(const MeasuredCopy&) const = default;
@@ -126,15 +126,15 @@ struct MeasuredCopy {
 struct ScenarioResult {
   bool ok = false;
   std::string error;
-  uint64_t bytes = 0;        // payload bytes the sender moved
-  uint64_t units = 0;        // transfer iterations (chunks, or calls)
-  uint64_t duration_ns = 0;  // between its phase markers
+  uint64_t bytes = 0;                 // payload bytes the sender moved
+  uint64_t units = 0;                 // transfer iterations (chunks, or calls)
+  uint64_t duration_ns = 0;           // between its phase markers
   uint64_t cache_resident_pages = 0;  // of the source file, right before the run
   uint64_t file_pages = 0;
   uint64_t cpu_ns = 0;          // user + system CPU of the scenario's processes, setup included
   uint64_t capture_cpu_ns = 0;  // copyscope's own CPU meanwhile (capture and store threads); 0 untraced
-  nlohmann::json sink;    // the receiver's own account
-  nlohmann::json extra;   // method-specific facts (e.g. a SIGBUS)
+  nlohmann::json sink;          // the receiver's own account
+  nlohmann::json extra;         // method-specific facts (e.g. a SIGBUS)
 };
 
 struct Run {
@@ -143,8 +143,8 @@ struct Run {
   ScenarioResult result;
   std::array<RoleCounters, CS_ROLE_MAX> counters{};
   std::vector<Flow> flows;
-  std::vector<MeasuredCopy> measured_copies;  // empty unless kernel.copy_accounting is "measured"
-  EventLog events;  // ordered as received; sort_events() orders by ts
+  std::vector<MeasuredCopy> measured_copies;     // empty unless kernel.copy_accounting is "measured"
+  EventLog events;                               // ordered as received; sort_events() orders by ts
   std::map<uint32_t, std::string> thread_names;  // tid -> name
   bool partial = false;
 

@@ -136,7 +136,9 @@ int fd_kind_from_name(const std::string& name) {
 
 // The serialized name of the receiver role is "sink" (traces and recordings
 // written before the role had its own name keep loading).
-const char* role_name(unsigned role) { return role == CS_ROLE_RECEIVER ? "sink" : role == CS_ROLE_SENDER ? "sender" : "?"; }
+const char* role_name(unsigned role) {
+  return role == CS_ROLE_RECEIVER ? "sink" : role == CS_ROLE_SENDER ? "sender" : "?";
+}
 
 int role_from_name(const std::string& name) {
   if (name == "sender") return CS_ROLE_SENDER;
@@ -146,7 +148,8 @@ int role_from_name(const std::string& name) {
 
 json run_to_json(const Run& run) {
   json hooks = json::array();
-  for (const Hook& h : run.kernel.hooks) hooks.push_back({{"name", h.name}, {"status", h.status}, {"detail", h.detail}});
+  for (const Hook& h : run.kernel.hooks)
+    hooks.push_back({{"name", h.name}, {"status", h.status}, {"detail", h.detail}});
   json counters = json::object();
   for (unsigned r = 0; r < CS_ROLE_MAX; ++r) counters[role_name(r)] = role_counters_to_json(run.counters[r]);
   json flows = json::array();
@@ -299,7 +302,8 @@ Run run_from_json(const json& j) {
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != key.size() || key.empty() || key[0] == '-' || tid > UINT32_MAX) bad("thread_names", "bad tid '" + key + "'");
+    if (used != key.size() || key.empty() || key[0] == '-' || tid > UINT32_MAX)
+      bad("thread_names", "bad tid '" + key + "'");
     if (!v.is_string()) bad("thread_names." + key, "expected a string");
     run.thread_names[static_cast<uint32_t>(tid)] = v.get<std::string>();
   }

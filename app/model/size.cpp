@@ -53,13 +53,20 @@ std::optional<uint64_t> parse_size(const std::string& text, std::string* error) 
     if (!std::isspace(static_cast<unsigned char>(text[i])))
       suffix += static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
   unsigned shift = 0;
-  if (suffix.empty() || suffix == "B") shift = 0;
-  else if (suffix == "K" || suffix == "KB" || suffix == "KIB") shift = 10;
-  else if (suffix == "M" || suffix == "MB" || suffix == "MIB") shift = 20;
-  else if (suffix == "G" || suffix == "GB" || suffix == "GIB") shift = 30;
-  else if (suffix == "T" || suffix == "TB" || suffix == "TIB") shift = 40;
-  else if (suffix == "P" || suffix == "PB" || suffix == "PIB") shift = 50;
-  else return fail("unknown suffix '" + printable(suffix) + "' (use K, M or G)");
+  if (suffix.empty() || suffix == "B")
+    shift = 0;
+  else if (suffix == "K" || suffix == "KB" || suffix == "KIB")
+    shift = 10;
+  else if (suffix == "M" || suffix == "MB" || suffix == "MIB")
+    shift = 20;
+  else if (suffix == "G" || suffix == "GB" || suffix == "GIB")
+    shift = 30;
+  else if (suffix == "T" || suffix == "TB" || suffix == "TIB")
+    shift = 40;
+  else if (suffix == "P" || suffix == "PB" || suffix == "PIB")
+    shift = 50;
+  else
+    return fail("unknown suffix '" + printable(suffix) + "' (use K, M or G)");
   if (shift && value > (UINT64_MAX >> shift)) return fail("too large");
   return value << shift;
 }

@@ -21,8 +21,14 @@ bool is_uring_flow(uint8_t sys) { return sys >= CS_FLOW_URING_READ && sys <= CS_
 // As the kernel side counts flows (bpf: moves_data()).
 bool moves_data(unsigned sys) {
   switch (sys) {
-    case CS_SYS_OTHER: case CS_SYS_MMAP: case CS_SYS_MUNMAP: case CS_SYS_IO_URING_ENTER:
-    case CS_SYS_FTRUNCATE: case CS_SYS_CLONE: case CS_SYS_FORK: case CS_SYS_WAIT4:
+    case CS_SYS_OTHER:
+    case CS_SYS_MMAP:
+    case CS_SYS_MUNMAP:
+    case CS_SYS_IO_URING_ENTER:
+    case CS_SYS_FTRUNCATE:
+    case CS_SYS_CLONE:
+    case CS_SYS_FORK:
+    case CS_SYS_WAIT4:
       return false;
   }
   return true;
@@ -38,40 +44,58 @@ uint8_t sink_fd_kind(const std::string& sink) {
   return CS_FD_NONE;
 }
 
-bool is_cow_fault(const Event& e) { return e.type == CS_EV_FAULT && e.a == 1 && (e.arg1 & kFaultProtWrite) == kFaultProtWrite; }
+bool is_cow_fault(const Event& e) {
+  return e.type == CS_EV_FAULT && e.a == 1 && (e.arg1 & kFaultProtWrite) == kFaultProtWrite;
+}
 
 const char* stage_kind_name(StageKind kind) {
   switch (kind) {
-    case StageKind::CpuCopy: return "cpu_copy";
-    case StageKind::Dma: return "dma";
-    case StageKind::PageRef: return "page_ref";
-    case StageKind::Handoff: return "handoff";
+    case StageKind::CpuCopy:
+      return "cpu_copy";
+    case StageKind::Dma:
+      return "dma";
+    case StageKind::PageRef:
+      return "page_ref";
+    case StageKind::Handoff:
+      return "handoff";
   }
   return "?";
 }
 
 std::string place_of_source(uint8_t k) {
   switch (k) {
-    case CS_FD_USER: return "user_buffer";
-    case CS_FD_FILE: return "page_cache";
-    case CS_FD_FILE_DIRECT: return "disk";
-    case CS_FD_PIPE: return "pipe";
+    case CS_FD_USER:
+      return "user_buffer";
+    case CS_FD_FILE:
+      return "page_cache";
+    case CS_FD_FILE_DIRECT:
+      return "disk";
+    case CS_FD_PIPE:
+      return "pipe";
     case CS_FD_TCP:
-    case CS_FD_SOCKET: return "socket_buffer";
-    case CS_FD_CHAR: return "device";
+    case CS_FD_SOCKET:
+      return "socket_buffer";
+    case CS_FD_CHAR:
+      return "device";
   }
   return "kernel";
 }
 
 std::string place_of_destination(uint8_t k, uint8_t src) {
   switch (k) {
-    case CS_FD_USER: return "user_buffer";
-    case CS_FD_FILE: return "dest_page_cache";
-    case CS_FD_FILE_DIRECT: return "dest_disk";
-    case CS_FD_PIPE: return src == CS_FD_PIPE ? "dest_pipe" : "pipe";
+    case CS_FD_USER:
+      return "user_buffer";
+    case CS_FD_FILE:
+      return "dest_page_cache";
+    case CS_FD_FILE_DIRECT:
+      return "dest_disk";
+    case CS_FD_PIPE:
+      return src == CS_FD_PIPE ? "dest_pipe" : "pipe";
     case CS_FD_TCP:
-    case CS_FD_SOCKET: return "socket_buffer";
-    case CS_FD_CHAR: return "null_device";
+    case CS_FD_SOCKET:
+      return "socket_buffer";
+    case CS_FD_CHAR:
+      return "null_device";
   }
   return "kernel";
 }
@@ -125,8 +149,8 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s) {
     st.src = f.src;
     st.dst = f.dst;
     st.driver = f.sys == kFlowCowFault ? StageDriver::CowFault
-                : is_uring_flow(f.sys)  ? StageDriver::UringEnter
-                                        : StageDriver::Syscalls;
+                : is_uring_flow(f.sys) ? StageDriver::UringEnter
+                                       : StageDriver::Syscalls;
     if (f.sys == kFlowCowFault) {
       st.from = "shared_page";
       st.to = "child_page";
@@ -164,9 +188,17 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s) {
   // Copies the routines measured outside any flow.
   for (const auto& [key, bytes] : measured_by_flow) {
     const auto [sys, src, dst] = key;
-    Stage st{StageKind::CpuCopy, place_of_source(src), place_of_destination(dst, src), bytes,
+    Stage st{StageKind::CpuCopy,
+             place_of_source(src),
+             place_of_destination(dst, src),
+             bytes,
              std::string(flow_name(sys)) + ": measured at the copy routines, no data flow of the sender matched",
-             "measured", "", StageDriver::Syscalls, sys, src, dst};
+             "measured",
+             "",
+             StageDriver::Syscalls,
+             sys,
+             src,
+             dst};
     add(st);
   }
   // A mapped file: the page-cache pages are mapped into the process, not copied.
@@ -200,7 +232,8 @@ void apportion(uint64_t total, const std::vector<std::pair<uint32_t, uint64_t>>&
   long double cum = 0;
   for (const auto& [idx, w] : weighted) {
     cum += static_cast<long double>(w);
-    const uint64_t upto = sum > 0 ? static_cast<uint64_t>(std::llround(static_cast<long double>(total) * cum / sum)) : 0;
+    const uint64_t upto =
+        sum > 0 ? static_cast<uint64_t>(std::llround(static_cast<long double>(total) * cum / sum)) : 0;
     const Event& e = ev[idx];
     const uint64_t at = e.type == CS_EV_SYSCALL || e.type == CS_EV_BLOCK ? e.ts + e.dur : e.ts;
     if (upto > given) out.push_back({at, upto - given, idx, stage});
@@ -255,7 +288,8 @@ StageTimeline place_stages(const Run& run, const std::vector<Stage>& stages) {
         });
         break;
       case StageDriver::UringEnter:
-        collect([](const Event& e) { return e.type == CS_EV_SYSCALL && e.sys == CS_SYS_IO_URING_ENTER ? uint64_t{1} : 0; });
+        collect(
+            [](const Event& e) { return e.type == CS_EV_SYSCALL && e.sys == CS_SYS_IO_URING_ENTER ? uint64_t{1} : 0; });
         break;
       case StageDriver::CowFault:
         collect([](const Event& e) { return is_cow_fault(e) ? uint64_t{1} : 0; });
@@ -269,7 +303,9 @@ StageTimeline place_stages(const Run& run, const std::vector<Stage>& stages) {
                                                                                      : uint64_t{0};
         });
         if (w.empty())  // io_uring sends: the submitting calls
-          collect([](const Event& e) { return e.type == CS_EV_SYSCALL && e.sys == CS_SYS_IO_URING_ENTER ? uint64_t{1} : 0; });
+          collect([](const Event& e) {
+            return e.type == CS_EV_SYSCALL && e.sys == CS_SYS_IO_URING_ENTER ? uint64_t{1} : 0;
+          });
         break;
     }
     if (w.empty()) {
@@ -278,7 +314,8 @@ StageTimeline place_stages(const Run& run, const std::vector<Stage>& stages) {
     }
     apportion(st.bytes, w, si, ev, tl.points);
   }
-  std::stable_sort(tl.points.begin(), tl.points.end(), [](const StagePoint& a, const StagePoint& b) { return a.ts < b.ts; });
+  std::stable_sort(tl.points.begin(), tl.points.end(),
+                   [](const StagePoint& a, const StagePoint& b) { return a.ts < b.ts; });
   const uint8_t sink = sink_fd_kind(run.params.sink);
   for (const Event& e : ev)
     if (e.type == CS_EV_SYSCALL && e.role == CS_ROLE_SENDER && e.ret > 0 && sink != CS_FD_NONE && e.b == sink &&
@@ -304,7 +341,8 @@ Run facts_from_events(const Run& live) {
         if (e.sys < CS_SYS_MAX) ++c.sys_calls[e.sys];
         if (e.ret > 0 && moves_data(e.sys)) {
           Flow& f = flows[{static_cast<uint8_t>(e.sys), e.a, e.b}];
-          f = {Role::Sender, static_cast<uint8_t>(e.sys), e.a, e.b, f.calls + 1, f.bytes + static_cast<uint64_t>(e.ret)};
+          f = {Role::Sender, static_cast<uint8_t>(e.sys),           e.a, e.b,
+               f.calls + 1,  f.bytes + static_cast<uint64_t>(e.ret)};
           if (is_socket(e.b) && live.params.sink == "tcp") c.loopback_xmit_bytes += static_cast<uint64_t>(e.ret);
         }
         break;

@@ -3,9 +3,9 @@
 
 namespace copyscope {
 
-using nlohmann::json;
 using analysis_detail::ratio;
 using analysis_detail::round2;
+using nlohmann::json;
 
 namespace {
 
@@ -13,27 +13,26 @@ json counts_json(const Counts& c) {
   json sys = json::object();
   for (const auto& [k, v] : c.syscalls) sys[k] = v;
   json out = {{"syscalls", sys},
-          {"mode_switches", c.mode_switches},
-          {"context_switches", c.context_switches},
-          {"context_switches_involuntary", c.context_switches_involuntary},
-          {"cpu_copies", c.cpu_copies},
-          {"cpu_copy_bytes", c.cpu_copy_bytes},
-          {"attributed_cpu_copies", c.attributed_cpu_copies},
-          {"attributed_cpu_copy_bytes", c.attributed_cpu_copy_bytes},
-          {"dma_ops", c.dma_ops},
-          {"dma_bytes", c.dma_bytes},
-          {"disk_dma_bytes", c.disk_dma_bytes},
-          {"nic_dma_bytes", c.nic_dma_bytes},
-          {"loopback_handoff_bytes", c.loopback_bytes},
-          {"page_faults", c.page_faults},
-          {"cow_faults", c.cow_faults},
-          {"page_cache_adds", c.page_cache_adds},
-          {"events_captured", c.events_captured},
-          {"events_dropped", c.events_dropped}};
+              {"mode_switches", c.mode_switches},
+              {"context_switches", c.context_switches},
+              {"context_switches_involuntary", c.context_switches_involuntary},
+              {"cpu_copies", c.cpu_copies},
+              {"cpu_copy_bytes", c.cpu_copy_bytes},
+              {"attributed_cpu_copies", c.attributed_cpu_copies},
+              {"attributed_cpu_copy_bytes", c.attributed_cpu_copy_bytes},
+              {"dma_ops", c.dma_ops},
+              {"dma_bytes", c.dma_bytes},
+              {"disk_dma_bytes", c.disk_dma_bytes},
+              {"nic_dma_bytes", c.nic_dma_bytes},
+              {"loopback_handoff_bytes", c.loopback_bytes},
+              {"page_faults", c.page_faults},
+              {"cow_faults", c.cow_faults},
+              {"page_cache_adds", c.page_cache_adds},
+              {"events_captured", c.events_captured},
+              {"events_dropped", c.events_dropped}};
   if (c.copies_measured)
-    out["measured_copy_bytes"] = {{"to_user", c.copy_to_user_bytes},
-                                  {"from_user", c.copy_from_user_bytes},
-                                  {"kernel", c.copy_kernel_bytes}};
+    out["measured_copy_bytes"] = {
+        {"to_user", c.copy_to_user_bytes}, {"from_user", c.copy_from_user_bytes}, {"kernel", c.copy_kernel_bytes}};
   return out;
 }
 
@@ -73,8 +72,9 @@ json to_json(const Summary& s) {
   sink["counters"] = counts_json(s.receiver);
   json stages = json::array();
   for (const Stage& st : s.stages) {
-    json sj = {{"kind", stage_kind_name(st.kind)}, {"from", st.from},           {"to", st.to},
-               {"bytes", st.bytes},                 {"rule", st.rule},           {"accounting", st.accounting}};
+    json sj = {
+        {"kind", stage_kind_name(st.kind)}, {"from", st.from}, {"to", st.to}, {"bytes", st.bytes}, {"rule", st.rule},
+        {"accounting", st.accounting}};
     if (!st.device.empty()) sj["device"] = st.device;
     stages.push_back(std::move(sj));
   }

@@ -18,7 +18,7 @@ struct DiagramBox {
   std::string id;
   std::string band;  // user | kernel | hardware
   Text label;
-  std::string is;    // the canonical place it stands for (user_buffer, page_cache, ...); the id when empty
+  std::string is;  // the canonical place it stands for (user_buffer, page_cache, ...); the id when empty
   const std::string& place() const { return is.empty() ? id : is; }
 };
 

@@ -18,7 +18,8 @@ std::string thread_role_of(const std::string& name, bool same_process, bool jvm)
   if (has("GC") || has("G1 ") || has("Conc")) return "garbage collector";
   if (has("Compiler") || has("C1 ") || has("C2 ")) return "JIT compiler";
   if (has("VM Thread") || has("VM Periodic")) return "JVM housekeeping";
-  if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification")) return "JVM service";
+  if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification"))
+    return "JVM service";
   return jvm ? "JVM thread (GC, JIT or service)" : "other thread";
 }
 

@@ -4,10 +4,10 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -67,8 +67,10 @@ bool mount_private_tracefs() {
 const std::string& tracefs_dir() {
   TracefsMount& m = tracefs_state();
   if (m.dir.empty()) {
-    if (is_tracefs("/sys/kernel/tracing")) m.dir = "/sys/kernel/tracing";
-    else if (is_tracefs("/sys/kernel/debug/tracing")) m.dir = "/sys/kernel/debug/tracing";
+    if (is_tracefs("/sys/kernel/tracing"))
+      m.dir = "/sys/kernel/tracing";
+    else if (is_tracefs("/sys/kernel/debug/tracing"))
+      m.dir = "/sys/kernel/debug/tracing";
   }
   return m.dir;
 }
@@ -91,8 +93,9 @@ CaptureCheck check_live_capture() {
   const bool root = geteuid() == 0;
   if (!root && !((has_cap(kCapBpf) && has_cap(kCapPerfmon)) || has_cap(kCapSysAdmin))) {
     c.reason = "live capture needs root or CAP_BPF + CAP_PERFMON, and this process has neither";
-    c.fix = "run it with sudo, or grant the capabilities once: sudo setcap cap_bpf,cap_perfmon,cap_sys_admin+ep "
-            "$(command -v copyscope); without them, 'copyscope replay FILE' and the GUI's recordings still work";
+    c.fix =
+        "run it with sudo, or grant the capabilities once: sudo setcap cap_bpf,cap_perfmon,cap_sys_admin+ep "
+        "$(command -v copyscope); without them, 'copyscope replay FILE' and the GUI's recordings still work";
     return c;
   }
   std::error_code ec;

@@ -54,9 +54,9 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 struct CopyRoutinePlan {
   unsigned routine = 0;
   std::string name;
-  bool in_btf = false;     // a function in the running kernel's BTF
-  bool fentry_ok = false;  // a probe fentry program loaded and attached
-  bool kprobe_ok = false;  // the kernel has the kprobe PMU
+  bool in_btf = false;                 // a function in the running kernel's BTF
+  bool fentry_ok = false;              // a probe fentry program loaded and attached
+  bool kprobe_ok = false;              // the kernel has the kprobe PMU
   std::string fentry_why, kprobe_why;  // why not, when not
 };
 enum class CopyVia { None, Fentry, Kprobe };
@@ -97,8 +97,10 @@ struct CopyHookKind {
   const char* name;
   CopyVia via;
 };
-constexpr CopyHookKind kCopyHookKinds[] = {
-    {"fentry", CopyVia::Fentry}, {"fexit", CopyVia::Fentry}, {"kprobe", CopyVia::Kprobe}, {"kretprobe", CopyVia::Kprobe}};
+constexpr CopyHookKind kCopyHookKinds[] = {{"fentry", CopyVia::Fentry},
+                                           {"fexit", CopyVia::Fentry},
+                                           {"kprobe", CopyVia::Kprobe},
+                                           {"kretprobe", CopyVia::Kprobe}};
 
 // Can a trivial fentry program load and attach to this function?
 bool probe_fentry(int btf_id, std::string* why) {
@@ -163,8 +165,10 @@ std::vector<CopyRoutinePlan> probe_copy_hooks(const btf* vmlinux) {
       else
         p.fentry_ok = probe_fentry(btf__find_by_name_kind(vmlinux, p.name.c_str(), BTF_KIND_FUNC), &p.fentry_why);
       p.kprobe_ok = kprobes && only != "none";
-      if (!kprobes) p.kprobe_why = "this kernel is built without kprobes (no kprobe PMU)";
-      else if (only == "none") p.kprobe_why = "not tried: COPYSCOPE_COPY_HOOKS=none";
+      if (!kprobes)
+        p.kprobe_why = "this kernel is built without kprobes (no kprobe PMU)";
+      else if (only == "none")
+        p.kprobe_why = "not tried: COPYSCOPE_COPY_HOOKS=none";
     }
     plan.push_back(p);
   }
@@ -259,8 +263,10 @@ void describe_copy_hooks(const std::vector<CopyRoutinePlan>& plan, const std::ve
     Hook kp{"kprobe/" + p.name, "unavailable", p.kprobe_why};
     if (p.in_btf) {
       sites += site;
-      if (p.fentry_ok) fe = {fe.name, "available", "fentry attaches here"};
-      else fe.status = p.fentry_why.rfind("not tried", 0) == 0 ? "available" : "refused";
+      if (p.fentry_ok)
+        fe = {fe.name, "available", "fentry attaches here"};
+      else
+        fe.status = p.fentry_why.rfind("not tried", 0) == 0 ? "available" : "refused";
       if (p.kprobe_ok) kp = {kp.name, "available", "kprobe PMU present"};
       Hook& used = via[r] == CopyVia::Fentry ? fe : kp;
       if (hooked[r]) {
@@ -269,8 +275,10 @@ void describe_copy_hooks(const std::vector<CopyRoutinePlan>& plan, const std::ve
                       (via[r] == CopyVia::Fentry ? ": fentry + fexit (the return value gives the bytes copied)"
                                                  : ": kprobe + kretprobe (fentry: " + p.fentry_why + ")");
         if (via[r] == CopyVia::Fentry && p.kprobe_ok) kp.detail = "not needed: fentry is attached";
-        if (site) ++(via[r] == CopyVia::Fentry ? by_fentry : by_kprobe);
-        else ++extras;
+        if (site)
+          ++(via[r] == CopyVia::Fentry ? by_fentry : by_kprobe);
+        else
+          ++extras;
       } else {
         if (site) unhooked.push_back(p.name);
         if (!attach_failed[r].empty()) {
@@ -286,8 +294,9 @@ void describe_copy_hooks(const std::vector<CopyRoutinePlan>& plan, const std::ve
         if (!site)
           for (Hook* h : {&fe, &kp})
             if (h->status == "refused")
-              h->detail += " (lib/ is built without ftrace on standard kernels, so its routines cannot be traced; "
-                           "the copy sites that call them are hooked instead)";
+              h->detail +=
+                  " (lib/ is built without ftrace on standard kernels, so its routines cannot be traced; "
+                  "the copy sites that call them are hooked instead)";
       }
     }
     kernel.hooks.push_back(fe);
@@ -416,8 +425,8 @@ void Tracer::attach(const TracerOptions& opt, const KernelFeatures& features, co
                              ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
   }
 
-  for (auto [prog, probe] : {std::pair{skel_->progs.on_phase_begin, "phase_begin"},
-                             std::pair{skel_->progs.on_phase_end, "phase_end"}}) {
+  for (auto [prog, probe] :
+       {std::pair{skel_->progs.on_phase_begin, "phase_begin"}, std::pair{skel_->progs.on_phase_end, "phase_end"}}) {
     Link link(bpf_program__attach_usdt(prog, -1, opt.scenario_binary.c_str(), "copyscope", probe, nullptr));
     if (!link) {
       const int err = errno;
@@ -486,8 +495,8 @@ void Tracer::drain_batches() {
   const int ncpu = libbpf_num_possible_cpus();
   std::vector<cs_batch> per_cpu(static_cast<size_t>(ncpu));
   __u32 zero = 0;
-  if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof zero, per_cpu.data(),
-                           sizeof(cs_batch) * per_cpu.size(), 0))
+  if (bpf_map__lookup_elem(skel_->maps.batches, &zero, sizeof zero, per_cpu.data(), sizeof(cs_batch) * per_cpu.size(),
+                           0))
     return;
   std::lock_guard<std::mutex> lock(staged_mu_);
   for (const cs_batch& b : per_cpu) staged_.insert(staged_.end(), b.ev, b.ev + std::min<__u32>(b.n, CS_BATCH));
@@ -591,8 +600,9 @@ void Tracer::collect(Run& run) const {
   for (__u32 i = 0; i < CS_FLOW_SLOTS; ++i) slots[i] = i;
   __u32 count = CS_FLOW_SLOTS, out_batch = 0;
   LIBBPF_OPTS(bpf_map_batch_opts, batch_opts);
-  if (bpf_map_lookup_batch(bpf_map__fd(skel_->maps.sys_flows), nullptr, &out_batch, slots.data(), vals.data(),
-                           &count, &batch_opts) && errno != ENOENT)
+  if (bpf_map_lookup_batch(bpf_map__fd(skel_->maps.sys_flows), nullptr, &out_batch, slots.data(), vals.data(), &count,
+                           &batch_opts) &&
+      errno != ENOENT)
     count = 0;
   for (__u32 i = 0; i < count; ++i) {
     Flow f;
@@ -626,27 +636,30 @@ void Tracer::collect(Run& run) const {
     return std::tie(a.role, a.sys, a.src, a.dst) < std::tie(b.role, b.sys, b.src, b.dst);
   });
   run.measured_copies.clear();
-  for_each_percpu_entry<cs_copy_key, cs_copy_val>(skel_->maps.copies, ncpu, [&](const cs_copy_key& k, const auto& vals) {
-    MeasuredCopy m;
-    m.role = static_cast<Role>(k.role);
-    m.sys = k.sys;
-    m.src = k.src;
-    m.dst = k.dst;
-    m.dir = k.dir;
-    m.routine = k.routine;
-    for (const cs_copy_val& v : vals) {
-      m.calls += v.calls;
-      m.bytes += v.bytes;
-    }
-    run.measured_copies.push_back(m);
-  });
+  for_each_percpu_entry<cs_copy_key, cs_copy_val>(skel_->maps.copies, ncpu,
+                                                  [&](const cs_copy_key& k, const auto& vals) {
+                                                    MeasuredCopy m;
+                                                    m.role = static_cast<Role>(k.role);
+                                                    m.sys = k.sys;
+                                                    m.src = k.src;
+                                                    m.dst = k.dst;
+                                                    m.dir = k.dir;
+                                                    m.routine = k.routine;
+                                                    for (const cs_copy_val& v : vals) {
+                                                      m.calls += v.calls;
+                                                      m.bytes += v.bytes;
+                                                    }
+                                                    run.measured_copies.push_back(m);
+                                                  });
   std::sort(run.measured_copies.begin(), run.measured_copies.end(), [](const MeasuredCopy& a, const MeasuredCopy& b) {
-    return std::tie(a.role, a.sys, a.src, a.dst, a.dir, a.routine) < std::tie(b.role, b.sys, b.src, b.dst, b.dir, b.routine);
+    return std::tie(a.role, a.sys, a.src, a.dst, a.dir, a.routine) <
+           std::tie(b.role, b.sys, b.src, b.dst, b.dir, b.routine);
   });
   // Partly hooked is not measured: keep no half figures in the model.
   if (kernel_.copy_accounting != "measured") {
     run.measured_copies.clear();
-    for (RoleCounters& c : run.counters) c.copy_calls = c.copy_to_user_bytes = c.copy_from_user_bytes = c.copy_kernel_bytes = 0;
+    for (RoleCounters& c : run.counters)
+      c.copy_calls = c.copy_to_user_bytes = c.copy_from_user_bytes = c.copy_kernel_bytes = 0;
   }
   run.kernel = kernel_;
 }

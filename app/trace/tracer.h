@@ -48,12 +48,12 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  void track(pid_t tgid);       // the root of the scenario's tree
+  void track(pid_t tgid);  // the root of the scenario's tree
   // Capture and store threads. expected_events, a guess, sizes the part of
   // the log made memory before the capture (see LiveRun::reserve).
   void start(LiveRun* live, size_t expected_events = 0);
-  void stop();                  // drains the ring buffer, joins
-  void collect(Run& run) const; // exact counters and flows
+  void stop();                   // drains the ring buffer, joins
+  void collect(Run& run) const;  // exact counters and flows
   const KernelInfo& kernel() const { return kernel_; }
 
  private:
@@ -91,8 +91,8 @@ class Tracer {
   void drain_batches();
 
   std::unique_ptr<copyscope_bpf, SkeletonDeleter> skel_;  // goes last: its programs outlive every link
-  std::vector<Link> copy_exit_links_;   // copy hooks' exits go after their entries,
-  std::vector<Link> copy_entry_links_;  // so no frame waits for a detached exit
+  std::vector<Link> copy_exit_links_;                     // copy hooks' exits go after their entries,
+  std::vector<Link> copy_entry_links_;                    // so no frame waits for a detached exit
   std::vector<Link> usdt_links_;
   std::unique_ptr<ring_buffer, RingDeleter> rb_;
   Fd epoll_;  // the ring's fd, edge-triggered (see open_ring)
@@ -104,7 +104,7 @@ class Tracer {
   std::mutex staged_mu_;
   std::condition_variable staged_cv_;
   EventLog staged_;
-  EventLog store_out_;  // the store thread's block, swapped with staged_
+  EventLog store_out_;         // the store thread's block, swapped with staged_
   bool capture_done_ = false;  // under staged_mu_: nothing more will be staged
   std::thread store_thread_;
 };

@@ -12,9 +12,9 @@
 
 #include "backends/imgui_impl_glfw.h"
 #include "backends/imgui_impl_opengl3.h"
-#include "model/size.h"
 #include "launch/cancel.h"
 #include "launch/runner.h"
+#include "model/size.h"
 #include "ui/draw.h"
 
 namespace copyscope::ui {
@@ -39,7 +39,9 @@ auto with_retries(GLFWerrorfun report, F call) -> decltype(call()) {
   }
 }
 
-bool init_glfw(GLFWerrorfun report) { return with_retries(report, [] { return glfwInit() == GLFW_TRUE; }); }
+bool init_glfw(GLFWerrorfun report) {
+  return with_retries(report, [] { return glfwInit() == GLFW_TRUE; });
+}
 
 }  // namespace
 
@@ -121,11 +123,21 @@ void App::draw_frame() {
   ImGui::BeginChild("panel", ImVec2(0, body_h), true, ImGuiWindowFlags_NoBackground);
   pane_rect(pane_rects_[1]);
   switch (prefs.panel) {
-    case Panel::DataPath: draw_datapath_panel(*this); break;
-    case Panel::Plots: draw_plots_panel(*this); break;
-    case Panel::Timeline: draw_timeline_panel(*this); break;
-    case Panel::Compare: draw_compare_panel(*this); break;
-    case Panel::Export: draw_export_panel(*this); break;
+    case Panel::DataPath:
+      draw_datapath_panel(*this);
+      break;
+    case Panel::Plots:
+      draw_plots_panel(*this);
+      break;
+    case Panel::Timeline:
+      draw_timeline_panel(*this);
+      break;
+    case Panel::Compare:
+      draw_compare_panel(*this);
+      break;
+    case Panel::Export:
+      draw_export_panel(*this);
+      break;
   }
   ImGui::EndChild();
   end_child_border(0);
@@ -280,10 +292,11 @@ void App::write_regions(const std::string& path, int w, int h) {
     std::snprintf(one, sizeof one, "%s[%d, %d, %d, %d]", panes.empty() ? "" : ", ", b.x, b.y, b.w, b.h);
     panes += one;
   }
-  std::fprintf(f, "{\"panel\": \"%s\", \"method\": \"%s\", \"width\": %d, \"height\": %d, "
+  std::fprintf(f,
+               "{\"panel\": \"%s\", \"method\": \"%s\", \"width\": %d, \"height\": %d, "
                "\"diagram\": [%.0f, %.0f, %.0f, %.0f], \"panes\": [%s]}\n",
-               panel_id(prefs.panel), cur ? cur->run.params.method.c_str() : "", w, h, diagram_rect[0],
-               diagram_rect[1], diagram_rect[2], diagram_rect[3], panes.c_str());
+               panel_id(prefs.panel), cur ? cur->run.params.method.c_str() : "", w, h, diagram_rect[0], diagram_rect[1],
+               diagram_rect[2], diagram_rect[3], panes.c_str());
   std::fclose(f);
 }
 

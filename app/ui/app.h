@@ -20,12 +20,12 @@ struct GuiOptions {
   std::string replay;      // a recording to open
   std::string run_method;  // start a live run of this method at once
   std::string size = "32M", buffer = "64K", cache = "cold", sink;
-  size_t synthetic = 0;    // open a synthetic run of about this many events
+  size_t synthetic = 0;  // open a synthetic run of about this many events
   std::string panel = "datapath";
   std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
   int frames = 10;
-  double at = -1;           // open recordings with the replay cursor at this fraction (0..1)
-  bool regions = false;     // also write FILE.png.json: where the panels drew (for tests)
+  double at = -1;                  // open recordings with the replay cursor at this fraction (0..1)
+  bool regions = false;            // also write FILE.png.json: where the panels drew (for tests)
   std::string lang = "en", theme;  // theme: default dark, light in classroom mode
   bool classroom = false;
   int width = 1600, height = 900;

@@ -38,10 +38,12 @@ void draw_compare_panel(App& app) {
   for (size_t i = 0; i < session.runs().size(); ++i)
     if (session.runs()[i]->finished && !session.runs()[i]->failed) rows.push_back(i);
   if (rows.empty()) {
-    ImGui::TextWrapped("%s", L(p, "No finished runs yet: press Run all in the Scenario panel.", "还没有完成的运行：在场景面板中按“全部运行”。"));
+    ImGui::TextWrapped("%s", L(p, "No finished runs yet: press Run all in the Scenario panel.",
+                               "还没有完成的运行：在场景面板中按“全部运行”。"));
     return;
   }
-  ImGui::TextDisabled("%s", L(p, "Per transfer unit. tb = textbook. Click a row to open that run.", "按每个传输单元计。tb = 教材。点击一行打开该运行。"));
+  ImGui::TextDisabled("%s", L(p, "Per transfer unit. tb = textbook. Click a row to open that run.",
+                              "按每个传输单元计。tb = 教材。点击一行打开该运行。"));
   const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
                                 ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY;
   const float table_h = std::min(ImGui::GetContentRegionAvail().y * 0.5f,
@@ -80,7 +82,8 @@ void draw_compare_panel(App& app) {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(format_rate(s.throughput_mib_s * kMiB).c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(s.kernel.copy_accounting == "measured" ? L(p, "measured", "实测") : L(p, "attributed", "推算"));
+      ImGui::TextUnformatted(s.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
+                                                                    : L(p, "attributed", "推算"));
     }
     ImGui::EndTable();
   }

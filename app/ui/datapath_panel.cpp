@@ -62,7 +62,8 @@ void draw_datapath_panel(App& app) {
   const TextbookMethod* tb = Textbook::builtin().find(method);
   if (!tb && !methods.empty()) tb = &methods.front();
   if (!tb) {
-    ImGui::TextUnformatted(L(p, "No textbook data (assets/methods/) was found.", "找不到教材数据（assets/methods/）。"));
+    ImGui::TextUnformatted(
+        L(p, "No textbook data (assets/methods/) was found.", "找不到教材数据（assets/methods/）。"));
     return;
   }
   // Without a run the diagram is the textbook's alone (the method's own row).
@@ -96,9 +97,9 @@ void draw_datapath_panel(App& app) {
     const char* origin = r->origin == "live"        ? L(p, "live run", "实时运行")
                          : r->origin == "synthetic" ? L(p, "synthetic data, not a measurement", "合成数据，并非测量")
                                                     : L(p, "recording", "录制文件");
-    ImGui::TextDisabled("%s · %s · %s %s", origin, r->label.c_str(), L(p, "copies", "拷贝"),
-                        r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
-                                                                    : L(p, "attributed", "推算"));
+    ImGui::TextDisabled(
+        "%s · %s · %s %s", origin, r->label.c_str(), L(p, "copies", "拷贝"),
+        r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测") : L(p, "attributed", "推算"));
   } else {
     ImGui::TextDisabled("%s", L(p, "textbook only: press Run to measure", "仅教材模型：按“运行”开始测量"));
   }
@@ -228,7 +229,7 @@ void draw_datapath_panel(App& app) {
     const bool cpu = a.kind == "cpu", dma = a.kind == "dma", signal = a.kind == "signal";
     const bool ghost = !t.happened;
     const bool software = dma && t.software;
-    const Rgb c = cpu      ? palette::kCpuCopy
+    const Rgb c = cpu        ? palette::kCpuCopy
                   : software ? palette::kHandoff
                   : dma      ? palette::kDma
                   : signal   ? palette::kSignal
@@ -262,8 +263,11 @@ void draw_datapath_panel(App& app) {
     std::string line1 = std::to_string(a.step) + ". " + a.label.in(p.lang);
     if (software) line1 = std::to_string(a.step) + ". " + L(p, "hand-off", "软件交接");
     std::string line2 = r ? format_bytes(t.at(cursor)) : L(p, "not run yet", "尚未运行");
-    if (ghost) line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
-    else if (r && signal) line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? L(p, "signal sent", "已发出信号") : L(p, "not yet", "尚未发生");
+    if (ghost)
+      line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
+    else if (r && signal)
+      line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? L(p, "signal sent", "已发出信号")
+                                                                     : L(p, "not yet", "尚未发生");
     ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
     const float lfs = std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f));
     s1 = ImVec2(s1.x * lfs / fs, s1.y * lfs / fs);
@@ -286,7 +290,8 @@ void draw_datapath_panel(App& app) {
       const float cx = s.x + (by - s.y) / (e.y - s.y) * (e.x - s.x);
       boundary_taken.push_back({cx - th * 2, cx + th * 2});
     }
-    dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh), light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
+    dl->AddRectFilled(lp, ImVec2(lp.x + lw, lp.y + lh),
+                      light ? IM_COL32(255, 255, 255, 235) : IM_COL32(24, 26, 32, 235), 4);
     dl->AddRect(lp, ImVec2(lp.x + lw, lp.y + lh), ghost ? color : (current ? col(palette::kModeSwitch) : dim_col), 4, 0,
                 current ? 2.5f : 1.0f);
     dl->AddText(ImGui::GetFont(), lfs, ImVec2(lp.x + lfs * 0.3f, lp.y + lfs * 0.1f), ghost ? dim_col : text_col,
@@ -311,9 +316,8 @@ void draw_datapath_panel(App& app) {
       const float left = tri, right = tri * 1.3f + ImGui::CalcTextSize(num.c_str()).x;  // around x
       float x = show > 1 ? x0 + (x1 - x0) * static_cast<float>(k) / static_cast<float>(show - 1) : x1;
       for (int tries = 0; tries < 8; ++tries) {
-        auto hit = std::find_if(boundary_taken.begin(), boundary_taken.end(), [&](const auto& t) {
-          return x - left < t.second + gap && x + right > t.first - gap;
-        });
+        auto hit = std::find_if(boundary_taken.begin(), boundary_taken.end(),
+                                [&](const auto& t) { return x - left < t.second + gap && x + right > t.first - gap; });
         if (hit == boundary_taken.end()) break;
         x = hit->second + gap + left <= x1 ? hit->second + gap + left : hit->first - gap - right;
       }
@@ -350,7 +354,8 @@ void draw_datapath_panel(App& app) {
     ImGui::PushTextWrapPos(0);
     if (is_current) {
       const ImVec2 sz = ImGui::CalcTextSize(text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x);
-      ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(pos.x - 4, pos.y - 2), ImVec2(pos.x + sz.x + 4, pos.y + sz.y + 2),
+      ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(pos.x - 4, pos.y - 2),
+                                                ImVec2(pos.x + sz.x + 4, pos.y + sz.y + 2),
                                                 col(palette::kModeSwitch, light ? 90 : 70), 4);
     }
     if (!passed && !is_current && r)
@@ -387,7 +392,9 @@ void draw_datapath_panel(App& app) {
         {"DMA copies", "DMA 拷贝", row.expect.dma_copies, have ? r->summary.per_call.dma_copies : 0},
         {"context switches", "上下文切换", std::nullopt, have ? r->summary.per_call.context_switches : 0},
         {"  of which preempted", "  其中被抢占", std::nullopt,
-         have ? static_cast<double>(r->summary.counters.context_switches_involuntary) / static_cast<double>(r->summary.units) : 0},
+         have ? static_cast<double>(r->summary.counters.context_switches_involuntary) /
+                    static_cast<double>(r->summary.units)
+              : 0},
     };
     for (const Row& row : rows) {
       ImGui::TableNextRow();

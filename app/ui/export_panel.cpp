@@ -54,8 +54,9 @@ void draw_export_panel(App& app) {
   ImGui::SameLine();
   if (ImGui::Button(L(p, "Save report", "保存报告")))
     attempt([&](const std::string& f) { write_report({r->run}, {r->summary}, f); }, stem(".md"));
-  ImGui::TextWrapped("%s", L(p, "The trace opens in ui.perfetto.dev or chrome://tracing, and in this window with Open recording.",
-                             "追踪文件可在 ui.perfetto.dev 或 chrome://tracing 中打开，也可在本窗口用“打开录制文件”重新打开。"));
+  ImGui::TextWrapped(
+      "%s", L(p, "The trace opens in ui.perfetto.dev or chrome://tracing, and in this window with Open recording.",
+              "追踪文件可在 ui.perfetto.dev 或 chrome://tracing 中打开，也可在本窗口用“打开录制文件”重新打开。"));
   if (!result.empty()) ImGui::TextWrapped("%s", result.c_str());
 #else
   ImGui::BeginDisabled(true);

@@ -31,7 +31,8 @@ void chart(const char* title, const Format& format, const std::vector<Series>& s
   const float fs = ImGui::GetFontSize();
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImGui::Dummy(size);
-  dl->AddRectFilled(o, ImVec2(o.x + size.x, o.y + size.y), light ? IM_COL32(255, 255, 255, 255) : IM_COL32(28, 30, 36, 255), 4);
+  dl->AddRectFilled(o, ImVec2(o.x + size.x, o.y + size.y),
+                    light ? IM_COL32(255, 255, 255, 255) : IM_COL32(28, 30, 36, 255), 4);
   dl->AddRect(o, ImVec2(o.x + size.x, o.y + size.y), ImGui::GetColorU32(ImGuiCol_Border), 4);
   dl->AddText(ImVec2(o.x + fs * 0.4f, o.y + fs * 0.2f), ImGui::GetColorU32(ImGuiCol_Text), title);
   double maxv = 0;
@@ -64,8 +65,10 @@ void chart(const char* title, const Format& format, const std::vector<Series>& s
       const float y = bottom - (bottom - top) * static_cast<float>((*s.v)[i] * scale / maxv);
       pts.push_back(ImVec2(x, y));
     }
-    if (pts.size() >= 2) dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), col(s.color), 0, 2.5f);
-    else if (pts.size() == 1) dl->AddCircleFilled(pts[0], 3, col(s.color));
+    if (pts.size() >= 2)
+      dl->AddPolyline(pts.data(), static_cast<int>(pts.size()), col(s.color), 0, 2.5f);
+    else if (pts.size() == 1)
+      dl->AddCircleFilled(pts[0], 3, col(s.color));
   }
 }
 
@@ -78,14 +81,14 @@ void draw_plots_panel(App& app) {
   ImGui::TextUnformatted(L(p, "Live plots", "实时曲线"));
   ImGui::PopFont();
   if (!r) {
-    ImGui::TextWrapped("%s", L(p, "Run a scenario or open a recording to see its plots.", "运行一个场景或打开录制文件即可看到曲线。"));
+    ImGui::TextWrapped(
+        "%s", L(p, "Run a scenario or open a recording to see its plots.", "运行一个场景或打开录制文件即可看到曲线。"));
     return;
   }
   ImGui::SameLine();
   ImGui::TextDisabled("%s", r->label.c_str());
   const Bins& b = r->view.bins;
-  const size_t upto =
-      r->cursor <= b.t0 ? 0 : std::min(b.size(), static_cast<size_t>((r->cursor - b.t0) / b.width) + 1);
+  const size_t upto = r->cursor <= b.t0 ? 0 : std::min(b.size(), static_cast<size_t>((r->cursor - b.t0) / b.width) + 1);
   const double per_s = 1e9 / static_cast<double>(b.width);
   const bool light = light_theme(app);
   const ImVec2 avail = ImGui::GetContentRegionAvail();
@@ -104,8 +107,8 @@ void draw_plots_panel(App& app) {
   ImGui::SameLine();
   chart(L(p, "Context switches / s", "上下文切换 / 秒"), per_second, {{&b.ctx_switches, palette::kContextSwitch, ""}},
         upto, per_s, small, light);
-  chart(L(p, "Page faults / s", "缺页异常 / 秒"), per_second, {{&b.faults, palette::kPageFault, ""}}, upto, per_s, small,
-        light);
+  chart(L(p, "Page faults / s", "缺页异常 / 秒"), per_second, {{&b.faults, palette::kPageFault, ""}}, upto, per_s,
+        small, light);
   ImGui::SameLine();
   chart(L(p, "Throughput", "吞吐量"), rate, {{&b.payload_bytes, palette::kDelivered, ""}}, upto, per_s, small, light);
 }

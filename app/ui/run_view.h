@@ -23,9 +23,9 @@ struct Bins {
 // Timeline: spans per lane with precomputed levels of detail.
 struct Span {
   uint64_t t0, t1;
-  uint32_t event;  // index into Run::events (the first one when merged)
-  uint32_t count;  // > 1: several events merged into one drawn span
-  uint16_t key;    // syscall number or SpanKind; merged: the key of the longest one inside
+  uint32_t event;        // index into Run::events (the first one when merged)
+  uint32_t count;        // > 1: several events merged into one drawn span
+  uint16_t key;          // syscall number or SpanKind; merged: the key of the longest one inside
   uint64_t busy = 0;     // summed durations inside (merged spans are drawn fainter when sparse)
   uint64_t longest = 0;  // duration of the longest one inside
 };
@@ -33,8 +33,8 @@ constexpr uint16_t kMixed = 0xffff;
 enum SpanKind : uint16_t { kOffCpu = 1000, kBlockRead, kBlockWrite, kFault, kNetXmit };
 
 struct SpanLevels {
-  std::vector<std::vector<Span>> levels;  // 0 = every event
-  std::vector<uint64_t> gap;              // merge threshold of each level, ns
+  std::vector<std::vector<Span>> levels;       // 0 = every event
+  std::vector<uint64_t> gap;                   // merge threshold of each level, ns
   std::vector<std::vector<uint64_t>> max_end;  // running max of t1, for the visible-range search
   void build(std::vector<Span> raw);
   // The coarsest level whose merged gaps are below one pixel.
@@ -58,7 +58,7 @@ struct Lane {
 struct RunView {
   uint64_t t0 = 0, t1 = 1;  // transfer phase (or first..last event)
   const TextbookMethod* textbook = nullptr;
-  DiagramState diagram;     // the model's answer for the data path (model/diagram.h)
+  DiagramState diagram;  // the model's answer for the data path (model/diagram.h)
   Bins bins;
   std::vector<Lane> lanes;
   size_t event_count = 0;

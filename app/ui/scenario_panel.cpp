@@ -106,8 +106,8 @@ void draw_scenario_panel(App& app) {
     ImGui::PopStyleColor();
   } else if (!params_ok) {
     ImGui::PushStyleColor(ImGuiCol_Text, warn);
-    ImGui::TextWrapped("%s", err.empty() ? L(p, "the buffer is larger than the size", "缓冲区大于传输大小")
-                                         : err.c_str());
+    ImGui::TextWrapped("%s",
+                       err.empty() ? L(p, "the buffer is larger than the size", "缓冲区大于传输大小") : err.c_str());
     ImGui::PopStyleColor();
   } else if (!info) {
     ImGui::TextWrapped("%s", L(p, "This method has no scenario yet: its diagram is shown from the textbook.",
@@ -146,8 +146,10 @@ void draw_scenario_panel(App& app) {
   for (size_t i = 0; i < runs.size(); ++i) {
     const SessionRun& r = *runs[i];
     std::string label = std::to_string(i + 1) + ". " + r.label;
-    if (!r.finished) label += L(p, "  (running)", "（运行中）");
-    else if (r.failed) label += L(p, "  (failed)", "（失败）");
+    if (!r.finished)
+      label += L(p, "  (running)", "（运行中）");
+    else if (r.failed)
+      label += L(p, "  (failed)", "（失败）");
     if (ImGui::Selectable(label.c_str(), i == app.session.current_index())) app.session.select(i);
   }
 }

@@ -6,13 +6,13 @@
 #include <filesystem>
 #include <thread>
 
+#include "launch/cancel.h"
+#include "launch/runner.h"
 #include "model/format.h"
 #include "model/live_run.h"
 #include "model/size.h"
 #include "model/synthetic.h"
 #include "model/textbook.h"
-#include "launch/cancel.h"
-#include "launch/runner.h"
 #include "trace/environment.h"
 #if defined(COPYSCOPE_UI_EXPORT)
 #include "export/trace.h"

@@ -48,16 +48,16 @@ class Session {
   // Counts select() calls (adding a run selects it): the window compares it
   // to follow the current run's method in its Scenario panel.
   uint64_t selections() const { return selections_; }
-  void add(SessionRun r);  // and selects it
+  void add(SessionRun r);                        // and selects it
   bool open_recording(const std::string& path);  // status() says what happened
   void open_synthetic(size_t events);
 
   // Live runs, one at a time, each on a worker thread with its own cancel
   // token; the others wait in a queue.
-  bool start_live(const RunParams& p);  // false when one is running or capture is off
-  void queue(const RunParams& p);       // after the queued ones; starts when the worker is free
+  bool start_live(const RunParams& p);    // false when one is running or capture is off
+  void queue(const RunParams& p);         // after the queued ones; starts when the worker is free
   void queue_all(const RunParams& like);  // every method that can run here
-  void stop_live();                     // cancels the live run and empties the queue
+  void stop_live();                       // cancels the live run and empties the queue
   bool live_busy() const { return job_ != nullptr; }
   bool settled() const { return !job_ && queue_.empty(); }
   // Once a frame: after a signal (interrupt::requested) cancels the live run

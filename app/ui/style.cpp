@@ -69,8 +69,8 @@ void App::apply_fonts() {
   if (want == fonts_for_) return;
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
-  static const ImWchar kLatin[] = {0x0020, 0x00FF, 0x2010, 0x2027, 0x2190, 0x21FF, 0x2212, 0x2212, 0x2248, 0x2265,
-                                   0x25A0, 0x25FF, 0x2713, 0x2718, 0};
+  static const ImWchar kLatin[] = {0x0020, 0x00FF, 0x2010, 0x2027, 0x2190, 0x21FF, 0x2212, 0x2212,
+                                   0x2248, 0x2265, 0x25A0, 0x25FF, 0x2713, 0x2718, 0};
   static ImVector<ImWchar> cjk_ranges;
   if (cjk_ranges.empty()) {
     ImFontGlyphRangesBuilder b;

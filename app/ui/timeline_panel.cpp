@@ -32,9 +32,12 @@ ImU32 syscall_color(uint16_t key) {
 
 Rgb lane_color(const Lane& l) {
   switch (l.kind) {
-    case LaneKind::Disk: return palette::kBlockIo;
-    case LaneKind::Interrupt: return palette::kInterrupt;
-    case LaneKind::Thread: break;
+    case LaneKind::Disk:
+      return palette::kBlockIo;
+    case LaneKind::Interrupt:
+      return palette::kInterrupt;
+    case LaneKind::Thread:
+      break;
   }
   return l.role == CS_ROLE_RECEIVER ? palette::kReceiver : palette::kSender;
 }
@@ -42,7 +45,8 @@ Rgb lane_color(const Lane& l) {
 void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPrefs& p) {
   ImGui::BeginTooltip();
   if (s.count > 1 || s.event >= run.events.size()) {
-    ImGui::Text("%s %s", format_count(s.count).c_str(), L(p, "events merged at this zoom: zoom in to see each", "个事件在此缩放级别下合并：放大可逐个查看"));
+    ImGui::Text("%s %s", format_count(s.count).c_str(),
+                L(p, "events merged at this zoom: zoom in to see each", "个事件在此缩放级别下合并：放大可逐个查看"));
     ImGui::Text("%s .. %s", format_duration(static_cast<double>(s.t0 - v.t0)).c_str(),
                 format_duration(static_cast<double>(s.t1 - v.t0)).c_str());
     ImGui::EndTooltip();
@@ -80,7 +84,8 @@ void draw_timeline_panel(App& app) {
   ImGui::TextUnformatted(L(p, "Timeline", "时间线"));
   ImGui::PopFont();
   if (!r) {
-    ImGui::TextWrapped("%s", L(p, "Run a scenario or open a recording to see its timeline.", "运行一个场景或打开录制文件即可看到时间线。"));
+    ImGui::TextWrapped("%s", L(p, "Run a scenario or open a recording to see its timeline.",
+                               "运行一个场景或打开录制文件即可看到时间线。"));
     return;
   }
   const RunView& v = r->view;
@@ -93,7 +98,8 @@ void draw_timeline_panel(App& app) {
     st.finished = r->finished;
   }
   ImGui::SameLine();
-  ImGui::TextDisabled("%s · %s %s · %s", r->label.c_str(), format_count(v.event_count).c_str(), L(p, "events", "个事件"),
+  ImGui::TextDisabled("%s · %s %s · %s", r->label.c_str(), format_count(v.event_count).c_str(),
+                      L(p, "events", "个事件"),
                       L(p, "wheel: zoom, drag: pan, double-click: reset", "滚轮缩放，拖动平移，双击复位"));
 
   const float fs = ImGui::GetFontSize();
@@ -103,8 +109,8 @@ void draw_timeline_panel(App& app) {
   const float mark_w = fs * 0.25f;  // the lane's role, left of its name
   for (const Lane& l : v.lanes) name_w = std::max(name_w, ImGui::CalcTextSize(l.name.c_str()).x + fs + mark_w * 2);
   const float axis_h = fs * 1.6f;
-  const float lane_h = std::clamp((avail.y - axis_h - fs * 2.5f) / std::max<float>(1, static_cast<float>(v.lanes.size())),
-                                  fs * 2.0f, fs * 4.0f);
+  const float lane_h = std::clamp(
+      (avail.y - axis_h - fs * 2.5f) / std::max<float>(1, static_cast<float>(v.lanes.size())), fs * 2.0f, fs * 4.0f);
   const float x0 = o.x + name_w, x1 = o.x + avail.x;
   const float plot_w = std::max(1.0f, x1 - x0);
   const float h = axis_h + lane_h * static_cast<float>(v.lanes.size());
@@ -136,11 +142,15 @@ void draw_timeline_panel(App& app) {
   // Axis: about eight ticks at round numbers.
   const double ns_per_px = st.span / plot_w;
   double step = std::pow(10.0, std::floor(std::log10(st.span / 8)));
-  if (st.span / step > 16) step *= 5; else if (st.span / step > 8) step *= 2;
+  if (st.span / step > 16)
+    step *= 5;
+  else if (st.span / step > 8)
+    step *= 2;
   float label_end = -1e9f;
   for (double t = std::ceil(st.start / step) * step; t <= st.start + st.span; t += step) {
     const float x = x0 + static_cast<float>((t - st.start) / ns_per_px);
-    dl->AddLine(ImVec2(x, o.y + axis_h * 0.7f), ImVec2(x, o.y + h), light ? IM_COL32(0, 0, 0, 30) : IM_COL32(255, 255, 255, 25));
+    dl->AddLine(ImVec2(x, o.y + axis_h * 0.7f), ImVec2(x, o.y + h),
+                light ? IM_COL32(0, 0, 0, 30) : IM_COL32(255, 255, 255, 25));
     const std::string label = format_duration(t);
     const float lw = ImGui::CalcTextSize(label.c_str()).x;
     if (x + 3 > label_end + fs * 0.5f && x + 3 + lw < x1) {
@@ -150,16 +160,22 @@ void draw_timeline_panel(App& app) {
   }
   const uint64_t a = v.t0 + static_cast<uint64_t>(std::max(0.0, st.start));
   const uint64_t z = v.t0 + static_cast<uint64_t>(st.start + st.span);
-  auto X = [&](uint64_t t) { return x0 + static_cast<float>((static_cast<double>(t) - static_cast<double>(a)) / ns_per_px); };
+  auto X = [&](uint64_t t) {
+    return x0 + static_cast<float>((static_cast<double>(t) - static_cast<double>(a)) / ns_per_px);
+  };
   const Span* hover = nullptr;
   size_t drawn = 0;
   for (size_t li = 0; li < v.lanes.size(); ++li) {
     const Lane& lane = v.lanes[li];
     const float y = o.y + axis_h + lane_h * static_cast<float>(li);
-    if (li % 2) dl->AddRectFilled(ImVec2(o.x, y), ImVec2(x1, y + lane_h), light ? IM_COL32(0, 0, 0, 12) : IM_COL32(255, 255, 255, 10));
+    if (li % 2)
+      dl->AddRectFilled(ImVec2(o.x, y), ImVec2(x1, y + lane_h),
+                        light ? IM_COL32(0, 0, 0, 12) : IM_COL32(255, 255, 255, 10));
     std::string name = lane.name;
     if (p.lang == "zh") {  // run_view names lanes in English; the words are few
-      for (auto [en, zh] : {std::pair{"sender", "发送方"}, {"receiver", "接收方"}, {"disk (block I/O)", "磁盘（块 I/O）"},
+      for (auto [en, zh] : {std::pair{"sender", "发送方"},
+                            {"receiver", "接收方"},
+                            {"disk (block I/O)", "磁盘（块 I/O）"},
                             {"softirq / IRQ", "软中断 / 中断"}})
         if (name.rfind(en, 0) == 0) name = zh + name.substr(std::string(en).size());
     }
@@ -179,8 +195,8 @@ void draw_timeline_panel(App& app) {
         } else if (ex - sx < 1.0f) {
           ex = sx + 1.0f;  // never thinner than a pixel: a merged burst must stay visible
         }
-        ImU32 c = s.key == kOffCpu ? (light ? IM_COL32(120, 120, 130, 110) : IM_COL32(200, 200, 210, 70))
-                  : s.key == kFault ? col(palette::kPageFault)
+        ImU32 c = s.key == kOffCpu    ? (light ? IM_COL32(120, 120, 130, 110) : IM_COL32(200, 200, 210, 70))
+                  : s.key == kFault   ? col(palette::kPageFault)
                   : s.key == kNetXmit ? col(palette::kDelivered)
                                       : syscall_color(s.key);
         if (s.count > 1 && !ticks && s.t1 > s.t0) {
@@ -190,7 +206,8 @@ void draw_timeline_panel(App& app) {
         }
         dl->AddRectFilled(ImVec2(sx, top), ImVec2(ex, bottom), c);
         ++drawn;
-        if (hovered && io.MousePos.x >= sx - 1 && io.MousePos.x <= ex + 1 && io.MousePos.y >= top && io.MousePos.y <= bottom)
+        if (hovered && io.MousePos.x >= sx - 1 && io.MousePos.x <= ex + 1 && io.MousePos.y >= top &&
+            io.MousePos.y <= bottom)
           hover = &s;
       }
     };
@@ -208,9 +225,12 @@ void draw_timeline_panel(App& app) {
 
   // Legend and level-of-detail figures.
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("%s", L(p, "colour = syscall; pale band = thread off CPU (sched out .. in); blue = block I/O (disk DMA); "
-                                 "pink tick = page fault; green tick = transmit",
-                              "颜色 = 系统调用；浅色带 = 线程不在 CPU 上（调度出..调度入）；蓝色 = 块 I/O（磁盘 DMA）；粉色刻度 = 缺页；绿色刻度 = 发送"));
+  ImGui::TextWrapped("%s",
+                     L(p,
+                       "colour = syscall; pale band = thread off CPU (sched out .. in); blue = block I/O (disk DMA); "
+                       "pink tick = page fault; green tick = transmit",
+                       "颜色 = 系统调用；浅色带 = 线程不在 CPU 上（调度出..调度入）；蓝色 = 块 I/O（磁盘 "
+                       "DMA）；粉色刻度 = 缺页；绿色刻度 = 发送"));
   ImGui::PopStyleColor();
   ImGui::TextDisabled("%s %s, %s %s", L(p, "visible:", "可见范围："), format_duration(st.span).c_str(),
                       format_count(drawn).c_str(), L(p, "shapes drawn", "个图形"));

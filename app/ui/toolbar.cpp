@@ -59,7 +59,8 @@ void draw_toolbar(App& app) {
   bool light = prefs.theme == "light";
   if (ImGui::Checkbox(L(prefs, "Light", "浅色"), &light)) prefs.theme = light ? "light" : "dark";
   ImGui::SameLine();
-  if (ImGui::Checkbox(L(prefs, "Classroom", "课堂模式"), &prefs.classroom)) prefs.theme = prefs.classroom ? "light" : "dark";
+  if (ImGui::Checkbox(L(prefs, "Classroom", "课堂模式"), &prefs.classroom))
+    prefs.theme = prefs.classroom ? "light" : "dark";
   ImGui::SameLine();
   ImGui::Checkbox(L(prefs, "Scenario pane", "场景栏"), &prefs.sidebar);
   if (app.cjk_missing)

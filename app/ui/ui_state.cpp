@@ -4,11 +4,16 @@ namespace copyscope::ui {
 
 const char* panel_id(Panel p) {
   switch (p) {
-    case Panel::DataPath: return "datapath";
-    case Panel::Plots: return "plots";
-    case Panel::Timeline: return "timeline";
-    case Panel::Compare: return "compare";
-    case Panel::Export: return "export";
+    case Panel::DataPath:
+      return "datapath";
+    case Panel::Plots:
+      return "plots";
+    case Panel::Timeline:
+      return "timeline";
+    case Panel::Compare:
+      return "compare";
+    case Panel::Export:
+      return "export";
   }
   return "datapath";
 }

@@ -7,7 +7,7 @@ namespace copyscope::ui {
 
 enum class Panel { DataPath, Plots, Timeline, Compare, Export };
 
-const char* panel_id(Panel p);                  // "datapath", ...
+const char* panel_id(Panel p);  // "datapath", ...
 bool panel_from_id(const std::string& id, Panel* out);
 
 struct UiPrefs {
@@ -16,9 +16,9 @@ struct UiPrefs {
   bool classroom = false;      // large fonts (and the light theme when switched on)
   bool sidebar = true;         // the Scenario pane; hidden to give a small classroom screen to the diagram
   Panel panel = Panel::DataPath;
-  float speed = 0.2f;          // replay speed; 1x plays the whole transfer in kReplaySeconds
+  float speed = 0.2f;  // replay speed; 1x plays the whole transfer in kReplaySeconds
   bool playing = false;
-  bool follow_live = true;     // during a live run the cursor follows the newest event
+  bool follow_live = true;  // during a live run the cursor follows the newest event
 };
 
 // A replay at 1x shows the whole transfer phase in this many seconds: real

@@ -139,8 +139,8 @@ TEST(RunView, MeasuredCopiesFeedTheCpuArrows) {
   ASSERT_GT(read_bytes, 0u);
   // Half of what read() returned was copied (as if the rest came another way);
   // write() copied nothing measured.
-  run.measured_copies = {{Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, CS_COPY_TO_USER,
-                          CS_CR_FILEMAP_READ, 10, read_bytes / 2}};
+  run.measured_copies = {
+      {Role::Sender, CS_SYS_READ, CS_FD_FILE, CS_FD_USER, CS_COPY_TO_USER, CS_CR_FILEMAP_READ, 10, read_bytes / 2}};
   RunView v = view_of(run, "read_write", true);
   bool saw_read = false, saw_write = false;
   for (size_t i = 0; i < v.diagram.arrows.size(); ++i) {

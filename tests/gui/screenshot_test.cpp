@@ -113,7 +113,8 @@ const Shot& shoot(const std::string& method, const std::string& panel, const std
   if (auto it = done.find(key); it != done.end()) return it->second;
   Shot& s = done[key];
   fs::create_directories(kDir);
-  s.png = kDir + "/" + method + "-" + panel + (extra.empty() ? "" : "-x") + (size.find("1600") == std::string::npos ? "-small" : "") + ".png";
+  s.png = kDir + "/" + method + "-" + panel + (extra.empty() ? "" : "-x") +
+          (size.find("1600") == std::string::npos ? "-small" : "") + ".png";
   const std::string cmd = std::string(COPYSCOPE_BIN) + " gui " + source_for(method) + " --panel " + panel +
                           " --screenshot " + s.png + " --regions --frames 6 " + size + " " + extra + " 2>&1";
   const std::string out = command_output(cmd + "; echo \"exit $?\"");
@@ -132,7 +133,8 @@ const Shot& shoot(const std::string& method, const std::string& panel, const std
   s.pane = region_of(s.regions["panes"][1]);
   s.diagram = region_of(s.regions["diagram"]);
   for (const Region& r : {s.scenario, s.pane, s.diagram})
-    if (r.x < 0 || r.y < 0 || r.x + r.w > s.img.w || r.y + r.h > s.img.h) s.error = s.png + ": a region lies outside the picture";
+    if (r.x < 0 || r.y < 0 || r.x + r.w > s.img.w || r.y + r.h > s.img.h)
+      s.error = s.png + ": a region lies outside the picture";
   return s;
 }
 
@@ -180,7 +182,8 @@ struct Blob {
 std::vector<Blob> blobs(const Image& img, Region reg, Rgb c, size_t min_px, int tol = 14) {
   std::vector<char> mask(static_cast<size_t>(reg.w) * reg.h, 0);
   for (int y = 0; y < reg.h; ++y)
-    for (int x = 0; x < reg.w; ++x) mask[static_cast<size_t>(y) * reg.w + x] = near(img.at(reg.x + x, reg.y + y), c, tol);
+    for (int x = 0; x < reg.w; ++x)
+      mask[static_cast<size_t>(y) * reg.w + x] = near(img.at(reg.x + x, reg.y + y), c, tol);
   std::vector<Blob> out;
   std::vector<int> stack;
   for (int i = 0; i < reg.w * reg.h; ++i) {
@@ -214,7 +217,8 @@ std::vector<Blob> blobs(const Image& img, Region reg, Rgb c, size_t min_px, int 
 }
 
 // Filled rectangles of one colour at least w x h (text on them may leave holes).
-std::vector<Blob> boxes(const Image& img, Region reg, Rgb c, int min_w, int min_h, double min_fill = 0.9, int tol = 14) {
+std::vector<Blob> boxes(const Image& img, Region reg, Rgb c, int min_w, int min_h, double min_fill = 0.9,
+                        int tol = 14) {
   std::vector<Blob> out;
   for (const Blob& b : blobs(img, reg, c, static_cast<size_t>(min_w) * min_h / 2, tol))
     if (b.w() >= min_w && b.h() >= min_h && b.fill() >= min_fill) out.push_back(b);
@@ -240,7 +244,7 @@ size_t distinct_colours(const Image& img, Region reg) {
 // over a pane (ImGui's dark Button and FrameBg, blended over ChildBg).
 constexpr Rgb kCpu{232, 80, 32}, kDma{40, 120, 232}, kSwitch{214, 170, 0};
 constexpr Rgb kCtxSwitch{170, 80, 200}, kFaults{200, 60, 120}, kPayload{40, 170, 90};
-constexpr Rgb kSyscallPalette[] = {{70, 150, 220}, {230, 140, 50}, {90, 180, 120}, {200, 90, 160},
+constexpr Rgb kSyscallPalette[] = {{70, 150, 220},  {230, 140, 50}, {90, 180, 120}, {200, 90, 160},
                                    {150, 120, 220}, {60, 180, 190}, {210, 190, 70}};
 constexpr Rgb kButton{46, 82, 126}, kFrame{37, 56, 86};
 
@@ -257,12 +261,14 @@ using Problems = std::vector<std::string>;
 Problems datapath_problems(const Shot& s, const std::string& method) {
   Problems p;
   const Region& d = s.diagram;
-  if (d.w <= 200 || d.h <= 100) return {"no diagram region (" + std::to_string(d.w) + " x " + std::to_string(d.h) + ")"};
+  if (d.w <= 200 || d.h <= 100)
+    return {"no diagram region (" + std::to_string(d.w) + " x " + std::to_string(d.h) + ")"};
   // Arrows: the CPU copies the run measured (2 for read + write, none for
   // sendfile over loopback, which hands page references to the socket).
   const size_t cpu = blobs(s.img, d, kCpu, 150).size();
   const size_t want = method == "read_write" ? 2 : 0;
-  if (cpu != want) p.push_back(std::to_string(cpu) + " CPU-copy arrows in the diagram, expected " + std::to_string(want));
+  if (cpu != want)
+    p.push_back(std::to_string(cpu) + " CPU-copy arrows in the diagram, expected " + std::to_string(want));
   size_t dma = 0;
   for (const Blob& b : blobs(s.img, d, kDma, 150)) dma += b.n;
   if (dma <= 200) p.push_back("no DMA arrow in the diagram (" + std::to_string(dma) + " px)");
@@ -274,16 +280,20 @@ Problems plots_problems(const Shot& s, const std::string& method) {
   // Each chart's line runs across it: mode switches, context switches, page
   // faults (their own colours) and throughput, at least a chart's width of pixels.
   const size_t min_line = static_cast<size_t>(s.pane.w) / 4;
-  for (const auto& [name, c] : {std::pair<const char*, Rgb>{"mode switches", kSwitch}, {"context switches", kCtxSwitch},
-                                {"page faults", kFaults}, {"throughput", kPayload}}) {
+  for (const auto& [name, c] : {std::pair<const char*, Rgb>{"mode switches", kSwitch},
+                                {"context switches", kCtxSwitch},
+                                {"page faults", kFaults},
+                                {"throughput", kPayload}}) {
     const size_t n = count(s.img, s.pane, c);
-    if (n < min_line) p.push_back(std::string(name) + " line: " + std::to_string(n) + " px < " + std::to_string(min_line));
+    if (n < min_line)
+      p.push_back(std::string(name) + " line: " + std::to_string(n) + " px < " + std::to_string(min_line));
   }
   // Bytes by CPU copies: a line for read_write; for sendfile a flat line at 0,
   // under the others, and the legend's swatch.
   const size_t cpu = count(s.img, s.pane, kCpu);
   if (method == "read_write" && cpu < min_line) p.push_back("CPU-copy line: " + std::to_string(cpu) + " px");
-  if (method == "sendfile" && cpu >= min_line) p.push_back("a CPU-copy line for sendfile: " + std::to_string(cpu) + " px");
+  if (method == "sendfile" && cpu >= min_line)
+    p.push_back("a CPU-copy line for sendfile: " + std::to_string(cpu) + " px");
   if (count(s.img, s.pane, kDma) < min_line / 2) p.push_back("no DMA line");
   return p;
 }
@@ -432,7 +442,8 @@ TEST(Screenshots, PanesAndTheStripsAroundThemHaveTheirThemesColours) {
     const char* extra;
     int pane[3], window[3];
   };
-  for (const Theme& t : {Theme{"", {33, 36, 43}, {26, 28, 33}}, Theme{"--theme light", {255, 255, 255}, {250, 250, 247}}}) {
+  for (const Theme& t :
+       {Theme{"", {33, 36, 43}, {26, 28, 33}}, Theme{"--theme light", {255, 255, 255}, {250, 250, 247}}}) {
     const Shot& s = shoot("read_write", "export", t.extra);  // an empty panel: mostly background
     ASSERT_TRUE(s.error.empty()) << s.error;
     auto exact = [&](int x, int y, const int want[3]) {

@@ -77,7 +77,8 @@ TEST(Bench, OverheadLetsTheSchedulerPlaceTheRunsWhenAsked) {
 }
 
 TEST(Bench, OverheadRejectsBadOptions) {
-  for (const char* args : {"bench overhead --placement spread", "bench overhead --pairs 0", "bench overhead --size x"}) {
+  for (const char* args :
+       {"bench overhead --placement spread", "bench overhead --pairs 0", "bench overhead --size x"}) {
     CommandResult r = run_copyscope_stderr(args);
     EXPECT_EQ(r.exit_code, 2) << args;
     EXPECT_NE(r.out.find("copyscope"), std::string::npos) << args << ": " << r.out;

@@ -14,11 +14,11 @@
 #include "model/run.h"
 
 struct CopyHookProbe {
-  size_t sites_here = 0;               // copy sites in this kernel's BTF
-  size_t sites_hooked = 0;             // of those, hooked by fentry or kprobe
-  std::vector<std::string> unhooked;   // copy sites in the BTF but not hooked
-  std::vector<std::string> problems;   // hooks missing from kernel.hooks
-  std::string accounting;              // what the probe's answer implies
+  size_t sites_here = 0;              // copy sites in this kernel's BTF
+  size_t sites_hooked = 0;            // of those, hooked by fentry or kprobe
+  std::vector<std::string> unhooked;  // copy sites in the BTF but not hooked
+  std::vector<std::string> problems;  // hooks missing from kernel.hooks
+  std::string accounting;             // what the probe's answer implies
 };
 
 inline const nlohmann::json* find_hook(const nlohmann::json& kernel, const std::string& name) {
@@ -60,7 +60,9 @@ inline void expect_accounting_follows_the_probe(const nlohmann::json& kernel, co
       << what << ": " << p.sites_hooked << " of " << p.sites_here << " copy sites hooked; the run says: " << why;
   if (p.accounting == "attributed" && p.sites_here > 0)
     for (const std::string& site : p.unhooked)
-      EXPECT_NE(why.find(site), std::string::npos) << what << ": the reason does not name unhooked " << site << ": " << why;
+      EXPECT_NE(why.find(site), std::string::npos)
+          << what << ": the reason does not name unhooked " << site << ": " << why;
   if (p.accounting == "measured")
-    EXPECT_NE(why.find("all " + std::to_string(p.sites_here) + " copy sites"), std::string::npos) << what << ": " << why;
+    EXPECT_NE(why.find("all " + std::to_string(p.sites_here) + " copy sites"), std::string::npos)
+        << what << ": " << why;
 }

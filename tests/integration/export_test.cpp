@@ -86,8 +86,8 @@ TEST(ExportLive, CompareWritesCsvAndReports) {
   EXPECT_EQ(text.rfind("method,", 0), 0u);
   const std::string page = slurp(html);
   EXPECT_NE(page.find("<table"), std::string::npos);
-  for (const char* png : {"report-copies.png", "report-switches.png", "report-timeline-read_write.png",
-                          "report-timeline-sendfile.png"}) {
+  for (const char* png :
+       {"report-copies.png", "report-switches.png", "report-timeline-read_write.png", "report-timeline-sendfile.png"}) {
     EXPECT_NE(page.find(std::string("src=\"") + png + "\""), std::string::npos) << png;
     const std::string bytes = slurp(d / png);
     EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << png;

@@ -46,8 +46,8 @@ const Matrix& matrix() {
     int fd = mkstemp(err_path);
     if (fd < 0) return r;
     close(fd);
-    const std::string cmd = std::string(KERNEL_MATRIX_RUN) + " --build " + COPYSCOPE_BUILD_DIR + " --methods read_write,sendfile,io_uring --size " + kSize +
-                            " 2>" + err_path;
+    const std::string cmd = std::string(KERNEL_MATRIX_RUN) + " --build " + COPYSCOPE_BUILD_DIR +
+                            " --methods read_write,sendfile,io_uring --size " + kSize + " 2>" + err_path;
     std::cerr << "running: " << cmd << "\n";
     std::string out;
     if (FILE* p = popen(cmd.c_str(), "r")) {
@@ -65,12 +65,13 @@ const Matrix& matrix() {
     r.last_line = last_nonempty_line(out);
     json j = json::parse(r.last_line, nullptr, false);
     if (j.is_array()) r.runs = j;
-    std::cerr << "---- harness stderr ----\n" << r.stderr_text << "---- harness exit " << r.exit_code
-              << ", last line of stdout ----\n" << r.last_line << "\n";
+    std::cerr << "---- harness stderr ----\n"
+              << r.stderr_text << "---- harness exit " << r.exit_code << ", last line of stdout ----\n"
+              << r.last_line << "\n";
     for (const json& run : r.runs) {
       std::cerr << "got: " << run.value("where", "?") << " " << run.value("method", "?") << " on "
-                << run["kernel"].value("release", "?") << ": copy_accounting="
-                << run["kernel"].value("copy_accounting", "(none)");
+                << run["kernel"].value("release", "?")
+                << ": copy_accounting=" << run["kernel"].value("copy_accounting", "(none)");
       if (run.contains("counters")) std::cerr << " cpu_copy_bytes=" << run["counters"].value("cpu_copy_bytes", 0ull);
       if (run.value("failed", false)) std::cerr << " FAILED: " << run.value("error", "");
       std::cerr << "\n";
@@ -132,7 +133,8 @@ TEST_F(KernelMatrix, AccountingFollowsEachKernelsProbe) {
       const json* run = find_run(where, method);
       ASSERT_TRUE(run) << "no " << where << " " << method << " run in the output";
       ASSERT_FALSE(run->value("failed", false)) << where << " " << method << ": " << run->value("error", "");
-      expect_accounting_follows_the_probe((*run)["kernel"], std::string(where) + " " + method + " on " + kernel_release(*run));
+      expect_accounting_follows_the_probe((*run)["kernel"],
+                                          std::string(where) + " " + method + " on " + kernel_release(*run));
     }
 }
 

@@ -73,9 +73,9 @@ TEST(Methods, DirectIoBypassesThePageCache) {
   EXPECT_EQ(j["counters"]["page_cache_adds"], 0);
   EXPECT_GE(j["counters"]["dma_bytes"].get<uint64_t>(), kSize * 9 / 10);
   ASSERT_TRUE(j["scenario"].contains("alignment"));
-  EXPECT_EQ(j["scenario"]["alignment"]["buffer_used"].get<uint64_t>() %
-                j["scenario"]["alignment"]["used"].get<uint64_t>(),
-            0u);
+  EXPECT_EQ(
+      j["scenario"]["alignment"]["buffer_used"].get<uint64_t>() % j["scenario"]["alignment"]["used"].get<uint64_t>(),
+      0u);
   EXPECT_NE(deviation(j, "alignment"), nullptr);
   // The O_DIRECT read copies nothing; the write to the socket copies once.
   EXPECT_EQ(j["counters"]["cpu_copy_bytes"].get<uint64_t>(), kSize);

@@ -48,7 +48,8 @@ std::set<unsigned> held_program_ids() {
     for (fs::directory_iterator fd(dir / "fdinfo", ec), end; !ec && fd != end; fd.increment(ec)) {
       std::ifstream info(fd->path());
       for (std::string line; std::getline(info, line);)
-        if (line.rfind("prog_id:", 0) == 0) ids.insert(static_cast<unsigned>(std::strtoul(line.c_str() + 8, nullptr, 10)));
+        if (line.rfind("prog_id:", 0) == 0)
+          ids.insert(static_cast<unsigned>(std::strtoul(line.c_str() + 8, nullptr, 10)));
     }
   }
   return ids;
@@ -294,8 +295,10 @@ TEST(Reliability, RunLargerThanTheFreeSpaceIsRefusedWithExitTwo) {
   const std::string saved = old ? old : "";
   setenv("TMPDIR", tmp.path.c_str(), 1);
   CommandResult r = run_copyscope_stderr("run read_write --size 64M");
-  if (old) setenv("TMPDIR", saved.c_str(), 1);
-  else unsetenv("TMPDIR");
+  if (old)
+    setenv("TMPDIR", saved.c_str(), 1);
+  else
+    unsetenv("TMPDIR");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("not enough free space"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("TMPDIR"), std::string::npos) << r.out;
@@ -335,18 +338,19 @@ TEST(Reliability, ConcurrentRunsWithoutTracefsEachMountTheirOwn) {
   if (access("/usr/bin/unshare", X_OK) != 0) GTEST_SKIP() << "unshare (util-linux) is missing";
   TempDir tmp;
   const std::string script = tmp.path + "/runs.sh";
-  std::ofstream(script) << "is_tracefs() { [ \"$(stat -f -c %t \"$1\" 2>/dev/null)\" = 74726163 ]; }\n"
-                        << "for d in /sys/kernel/debug/tracing /sys/kernel/tracing; do umount -l \"$d\" 2>/dev/null; done\n"
-                        << "if is_tracefs /sys/kernel/tracing; then echo 'tracefs: still mounted before the runs'; exit 3; fi\n"
-                        << "for i in 1 2 3 4; do\n"
-                        << "  " << COPYSCOPE_BIN << " run read_write --size 1M >/dev/null 2>\"" << tmp.path << "/err$i\" &\n"
-                        << "  eval pid$i=$!\n"
-                        << "done\n"
-                        << "for i in 1 2 3 4; do\n"
-                        << "  eval wait \\$pid$i\n"
-                        << "  echo \"run $i: exit $?: $(tr '\\n' ' ' <\"" << tmp.path << "/err$i\")\"\n"
-                        << "done\n"
-                        << "if is_tracefs /sys/kernel/tracing; then echo 'tracefs: left mounted'; else echo 'tracefs: not mounted'; fi\n";
+  std::ofstream(script)
+      << "is_tracefs() { [ \"$(stat -f -c %t \"$1\" 2>/dev/null)\" = 74726163 ]; }\n"
+      << "for d in /sys/kernel/debug/tracing /sys/kernel/tracing; do umount -l \"$d\" 2>/dev/null; done\n"
+      << "if is_tracefs /sys/kernel/tracing; then echo 'tracefs: still mounted before the runs'; exit 3; fi\n"
+      << "for i in 1 2 3 4; do\n"
+      << "  " << COPYSCOPE_BIN << " run read_write --size 1M >/dev/null 2>\"" << tmp.path << "/err$i\" &\n"
+      << "  eval pid$i=$!\n"
+      << "done\n"
+      << "for i in 1 2 3 4; do\n"
+      << "  eval wait \\$pid$i\n"
+      << "  echo \"run $i: exit $?: $(tr '\\n' ' ' <\"" << tmp.path << "/err$i\")\"\n"
+      << "done\n"
+      << "if is_tracefs /sys/kernel/tracing; then echo 'tracefs: left mounted'; else echo 'tracefs: not mounted'; fi\n";
   const std::string cmd = "unshare -m --propagation private sh " + script + " 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");

@@ -29,16 +29,13 @@ inline CommandResult run_copyscope(const std::string& args, const std::string& r
   return r;
 }
 
-inline CommandResult run_copyscope_stderr(const std::string& args) {
-  return run_copyscope(args, "2>&1 1>/dev/null");
-}
+inline CommandResult run_copyscope_stderr(const std::string& args) { return run_copyscope(args, "2>&1 1>/dev/null"); }
 
 // Live capture needs root; elsewhere the test says why it skipped.
-#define REQUIRE_LIVE_CAPTURE()                                                         \
-  do {                                                                                 \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs (run as root)"; \
-    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)                                  \
-      GTEST_SKIP() << "kernel has no BTF at /sys/kernel/btf/vmlinux";                  \
+#define REQUIRE_LIVE_CAPTURE()                                                                                        \
+  do {                                                                                                                \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs (run as root)";                              \
+    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF at /sys/kernel/btf/vmlinux"; \
   } while (0)
 
 inline nlohmann::json run_json(const std::string& args) {

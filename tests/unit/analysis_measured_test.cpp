@@ -35,8 +35,8 @@ copyscope::Run read_write(uint64_t to_user, uint64_t from_user) {
   r.measured_copies.push_back({Role::Sender, CS_SYS_WRITE, CS_FD_USER, CS_FD_TCP, CS_COPY_FROM_USER,
                                CS_CR_COPY_FROM_ITER, 2 * kChunks, from_user});
   // The receiver's own copy is not the sender's.
-  r.measured_copies.push_back({Role::Receiver, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER,
-                               CS_CR_COPY_TO_ITER, kChunks, kSize});
+  r.measured_copies.push_back(
+      {Role::Receiver, CS_SYS_RECVFROM, CS_FD_TCP, CS_FD_USER, CS_COPY_TO_USER, CS_CR_COPY_TO_ITER, kChunks, kSize});
   return r;
 }
 
@@ -48,8 +48,8 @@ copyscope::Run sendfile(uint64_t copied) {
   s.syscall_enters = s.syscall_exits = 1;
   r.flows.push_back({Role::Sender, CS_SYS_SENDFILE, CS_FD_FILE, CS_FD_TCP, 1, kSize});
   if (copied)
-    r.measured_copies.push_back({Role::Sender, CS_SYS_SENDFILE, CS_FD_FILE, CS_FD_TCP, CS_COPY_KERNEL,
-                                 CS_CR_COPY_FROM_ITER, 8, copied});
+    r.measured_copies.push_back(
+        {Role::Sender, CS_SYS_SENDFILE, CS_FD_FILE, CS_FD_TCP, CS_COPY_KERNEL, CS_CR_COPY_FROM_ITER, 8, copied});
   return r;
 }
 

@@ -41,8 +41,8 @@ Event fault(uint64_t error_code, uint8_t user = 1) {
 
 TEST(CopyRules, IoUringRequestsCopyLikeTheirSyscalls) {
   EXPECT_EQ(copy_rule({Role::Sender, CS_FLOW_URING_READ, CS_FD_FILE, CS_FD_USER, 1, 4096}, kv618).copies_per_byte, 1);
-  EXPECT_EQ(copy_rule({Role::Sender, CS_FLOW_URING_READ, CS_FD_FILE_DIRECT, CS_FD_USER, 1, 4096}, kv618).copies_per_byte,
-            0);
+  EXPECT_EQ(
+      copy_rule({Role::Sender, CS_FLOW_URING_READ, CS_FD_FILE_DIRECT, CS_FD_USER, 1, 4096}, kv618).copies_per_byte, 0);
   EXPECT_EQ(copy_rule({Role::Sender, CS_FLOW_URING_WRITE, CS_FD_USER, CS_FD_TCP, 1, 4096}, kv618).copies_per_byte, 1);
   EXPECT_EQ(copy_rule({Role::Sender, CS_FLOW_URING_WRITE, CS_FD_USER, CS_FD_CHAR, 1, 4096}, kv618).copies_per_byte, 0);
   EXPECT_EQ(flow_name(CS_FLOW_URING_SEND_ZC), "io_uring:send_zc");
@@ -74,8 +74,9 @@ TEST(CopyRules, ZeroCopyCompletionsDecide) {
 
 TEST(CopyOnWrite, WriteFaultsOnPresentPagesArePageCopies) {
   copyscope::Run r = base_run("cow_fork", 3 * 4096, 3);
-  r.result.extra = {{"copy_on_write", true}, {"page_size", 4096}, {"pages_written", 3}, {"parent_data_unchanged", true}};
-  r.events = {fault(0x7), fault(0x7), fault(0x7), fault(0x6) /* not present: no copy */, fault(0x4) /* read */,
+  r.result.extra = {
+      {"copy_on_write", true}, {"page_size", 4096}, {"pages_written", 3}, {"parent_data_unchanged", true}};
+  r.events = {fault(0x7),   fault(0x7), fault(0x7), fault(0x6) /* not present: no copy */, fault(0x4) /* read */,
               fault(0x3, 0) /* kernel-mode fault */};
   r.counters[CS_ROLE_SENDER].page_faults_user = 5;
   TextbookMethod tb;

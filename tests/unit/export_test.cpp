@@ -334,11 +334,12 @@ TEST(Trace, ValidatorFindsBrokenTraces) {
                                         {{"ph", "X"}, {"name", "b"}, {"pid", 1}, {"tid", 1}, {"ts", 5}, {"dur", 10}}}))
                    .empty());
   EXPECT_FALSE(problems_of(json::array({{{"ph", "X"}, {"name", "a"}, {"pid", 1}, {"ts", 0}, {"dur", 1}}})).empty());
-  EXPECT_FALSE(problems_of(json::array({{{"ph", "X"}, {"name", "a"}, {"pid", 1}, {"tid", 1}, {"ts", 0}, {"dur", -1}}}))
-                   .empty());
+  EXPECT_FALSE(
+      problems_of(json::array({{{"ph", "X"}, {"name", "a"}, {"pid", 1}, {"tid", 1}, {"ts", 0}, {"dur", -1}}})).empty());
   EXPECT_FALSE(problems_of(json::array({{{"ph", "Q"}, {"name", "a"}, {"pid", 1}, {"tid", 1}, {"ts", 0}}})).empty());
   EXPECT_FALSE(
-      problems_of(json::array({{{"ph", "C"}, {"name", "c"}, {"pid", 1}, {"tid", 1}, {"ts", 0}, {"args", {{"v", "x"}}}}}))
+      problems_of(
+          json::array({{{"ph", "C"}, {"name", "c"}, {"pid", 1}, {"tid", 1}, {"ts", 0}, {"args", {{"v", "x"}}}}}))
           .empty());
   EXPECT_FALSE(check_trace_events(json::object()).empty());
 }
@@ -395,9 +396,9 @@ TEST(Trace, MeasuredCopiesSurviveExportAndReplay) {
 TEST(RunJson, MeasuredCopiesAreCheckedAndOptional) {
   const json good = run_to_json(measured_run());
   for (const auto& [ptr, value] : std::vector<std::pair<const char*, json>>{{"/measured_copies/0/dir", "sideways"},
-                                                                             {"/measured_copies/0/routine", "memcpy"},
-                                                                             {"/measured_copies/1/bytes", -1},
-                                                                             {"/measured_copies", "all"}}) {
+                                                                            {"/measured_copies/0/routine", "memcpy"},
+                                                                            {"/measured_copies/1/bytes", -1},
+                                                                            {"/measured_copies", "all"}}) {
     json bad = good;
     bad[json::json_pointer(ptr)] = value;
     EXPECT_THROW(run_from_json(bad), std::runtime_error) << ptr;
@@ -446,7 +447,10 @@ TEST(TraceFile, BadFilesAreRejectedWithAReason) {
   }
   check("", "empty");
   check(" \n\t", "empty");
-  check("\x7f" "ELF\x02\x01\x01\x00garbage", "not JSON");
+  check(
+      "\x7f"
+      "ELF\x02\x01\x01\x00garbage",
+      "not JSON");
   check("hello, world", "not JSON");
   check("[1, 2, 3]", "not an object");
   check("{\"traceEvents\": []}", "copyscope");
@@ -462,8 +466,9 @@ TEST(TraceFile, BadFilesAreRejectedWithAReason) {
   check(mutated([](json& d) { d["copyscope"].erase("format"); }), "format");
   check(mutated([](json& d) { d["copyscope"].erase("run"); }), "run");
   check(mutated([](json& d) { d["copyscope"]["run"]["counters"]["sender"]["ctx_switches"] = -7; }), "negative");
-  check(mutated([](json& d) { d["copyscope"]["run"]["counters"]["ghost"] = d["copyscope"]["run"]["counters"]["sink"]; }),
-        "unknown role");
+  check(
+      mutated([](json& d) { d["copyscope"]["run"]["counters"]["ghost"] = d["copyscope"]["run"]["counters"]["sink"]; }),
+      "unknown role");
   check(mutated([](json& d) { d["copyscope"]["events"][0][5] = 1ull << 40; }), "tgid");
   check(mutated([](json& d) { d["copyscope"]["events"][0][10] = 7; }), "role");
   check(mutated([](json& d) { d["copyscope"]["events"][0][9] = 200; }), "type");
@@ -574,34 +579,55 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 // trace_from_text require (the members of copyscope it reads, every field of
 // its run but the optional ones).
 std::string missing_key_reason(const std::string& path) {
-  static const std::set<std::string> copyscope = {"format", "run", "enums", "enums.sys", "enums.fd", "enums.type",
-                                                  "events"};
-  static const std::set<std::string> run_fields = {
-      "params", "kernel", "result", "counters", "flows", "thread_names", "partial", "params.method", "params.size",
-      "params.buffer", "params.cache", "params.sink", "kernel.release", "kernel.copy_accounting", "kernel.hooks",
-      "result.ok", "result.error", "result.bytes", "result.units", "result.duration_ns",
-      "result.cache_resident_pages", "result.file_pages", "result.sink", "result.extra"};
+  static const std::set<std::string> copyscope = {"format",   "run",        "enums", "enums.sys",
+                                                  "enums.fd", "enums.type", "events"};
+  static const std::set<std::string> run_fields = {"params",
+                                                   "kernel",
+                                                   "result",
+                                                   "counters",
+                                                   "flows",
+                                                   "thread_names",
+                                                   "partial",
+                                                   "params.method",
+                                                   "params.size",
+                                                   "params.buffer",
+                                                   "params.cache",
+                                                   "params.sink",
+                                                   "kernel.release",
+                                                   "kernel.copy_accounting",
+                                                   "kernel.hooks",
+                                                   "result.ok",
+                                                   "result.error",
+                                                   "result.bytes",
+                                                   "result.units",
+                                                   "result.duration_ns",
+                                                   "result.cache_resident_pages",
+                                                   "result.file_pages",
+                                                   "result.sink",
+                                                   "result.extra"};
   static const std::set<std::string> counter_fields = {
-      "syscall_enters", "syscall_exits", "ctx_switches", "ctx_switches_involuntary", "page_faults_user",
-      "page_faults_kernel", "page_cache_adds", "page_cache_add_pages", "dma_ops", "dma_bytes", "dma_read_bytes",
-      "dma_write_bytes", "net_xmit_packets", "net_xmit_bytes", "loopback_xmit_bytes", "events_captured",
-      "events_dropped", "sys_calls", "sys_errors"};
+      "syscall_enters",   "syscall_exits",      "ctx_switches",        "ctx_switches_involuntary",
+      "page_faults_user", "page_faults_kernel", "page_cache_adds",     "page_cache_add_pages",
+      "dma_ops",          "dma_bytes",          "dma_read_bytes",      "dma_write_bytes",
+      "net_xmit_packets", "net_xmit_bytes",     "loopback_xmit_bytes", "events_captured",
+      "events_dropped",   "sys_calls",          "sys_errors"};
   if (path == "copyscope") return "no \"copyscope\" object";
   if (!starts_with(path, "copyscope.")) return "";
   const std::string in_copyscope = path.substr(10);
-  if (copyscope.count(in_copyscope)) return path + (in_copyscope == "events" ? " is missing or not an array" : " is missing");
+  if (copyscope.count(in_copyscope))
+    return path + (in_copyscope == "events" ? " is missing or not an array" : " is missing");
   if (!starts_with(in_copyscope, "run.")) return "";
   const std::string f = in_copyscope.substr(4);
   const size_t dot = f.rfind('.');
   const std::string parent = dot == std::string::npos ? "" : f.substr(0, dot), leaf = f.substr(dot + 1);
   if (f == "counters.sender" || f == "counters.sink") return "unknown role";
-  const bool required = run_fields.count(f) ||
-                        ((parent == "counters.sender" || parent == "counters.sink") && counter_fields.count(leaf)) ||
-                        (starts_with(parent, "kernel.hooks[") && parent.find('.') == std::string::npos &&
-                         (leaf == "name" || leaf == "status" || leaf == "detail")) ||
-                        (starts_with(parent, "flows[") && parent.find('.') == std::string::npos &&
-                         (leaf == "role" || leaf == "sys" || leaf == "src" || leaf == "dst" || leaf == "calls" ||
-                          leaf == "bytes"));
+  const bool required =
+      run_fields.count(f) ||
+      ((parent == "counters.sender" || parent == "counters.sink") && counter_fields.count(leaf)) ||
+      (starts_with(parent, "kernel.hooks[") && parent.find('.') == std::string::npos &&
+       (leaf == "name" || leaf == "status" || leaf == "detail")) ||
+      (starts_with(parent, "flows[") && parent.find('.') == std::string::npos &&
+       (leaf == "role" || leaf == "sys" || leaf == "src" || leaf == "dst" || leaf == "calls" || leaf == "bytes"));
   return required ? path + ": missing" : "";
 }
 
@@ -615,8 +641,8 @@ std::string run_pointer(const std::string& path) {
 
 // An event's value in column `col` of copyscope.events (kTraceEventFields).
 uint64_t event_cell(const Event& e, size_t col) {
-  const uint64_t cells[] = {e.ts,  e.dur, e.arg0, e.arg1, static_cast<uint64_t>(e.ret), e.tgid, e.tid,
-                            e.sys, e.cpu, e.type, e.role, e.a,    e.b};
+  const uint64_t cells[] = {e.ts,   e.dur,  e.arg0, e.arg1, static_cast<uint64_t>(e.ret), e.tgid, e.tid, e.sys, e.cpu,
+                            e.type, e.role, e.a,    e.b};
   static_assert(std::size(cells) == kTraceEventFieldCount);
   return cells[col];
 }
@@ -642,8 +668,8 @@ void expect_model_invariants(const Run& run, const std::string& what) {
   EXPECT_EQ(sum[StageKind::CpuCopy], s.counters.cpu_copy_bytes) << what;
   EXPECT_EQ(sum[StageKind::Dma], s.counters.dma_bytes) << what;
   EXPECT_EQ(sum[StageKind::Handoff], s.counters.loopback_bytes) << what;
-  for (double v : {s.per_call.mode_switches, s.per_call.cpu_copies, s.per_call.dma_copies,
-                   s.per_call.context_switches, s.throughput_mib_s})
+  for (double v : {s.per_call.mode_switches, s.per_call.cpu_copies, s.per_call.dma_copies, s.per_call.context_switches,
+                   s.throughput_mib_s})
     EXPECT_TRUE(std::isfinite(v) && v >= 0) << what << ": " << v;
   EXPECT_NO_THROW(to_json(s)) << what;
 }
@@ -779,7 +805,8 @@ TEST(TraceFile, EachKindOfDamageHasItsOutcome) {
         ASSERT_EQ(back->events.size(), ref.events.size());
         for (size_t i = 0; i < ref.events.size(); ++i)
           for (size_t c = 0; c < kTraceEventFieldCount; ++c)
-            if (i != row || c != col) ASSERT_EQ(event_cell(back->events[i], c), event_cell(ref.events[i], c)) << i << "/" << c;
+            if (i != row || c != col)
+              ASSERT_EQ(event_cell(back->events[i], c), event_cell(ref.events[i], c)) << i << "/" << c;
         EXPECT_EQ(event_cell(back->events[row], col), static_cast<uint64_t>(std::stoll(number)));
         expect_model_invariants(*back, sp.path);
       } else {
@@ -886,12 +913,27 @@ TEST(Csv, HeaderAndOneRowPerRunParse) {
     ADD_FAILURE() << "no column " << name;
     return size_t{0};
   };
-  for (const char* name : {"method", "params.size", "params.buffer", "params.cache", "params.sink", "kernel.release",
-                           "kernel.copy_accounting", "counters.mode_switches", "counters.context_switches",
-                           "counters.cpu_copies", "counters.dma_bytes", "counters.syscalls.read",
-                           "counters.page_faults", "counters.events_dropped", "per_call.mode_switches",
-                           "per_call.cpu_copies", "per_call.dma_copies", "textbook.mode_switches",
-                           "textbook.cpu_copies", "textbook.dma_copies", "sink.mode_switches"})
+  for (const char* name : {"method",
+                           "params.size",
+                           "params.buffer",
+                           "params.cache",
+                           "params.sink",
+                           "kernel.release",
+                           "kernel.copy_accounting",
+                           "counters.mode_switches",
+                           "counters.context_switches",
+                           "counters.cpu_copies",
+                           "counters.dma_bytes",
+                           "counters.syscalls.read",
+                           "counters.page_faults",
+                           "counters.events_dropped",
+                           "per_call.mode_switches",
+                           "per_call.cpu_copies",
+                           "per_call.dma_copies",
+                           "textbook.mode_switches",
+                           "textbook.cpu_copies",
+                           "textbook.dma_copies",
+                           "sink.mode_switches"})
     col(name);
   EXPECT_EQ(table[1][col("method")], "read_write");
   EXPECT_EQ(table[2][col("method")], "send,file \"odd\"");
@@ -938,8 +980,10 @@ TEST(Report, HtmlAndMarkdownWithChartsThatDecode) {
     EXPECT_NE(text.find("6.18.0-test"), std::string::npos);
     EXPECT_NE(text.find("attributed"), std::string::npos);
     EXPECT_NE(text.find("sendfile"), std::string::npos);
-    const std::string deviation = html ? "<b>mode switches</b>: textbook 2, measured" : "**mode switches**: textbook 2, measured";
-    EXPECT_NE(text.find(deviation), std::string::npos) << "deviations in words:\n" << text.substr(text.find("differs from"));
+    const std::string deviation =
+        html ? "<b>mode switches</b>: textbook 2, measured" : "**mode switches**: textbook 2, measured";
+    EXPECT_NE(text.find(deviation), std::string::npos) << "deviations in words:\n"
+                                                       << text.substr(text.find("differs from"));
     for (const char* png : {"r-copies.png", "r-switches.png", "r-timeline-read_write.png", "r-timeline-sendfile.png"}) {
       EXPECT_NE(text.find(png), std::string::npos) << png;
       int w = 0, h = 0, n = 0;

@@ -128,7 +128,10 @@ void check_run(const std::string& name, const Run& run, const Summary& s, bool r
   uint64_t cpu = 0, dma = 0, handoff = 0, refs = 0;
   for (const json& st : j.at("stages")) {
     const std::string kind = st.at("kind");
-    (kind == "cpu_copy" ? cpu : kind == "dma" ? dma : kind == "handoff" ? handoff : refs) += st.at("bytes").get<uint64_t>();
+    (kind == "cpu_copy"  ? cpu
+     : kind == "dma"     ? dma
+     : kind == "handoff" ? handoff
+                         : refs) += st.at("bytes").get<uint64_t>();
   }
   EXPECT_EQ(refs, m[StageKind::PageRef]);
   EXPECT_EQ(cpu, j["counters"]["cpu_copy_bytes"].get<uint64_t>());

@@ -70,7 +70,8 @@ TEST(Textbook, TheMethodTableAndTheAssetsAgree) {
 }
 
 TEST(Textbook, AMethodFileMustNameItself) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("copyscope-tb-" + std::to_string(getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("copyscope-tb-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "pretender.json") << R"({"name": "read_write"})";
   EXPECT_THROW(Textbook::load(dir.string()), std::runtime_error);

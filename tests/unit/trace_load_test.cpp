@@ -30,9 +30,7 @@ void expect_same_events(const Run& a, const Run& b) {
     ASSERT_EQ(std::memcmp(&a.events[i], &b.events[i], sizeof(Event)), 0) << "event " << i;
 }
 
-std::string trace_text(const Run& r) {
-  return trace_to_json(r, summarize(r, nullptr)).dump();
-}
+std::string trace_text(const Run& r) { return trace_to_json(r, summarize(r, nullptr)).dump(); }
 
 std::string rejection(const std::string& text) {
   try {

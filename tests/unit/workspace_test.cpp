@@ -1,8 +1,8 @@
 // The scenario's source file: made at the size asked, on disk before the run
 // starts (no dirty page left to be written back while it is measured), and
 // given up early when the run is cancelled.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
