@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/sdt.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -73,6 +74,34 @@ void read_exact(int fd, char* buf, size_t n) {
   }
 }
 
+pid_t fork_tied() {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // The parent may have died before the prctl: then no signal will come.
+  if (getppid() != parent) _exit(127);
+  return 0;
+}
+
+int create_in_workdir(const std::string& workdir, const std::string& name, int flags) {
+  const int dir = open(workdir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0) fail("open " + workdir);
+  const int fd = openat(dir, name.c_str(), flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int err = errno;
+  close(dir);
+  errno = err;
+  if (fd < 0) fail("create " + workdir + "/" + name);
+  return fd;
+}
+
+void remove_from_workdir(const std::string& workdir, const std::string& name) {
+  const int dir = open(workdir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0) return;
+  unlinkat(dir, name.c_str(), 0);
+  close(dir);
+}
+
 int wait_child(int pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
@@ -101,7 +130,7 @@ void splice_all(int pipe_rd, int fd, size_t n, uint64_t* calls) {
 }
 
 int open_source(const Options& opt, int extra_flags) {
-  int fd = open(opt.file.c_str(), O_RDONLY | O_CLOEXEC | extra_flags);
+  int fd = open(opt.file.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | extra_flags);
   if (fd < 0) fail("open " + opt.file);
   return fd;
 }
@@ -179,8 +208,7 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
   }
   if (kind == "file") {
     s.path = workdir + "/sink.out";
-    s.fd = open(s.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (s.fd < 0) fail("open " + s.path);
+    s.fd = create_in_workdir(workdir, "sink.out", O_WRONLY);
     return s;
   }
   int report[2];
@@ -188,7 +216,7 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
   if (kind == "pipe") {
     int p[2];
     if (pipe2(p, O_CLOEXEC)) fail("pipe");
-    pid_t pid = fork();
+    pid_t pid = fork_tied();
     if (pid < 0) fail("fork");
     if (pid == 0) {
       close(p[1]);
@@ -212,7 +240,7 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
   if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) || listen(lfd, 1) ||
       getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len))
     fail("listen on 127.0.0.1");
-  pid_t pid = fork();
+  pid_t pid = fork_tied();
   if (pid < 0) fail("fork");
   if (pid == 0) {
     close(report[0]);
@@ -240,6 +268,8 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
 json close_sink(Sink& s) {
   json report = json::object();
   if (s.kind == "tcp") shutdown(s.fd, SHUT_WR);
+  struct stat st {};
+  const bool sized = s.kind == "file" && s.fd >= 0 && fstat(s.fd, &st) == 0;
   if (s.fd >= 0) close(s.fd);
   s.fd = -1;
   if (s.report_fd >= 0) {
@@ -258,10 +288,7 @@ json close_sink(Sink& s) {
     }
     s.pid = -1;
   }
-  if (s.kind == "file" && !s.path.empty()) {
-    struct stat st {};
-    if (stat(s.path.c_str(), &st) == 0) report["file_bytes"] = static_cast<uint64_t>(st.st_size);
-  }
+  if (sized) report["file_bytes"] = static_cast<uint64_t>(st.st_size);
   report["kind"] = s.kind;
   return report;
 }

@@ -32,15 +32,13 @@ nlohmann::json probe_reflink(const Options& opt) {
     r["fs"] = name;
   }
   int src = open_source(opt);
-  std::string probe = opt.workdir + "/reflink.probe";
-  int dst = open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (dst < 0) fail("open " + probe);
+  int dst = create_in_workdir(opt.workdir, "reflink.probe", O_WRONLY);
   int rc = ioctl(dst, FICLONE, src);
   r["supported"] = rc == 0;
   if (rc) r["error"] = std::strerror(errno);
   close(dst);
   close(src);
-  unlink(probe.c_str());
+  remove_from_workdir(opt.workdir, "reflink.probe");
   return r;
 }
 

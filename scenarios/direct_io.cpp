@@ -22,8 +22,8 @@ struct Alignment {
 Alignment dio_alignment(const std::string& path) {
   Alignment a;
   struct statx stx {};
-  if (statx(AT_FDCWD, path.c_str(), 0, STATX_DIOALIGN, &stx) == 0 && (stx.stx_mask & STATX_DIOALIGN) &&
-      stx.stx_dio_mem_align && stx.stx_dio_offset_align) {
+  if (statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_DIOALIGN, &stx) == 0 &&
+      (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_mem_align && stx.stx_dio_offset_align) {
     a.memory = stx.stx_dio_mem_align;
     a.offset = stx.stx_dio_offset_align;
     a.source = "statx(STATX_DIOALIGN)";

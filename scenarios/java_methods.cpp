@@ -43,7 +43,8 @@ Outcome run_java(const Options& opt, Sink& sink, const char* cls, bool pass_buff
   std::vector<std::string> args = {"java", "-XX:+UseSerialGC", "-Xshare:auto",          "-cp", classes,
                                    cls,    opt.file,           std::to_string(opt.size)};
   if (pass_buffer) args.push_back(std::to_string(opt.buffer));
-  pid_t pid = fork();
+  // Tied to us: a JVM left behind would go on writing into the sink for seconds.
+  pid_t pid = fork_tied();
   if (pid < 0) fail("fork");
   if (pid == 0) {
     dup2(to_jvm[0], 0);

@@ -57,7 +57,7 @@ Outcome run_mmap_truncate_sigbus(const Options& opt, Sink&) {
   uint64_t read_before = 0;
   if (read(step[0], &read_before, sizeof read_before) != static_cast<ssize_t>(sizeof read_before))
     throw std::runtime_error("the mapping child did not start");
-  int fd = open(opt.file.c_str(), O_WRONLY | O_CLOEXEC);
+  int fd = open(opt.file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) fail("open for truncation");
   if (ftruncate(fd, 0)) fail("ftruncate");
   close(fd);

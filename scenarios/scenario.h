@@ -2,6 +2,8 @@
 // the runner, traced from outside. Each method lives in its own file.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 
@@ -57,6 +59,7 @@ struct MethodEntry {
 
 const MethodEntry* find_method(const std::string& name);
 
+// A file sink is created in workdir (O_EXCL | O_NOFOLLOW).
 Sink open_sink(const std::string& kind, const std::string& workdir);
 nlohmann::json close_sink(Sink& sink);  // waits for the receiver, returns its report
 
@@ -73,6 +76,14 @@ void write_all(int fd, const char* buf, size_t n, uint64_t* calls);
 // Splices exactly n bytes from the pipe's read end to fd; counts the calls.
 void splice_all(int pipe_rd, int fd, size_t n, uint64_t* calls);
 void read_exact(int fd, char* buf, size_t n);  // before the phase: fills buf from fd
+// fork() whose child is killed when this process dies (PR_SET_PDEATHSIG), for
+// children that would otherwise outlive it blocked (a receiver in accept(), a
+// JVM). Call it outside the phase: the child's prctl is a syscall.
+pid_t fork_tied();
+// A new file `name` in workdir, opened relative to the directory with
+// O_CREAT | O_EXCL | O_NOFOLLOW plus `flags`. Throws on failure.
+int create_in_workdir(const std::string& workdir, const std::string& name, int flags);
+void remove_from_workdir(const std::string& workdir, const std::string& name);  // best effort
 // Waits for a child; returns its wait status.
 int wait_child(int pid);
 // The directory holding copyscope-scenario (the Java classes live in java/ there).

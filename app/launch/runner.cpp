@@ -118,11 +118,14 @@ std::string read_all(int fd) {
 }
 
 pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_fd, int result_fd) {
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) throw RunError(1, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // Our parent may have died before the prctl: then no signal will come.
+    if (getppid() != parent) _exit(127);
     if (close_fd >= 0) close(close_fd);
     char c;
     if (go_fd >= 0 && read(go_fd, &c, 1) != 1) _exit(127);  // the tracer never got ready
@@ -181,6 +184,12 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   RunParams params = req.params;
   validate(params);
   const json clamps = clamp_params(params);
+  // An unsafe TMPDIR is the user's to fix, whether or not capture could work here.
+  try {
+    check_temp_root(temp_root());
+  } catch (const WorkspaceError& e) {
+    throw RunError(2, e.what());
+  }
   if (req.traced) {
     CaptureCheck check = check_live_capture();
     if (!check.ok) throw RunError(2, check.reason + "; " + check.fix);
@@ -190,19 +199,31 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   auto stop_if_cancelled = [&cancel] {
     if (cancel.cancelled()) throw RunError(130, "interrupted before the scenario started; nothing was left behind");
   };
-  Workspace ws;
+  std::unique_ptr<Workspace> workspace;
+  try {
+    workspace = std::make_unique<Workspace>();
+  } catch (const WorkspaceError& e) {
+    throw RunError(2, e.what());
+  }
+  const Workspace& ws = *workspace;
   const uint64_t need = params.size * (params.sink == "file" ? 2 : 1) + (1 << 20);
   if (ws.free_bytes() < need)
     throw RunError(2, "not enough free space in " + ws.dir() + " for a " + format_size(params.size) +
                           " run: free some space or set TMPDIR to a larger disk");
-  const std::string file = ws.dir() + "/source.dat";
+  const std::string source = "source.dat";
+  const std::string file = ws.path(source);
   try {
-    create_random_file(file, params.size, cancel.flag());
+    create_random_file(ws.fd(), source, params.size, cancel.flag());
   } catch (const std::exception& e) {
-    throw RunError(1, e.what());
+    throw RunError(1, "the source file in " + ws.dir() + ": " + e.what());
   }
   stop_if_cancelled();
-  CacheState cache = prepare_cache(file, params.cache == "warm", cancel.flag());
+  CacheState cache;
+  try {
+    cache = prepare_cache(ws.fd(), source, params.cache == "warm", cancel.flag());
+  } catch (const std::exception& e) {
+    throw RunError(1, "the source file in " + ws.dir() + ": " + e.what());
+  }
   stop_if_cancelled();
 
   TracerOptions topt;
