@@ -1,6 +1,5 @@
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 
 #include "cli/common.h"
 #include "cli/output.h"
@@ -8,8 +7,6 @@
 #include "methods.h"
 
 namespace copyscope::cli {
-
-using nlohmann::json;
 
 namespace {
 
@@ -43,26 +40,18 @@ int compare(State& st) {
     validate(p);
     plans.push_back(p);
   }
-  check_export_paths(st.opt);
+  std::vector<std::string> names;
+  for (const auto& p : plans) names.push_back(p.method);
+  check_outputs(st.opt, names);
   std::vector<RunOutcome> outcomes;
   for (const auto& p : plans) {
     try {
       outcomes.push_back(run_one(p, st.opt, !st.opt.json));
     } catch (const RunError& e) {
-      export_partial_and_rethrow(st.opt, std::move(outcomes), e);
+      export_partial_then_rethrow(st.opt, std::move(outcomes), e);
     }
   }
-  write_exports(st.opt, outcomes);
-  std::vector<Summary> rows;
-  for (const auto& o : outcomes) rows.push_back(o.summary);
-  if (st.opt.json) {
-    json arr = json::array();
-    for (const auto& s : rows) arr.push_back(to_json(s));
-    std::cout << arr.dump(2) << "\n";
-  } else {
-    std::cout << format_compare_table(rows);
-  }
-  return 0;
+  return finish_compare(st.opt, outcomes);
 }
 
 }  // namespace

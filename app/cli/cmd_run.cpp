@@ -16,15 +16,15 @@ CLI::App* add_run(CLI::App& app, int& exit_code) {
   add_common(cmd, st.opt);
   cmd->footer(kExamples);
   cmd->callback([&exit_code] {
-    check_export_paths(st.opt);
+    const RunParams params = params_from(st.method, st.opt);
+    check_outputs(st.opt, {params.method});
     RunOutcome r;
     try {
-      r = run_one(params_from(st.method, st.opt), st.opt, false);
+      r = run_one(params, st.opt, false);
     } catch (const RunError& e) {
-      export_partial_and_rethrow(st.opt, {}, e);
+      export_partial_then_rethrow(st.opt, {}, e);
     }
-    report_outcome(st.opt, r);
-    exit_code = 0;
+    exit_code = finish_run(st.opt, r);
   });
   return cmd;
 }

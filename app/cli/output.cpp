@@ -1,9 +1,16 @@
 #include "cli/output.h"
 
 #include <cstdio>
+#include <iostream>
 #include <sstream>
 
+#include "export/csv.h"
+#include "export/output_file.h"
+#include "export/report.h"
+#include "export/trace.h"
+#include "methods.h"
 #include "model/format.h"
+#include "model/textbook.h"
 
 namespace copyscope {
 
@@ -87,5 +94,138 @@ std::string format_compare_table(const std::vector<Summary>& rows) {
       << "\n";
   return o.str();
 }
+
+namespace cli {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& end) {
+  return s.size() >= end.size() && s.compare(s.size() - end.size(), end.size(), end) == 0;
+}
+
+// With several runs each gets its own trace: FILE.METHOD.json for a method of
+// the table (a compare's methods, checked before the runs), FILE.N.json
+// otherwise, so a name read from a trace never reaches a path.
+std::string trace_path(const std::string& path, const std::string& method, size_t index, size_t runs) {
+  if (runs == 1) return path;
+  const std::string tag = scenario::method_info(method) ? method : std::to_string(index + 1);
+  const size_t slash = path.find_last_of('/');
+  const size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return path + "." + tag;
+  return path.substr(0, dot) + "." + tag + path.substr(dot);
+}
+
+struct ExportFile {
+  std::string path, what;
+};
+
+std::vector<ExportFile> labelled_export_files(const CommonOptions& o, const std::vector<std::string>& methods) {
+  std::vector<ExportFile> files;
+  if (!o.trace.empty())
+    for (size_t i = 0; i < methods.size(); ++i)
+      files.push_back({trace_path(o.trace, methods[i], i, methods.size()), "trace"});
+  if (!o.csv.empty()) files.push_back({o.csv, "CSV"});
+  if (!o.report.empty())
+    for (const std::string& f : report_files(o.report, methods.size()))
+      files.push_back({f, f == o.report ? "report" : "report chart"});
+  return files;
+}
+
+}  // namespace
+
+std::vector<std::string> export_files(const CommonOptions& o, const std::vector<std::string>& methods) {
+  std::vector<std::string> paths;
+  for (const ExportFile& f : labelled_export_files(o, methods)) paths.push_back(f.path);
+  return paths;
+}
+
+void check_outputs(const CommonOptions& o, const std::vector<std::string>& methods) {
+  if (!o.report.empty() && !ends_with(o.report, ".md") && !ends_with(o.report, ".html") && !ends_with(o.report, ".htm"))
+    usage_error("--report " + o.report + ": the name must end in .md or .html");
+  for (const ExportFile& f : labelled_export_files(o, methods)) {
+    try {
+      check_output_path(f.path, f.what);
+    } catch (const OutputError& e) {
+      usage_error(e.what());
+    }
+  }
+}
+
+std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector<RunOutcome>& runs) {
+  std::vector<std::string> failed;
+  auto attempt = [&](const std::string& done, auto&& write) {
+    try {
+      write();
+      if (!o.json) std::fprintf(stderr, "copyscope: wrote %s\n", done.c_str());
+    } catch (const std::exception& e) {
+      failed.push_back(e.what());
+    }
+  };
+  if (!o.trace.empty())
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const std::string path = trace_path(o.trace, runs[i].run.params.method, i, runs.size());
+      attempt("trace " + path, [&] { write_trace(runs[i].run, runs[i].summary, path); });
+    }
+  std::vector<Summary> summaries;
+  for (const auto& r : runs) summaries.push_back(r.summary);
+  if (!o.csv.empty()) attempt(o.csv, [&] { write_csv(summaries, o.csv); });
+  if (!o.report.empty())
+    attempt("report " + o.report, [&] {
+      std::vector<Run> all;
+      for (const auto& r : runs) all.push_back(r.run);
+      write_report(all, summaries, o.report);
+    });
+  return failed;
+}
+
+namespace {
+
+int report_failures(const std::vector<std::string>& failed) {
+  for (const std::string& f : failed)
+    std::fprintf(stderr, "copyscope: %s (the run itself finished; its result is above)\n", f.c_str());
+  return failed.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int finish_run(const CommonOptions& o, const RunOutcome& r) {
+  const std::vector<std::string> failed = write_outputs(o, {r});
+  if (o.json)
+    std::cout << to_json(r.summary).dump(2) << "\n";
+  else
+    std::cout << format_summary(r.summary);
+  std::cout.flush();
+  return report_failures(failed);
+}
+
+int finish_compare(const CommonOptions& o, const std::vector<RunOutcome>& runs) {
+  const std::vector<std::string> failed = write_outputs(o, runs);
+  std::vector<Summary> rows;
+  for (const auto& r : runs) rows.push_back(r.summary);
+  if (o.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& s : rows) arr.push_back(to_json(s));
+    std::cout << arr.dump(2) << "\n";
+  } else {
+    std::cout << format_compare_table(rows);
+  }
+  std::cout.flush();
+  return report_failures(failed);
+}
+
+void export_partial_then_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e) {
+  if (e.partial && (!o.trace.empty() || !o.csv.empty() || !o.report.empty())) {
+    RunOutcome partial;
+    partial.run = *e.partial;
+    partial.summary = summarize(partial.run, Textbook::builtin().find(partial.run.params.method));
+    done.push_back(std::move(partial));
+    const std::vector<std::string> failed = write_outputs(o, done);
+    for (const std::string& f : failed) std::fprintf(stderr, "copyscope: %s\n", f.c_str());
+    if (failed.empty()) std::fprintf(stderr, "copyscope: the exports hold what was captured, marked partial\n");
+  }
+  throw e;
+}
+
+}  // namespace cli
 
 }  // namespace copyscope

@@ -1,11 +1,9 @@
 #include "export/csv.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <functional>
-#include <stdexcept>
+
+#include "export/output_file.h"
 
 namespace copyscope {
 
@@ -136,12 +134,6 @@ std::string to_csv(const std::vector<Summary>& rows) {
   return out;
 }
 
-void write_csv(const std::vector<Summary>& rows, const std::string& path) {
-  const std::string text = to_csv(rows);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (f) f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) throw std::runtime_error("cannot write CSV " + path + ": " + std::strerror(errno));
-}
+void write_csv(const std::vector<Summary>& rows, const std::string& path) { write_output(path, to_csv(rows), "CSV"); }
 
 }  // namespace copyscope

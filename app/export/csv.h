@@ -13,7 +13,8 @@ std::vector<std::string> csv_header();
 std::vector<std::string> csv_row(const Summary& s);
 std::string csv_quote(const std::string& field);  // quotes only when needed
 std::string to_csv(const std::vector<Summary>& rows);
-// Throws std::runtime_error when the file cannot be written.
+// Through an OutputFile: nothing is left behind when it fails. Throws
+// OutputError (a std::runtime_error) when the file cannot be written.
 void write_csv(const std::vector<Summary>& rows, const std::string& path);
 
 }  // namespace copyscope

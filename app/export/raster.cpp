@@ -7,6 +7,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "export/output_file.h"
+
 namespace copyscope {
 
 Canvas::Canvas(int width, int height, Rgb bg) : w_(width), h_(height), px_(static_cast<size_t>(width) * height * 3) {
@@ -96,9 +98,16 @@ Rgb Canvas::at(int x, int y) const {
   return {p[0], p[1], p[2]};
 }
 
-void Canvas::save_png(const std::string& path) const {
-  if (!stbi_write_png(path.c_str(), w_, h_, 3, px_.data(), w_ * 3))
-    throw std::runtime_error("cannot write image " + path);
+std::string Canvas::png() const {
+  std::string out;
+  auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  if (!stbi_write_png_to_func(append, &out, w_, h_, 3, px_.data(), w_ * 3))
+    throw std::runtime_error("cannot encode a " + std::to_string(w_) + "x" + std::to_string(h_) + " PNG");
+  return out;
 }
+
+void Canvas::save_png(const std::string& path) const { write_output(path, png(), "image"); }
 
 }  // namespace copyscope

@@ -25,7 +25,9 @@ class Canvas {
   static int text_width(const std::string& s, int scale = 2);
 
   Rgb at(int x, int y) const;
-  // Throws std::runtime_error when the file cannot be written.
+  std::string png() const;  // the encoded file, in memory
+  // Through an OutputFile (a planted symlink at `path` is replaced, never
+  // followed). Throws std::runtime_error when the file cannot be written.
   void save_png(const std::string& path) const;
 
  private:

@@ -1,15 +1,14 @@
 #include "export/report.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "export/output_file.h"
 #include "export/raster.h"
 #include "model/format.h"
 #include "model/lanes.h"
@@ -309,19 +308,28 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
     ctx.values.push_back(s.per_call.context_switches);
     ctx.textbook.push_back(std::nullopt);
   }
-  const std::string base = stem(path);
-  bar_chart("Copies per transfer unit", groups, {cpu, dma}).save_png(base + "-copies.png");
-  charts.push_back({base_name(base) + "-copies.png",
-                    "Copies per transfer unit, measured (bars) against the textbook (black marks)."});
-  bar_chart("Switches per transfer unit", groups, {mode, ctx}).save_png(base + "-switches.png");
-  charts.push_back({base_name(base) + "-switches.png",
-                    "User/kernel mode switches and scheduler context switches per transfer unit."});
-  for (size_t i = 0; i < runs.size() && i < 4; ++i) {
+  // Every file is written under a temp name first and renamed only once all
+  // of them are complete: a failure leaves none of them, a planted symlink at
+  // any of their names is replaced, never followed.
+  const std::vector<std::string> names = report_files(path, runs.size());
+  std::vector<std::unique_ptr<OutputFile>> files;
+  auto save = [&files](const std::string& file, const Canvas& canvas) {
+    files.push_back(std::make_unique<OutputFile>(file, "chart"));
+    files.back()->write(canvas.png());
+  };
+  save(names[1], bar_chart("Copies per transfer unit", groups, {cpu, dma}));
+  charts.push_back(
+      {base_name(names[1]), "Copies per transfer unit, measured (bars) against the textbook (black marks)."});
+  save(names[2], bar_chart("Switches per transfer unit", groups, {mode, ctx}));
+  charts.push_back(
+      {base_name(names[2]), "User/kernel mode switches and scheduler context switches per transfer unit."});
+  for (size_t i = 0; i < runs.size() && i < kMaxTimelineCharts; ++i) {
     if (runs[i].events.empty()) continue;
-    const std::string file = base + "-timeline-" + runs[i].params.method + ".png";
-    timeline_chart(runs[i]).save_png(file);
-    charts.push_back({base_name(file), "Timeline excerpt of " + runs[i].params.method +
-                                           ": syscall spans per thread and disk requests in flight."});
+    // Named by position: the method name may come from a trace, and a name
+    // from a trace never becomes part of a path.
+    save(names[3 + i], timeline_chart(runs[i]));
+    charts.push_back({base_name(names[3 + i]), "Timeline excerpt of " + runs[i].params.method +
+                                                   ": syscall spans per thread and disk requests in flight."});
   }
 
   const Summary& first = ss.front();
@@ -451,11 +459,18 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
       o << "\n";
     }
   }
-  const std::string text = o.str();
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (f) f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  f.close();
-  if (!f) throw std::runtime_error("cannot write report " + path + ": " + std::strerror(errno));
+  OutputFile report(path, "report");
+  report.write(o.str());
+  for (auto& f : files) f->commit();
+  report.commit();
+}
+
+std::vector<std::string> report_files(const std::string& path, size_t runs) {
+  const std::string base = stem(path);
+  std::vector<std::string> names = {path, base + "-copies.png", base + "-switches.png"};
+  for (size_t i = 0; i < runs && i < kMaxTimelineCharts; ++i)
+    names.push_back(base + "-timeline-" + std::to_string(i + 1) + ".png");
+  return names;
 }
 
 }  // namespace copyscope
