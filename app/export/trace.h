@@ -2,6 +2,7 @@
 // the whole Run in a top-level "copyscope" object, so replay reopens it exactly.
 #pragma once
 
+#include <functional>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -28,9 +29,20 @@ inline constexpr const char* kTraceEventFields[] = {"ts",  "dur", "arg0", "arg1"
                                                     "sys", "cpu", "type", "role", "a",   "b"};
 inline constexpr size_t kTraceEventFieldCount = std::size(kTraceEventFields);
 
+class OutputFile;
+
+// The whole trace as a document tree: for tests and small runs. The writers
+// below stream the same text (what this gives, dumped) without building it.
 nlohmann::json trace_to_json(const Run& run, const Summary& summary);
-// Throws std::runtime_error when the file cannot be written.
+// Streams the trace to `path` through an OutputFile (temp name, renamed on
+// success; nothing left behind on failure). Memory stays independent of the
+// number of events beyond the run itself. Throws OutputError (a
+// std::runtime_error) when the file cannot be written.
 void write_trace(const Run& run, const Summary& summary, const std::string& path);
+// The same into an open OutputFile, which the caller commits.
+void write_trace(const Run& run, const Summary& summary, OutputFile& out);
+// The same text handed to `sink` a block at a time.
+void write_trace(const Run& run, const Summary& summary, const std::function<void(std::string_view)>& sink);
 
 // Throws TraceFileError: missing, empty, not JSON, truncated, no "copyscope"
 // object, another format version, out-of-range values, larger than 2 GiB.
