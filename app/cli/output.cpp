@@ -142,9 +142,14 @@ std::vector<std::string> export_files(const CommonOptions& o, const std::vector<
 void check_outputs(const CommonOptions& o, const std::vector<std::string>& methods) {
   if (!o.report.empty() && !ends_with(o.report, ".md") && !ends_with(o.report, ".html") && !ends_with(o.report, ".htm"))
     usage_error("--report " + o.report + ": the name must end in .md or .html");
-  for (const ExportFile& f : labelled_export_files(o, methods)) {
+  const std::vector<ExportFile> files = labelled_export_files(o, methods);
+  for (size_t i = 0; i < files.size(); ++i) {
+    for (size_t j = 0; j < i; ++j)
+      if (files[j].path == files[i].path)
+        usage_error("the " + files[j].what + " and the " + files[i].what + " would both be written to " +
+                    files[i].path + ": give them different names");
     try {
-      check_output_path(f.path, f.what);
+      check_output_path(files[i].path, files[i].what);
     } catch (const OutputError& e) {
       usage_error(e.what());
     }

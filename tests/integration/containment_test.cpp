@@ -136,6 +136,13 @@ TEST(Containment, DirectoryAsTraceIsExit2BeforeAnyRun) {
                          (out.path / "r.md").string());
   EXPECT_EQ(c.exit_code, 2) << c.err;
   EXPECT_NE(c.err.find("r-copies.png: it is a directory"), std::string::npos) << c.err;
+  // Two exports at one name would overwrite each other: refused before the run too.
+  const Result d = shell("TMPDIR=" + tmp.path.string() + " " + bin() + " run read_write --size 64M --report " +
+                         (out.path / "s.md").string() + " --trace " + (out.path / "s-copies.png").string());
+  EXPECT_EQ(d.exit_code, 2) << d.err;
+  EXPECT_EQ(lines(d.err), 1u) << d.err;
+  EXPECT_NE(d.err.find("would both be written to"), std::string::npos) << d.err;
+  EXPECT_TRUE(tmp.entries().empty());
 }
 
 // Symlinks at every name the exports write, each to a file of "someone else".
