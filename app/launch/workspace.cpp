@@ -107,7 +107,7 @@ std::string temp_root() {
   return tmp && *tmp ? tmp : "/tmp";
 }
 
-void check_temp_root(const std::string& dir) {
+std::string check_temp_root(const std::string& dir) {
   const bool from_env = std::getenv("TMPDIR") && *std::getenv("TMPDIR");
   const std::string label = from_env ? "TMPDIR=" + dir : "the temp directory " + dir;
   char* real = realpath(dir.c_str(), nullptr);
@@ -139,6 +139,7 @@ void check_temp_root(const std::string& dir) {
                            ", who could swap the workspace; use a directory of your own (or /tmp)");
     if (p == "/") break;
   }
+  return resolved;
 }
 
 uint64_t process_start_time(pid_t pid) {
@@ -176,12 +177,20 @@ unsigned remove_stale_workspaces(int root_fd) {
 }
 
 Workspace::Workspace() {
-  const std::string root = temp_root();
-  check_temp_root(root);
-  parent_fd_ = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // The resolved path from here on: a symlink on the way cannot be swapped
+  // between the check and the scenario's use of the path.
+  const std::string root = check_temp_root(temp_root());
+  parent_fd_ = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (parent_fd_ < 0)
     throw WorkspaceError("cannot open the temp directory " + root + ": " + std::strerror(errno) +
                          "; set TMPDIR to a directory of yours");
+  struct stat checked {
+  }, opened{};
+  if (stat(root.c_str(), &checked) != 0 || fstat(parent_fd_, &opened) != 0 || checked.st_dev != opened.st_dev ||
+      checked.st_ino != opened.st_ino) {
+    close(parent_fd_);
+    throw WorkspaceError("the temp directory " + root + " changed while it was checked; use a private TMPDIR");
+  }
   remove_stale_workspaces(parent_fd_);
   std::string templ = root + "/" + kWorkspacePrefix + std::string(kTemplateX, 'X');
   std::vector<char> buf(templ.begin(), templ.end());

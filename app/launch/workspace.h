@@ -28,7 +28,8 @@ std::string temp_root();
 // Throws WorkspaceError when `dir` or a directory above it can be written by
 // others without the sticky bit, or belongs to another user (other than root):
 // they could rename the workspace and put something of theirs in its place.
-void check_temp_root(const std::string& dir);
+// Returns `dir` with every symlink resolved (the path that was checked).
+std::string check_temp_root(const std::string& dir);
 
 class Workspace {
  public:

@@ -188,6 +188,16 @@ TEST(Workspace, AcceptsAStickyWorldWritableTmpdirAndRemovesItselfAtTheEnd) {
   EXPECT_TRUE(tmp.entries().empty());
 }
 
+TEST(Workspace, ATmpdirSymlinkIsResolvedOnceAndThePathUsedIsTheCheckedOne) {
+  ScopedTmpdir tmp;
+  tmp.nest("real", 0700);
+  const std::string real = tmp.dir(), link = real + "-link";
+  ASSERT_EQ(symlink(real.c_str(), link.c_str()), 0);
+  setenv("TMPDIR", link.c_str(), 1);
+  Workspace ws;
+  EXPECT_EQ(ws.dir().rfind(real + "/copyscope.", 0), 0u) << ws.dir();
+}
+
 TEST(Workspace, RefusesATmpdirInsideADirectoryOthersCanWrite) {
   ScopedTmpdir tmp(0777);
   tmp.nest("private", 0700);
