@@ -185,9 +185,8 @@ std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector
 
 namespace {
 
-int report_failures(const std::vector<std::string>& failed) {
-  for (const std::string& f : failed)
-    std::fprintf(stderr, "copyscope: %s (the run itself finished; its result is above)\n", f.c_str());
+int report_failures(const std::vector<std::string>& failed, const char* which) {
+  for (const std::string& f : failed) std::fprintf(stderr, "copyscope: %s (%s)\n", f.c_str(), which);
   return failed.empty() ? 0 : 1;
 }
 
@@ -200,7 +199,7 @@ int finish_run(const CommonOptions& o, const RunOutcome& r) {
   else
     std::cout << format_summary(r.summary);
   std::cout.flush();
-  return report_failures(failed);
+  return report_failures(failed, "the run itself finished; its result is above");
 }
 
 int finish_compare(const CommonOptions& o, const std::vector<RunOutcome>& runs) {
@@ -215,7 +214,7 @@ int finish_compare(const CommonOptions& o, const std::vector<RunOutcome>& runs) 
     std::cout << format_compare_table(rows);
   }
   std::cout.flush();
-  return report_failures(failed);
+  return report_failures(failed, "the runs themselves finished; their results are above");
 }
 
 void export_partial_then_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e) {
