@@ -176,8 +176,8 @@ std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector
   if (!o.csv.empty()) attempt(o.csv, [&] { write_csv(summaries, o.csv); });
   if (!o.report.empty())
     attempt("report " + o.report, [&] {
-      std::vector<Run> all;
-      for (const auto& r : runs) all.push_back(r.run);
+      std::vector<const Run*> all;
+      for (const auto& r : runs) all.push_back(&r.run);
       write_report(all, summaries, o.report);
     });
   return failed;

@@ -287,6 +287,12 @@ struct Chart {
 }  // namespace
 
 void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, const std::string& path) {
+  std::vector<const Run*> refs;
+  for (const Run& r : runs) refs.push_back(&r);
+  write_report(refs, ss, path);
+}
+
+void write_report(const std::vector<const Run*>& runs, const std::vector<Summary>& ss, const std::string& path) {
   if (ss.empty()) throw std::runtime_error("report " + path + ": no runs to report");
   const bool html =
       path.size() >= 5 && (path.substr(path.size() - 5) == ".html" || path.substr(path.size() - 4) == ".htm");
@@ -324,11 +330,11 @@ void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, 
   charts.push_back(
       {base_name(names[2]), "User/kernel mode switches and scheduler context switches per transfer unit."});
   for (size_t i = 0; i < runs.size() && i < kMaxTimelineCharts; ++i) {
-    if (runs[i].events.empty()) continue;
+    if (runs[i]->events.empty()) continue;
     // Named by position: the method name may come from a trace, and a name
     // from a trace never becomes part of a path.
-    save(names[3 + i], timeline_chart(runs[i]));
-    charts.push_back({base_name(names[3 + i]), "Timeline excerpt of " + runs[i].params.method +
+    save(names[3 + i], timeline_chart(*runs[i]));
+    charts.push_back({base_name(names[3 + i]), "Timeline excerpt of " + runs[i]->params.method +
                                                    ": syscall spans per thread and disk requests in flight."});
   }
 

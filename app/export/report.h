@@ -20,6 +20,8 @@ inline constexpr size_t kMaxTimelineCharts = 4;
 // is renamed into place only when all are complete. Throws std::runtime_error
 // (OutputError) when a file cannot be written; then none is left behind.
 void write_report(const std::vector<Run>& runs, const std::vector<Summary>& summaries, const std::string& path);
+// The same without copying the runs (their events can be most of the memory).
+void write_report(const std::vector<const Run*>& runs, const std::vector<Summary>& summaries, const std::string& path);
 
 // Every file a report of `runs` runs may write: the report itself first, then
 // FILE-copies.png, FILE-switches.png and FILE-timeline-N.png (N = 1, 2, ...,
