@@ -10,17 +10,16 @@ namespace copyscope::cli {
 
 using nlohmann::json;
 
-// Where copyscope (and copyscope-scenario, and its java/ classes) live.
-static std::string self_dir() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : exe.parent_path().string();
-}
-
 static int list_methods(bool as_json) {
   const Textbook& tb = Textbook::builtin();
   json out = json::array();
-  const std::string bin_dir = self_dir();
+  // Where copyscope-scenario and its java/ classes are; a build without one
+  // still lists the methods.
+  std::string bin_dir = ".";
+  try {
+    bin_dir = std::filesystem::path(scenario_binary()).parent_path().string();
+  } catch (const RunError&) {
+  }
   for (const auto& m : scenario::kMethods) {
     const TextbookMethod* t = tb.find(std::string(m.name));
     const std::string why_not = scenario::unavailable_reason(m, bin_dir);

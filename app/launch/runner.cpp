@@ -67,9 +67,13 @@ struct ChildGroup {
 std::string scenario_binary() {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  fs::path candidate = exe.parent_path() / "copyscope-scenario";
-  if (!ec && fs::exists(candidate, ec)) return candidate.string();
-  throw RunError(2, "copyscope-scenario is missing next to " + exe.string() + ": rebuild with cmake --build build");
+  // A build directory keeps it next to copyscope; an installed copyscope
+  // (cmake --install, the .deb) in libexec, as it is not a command.
+  for (const fs::path& candidate : {exe.parent_path() / "copyscope-scenario",
+                                    exe.parent_path() / ".." / "libexec" / "copyscope" / "copyscope-scenario"})
+    if (!ec && fs::exists(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+  throw RunError(2, "copyscope-scenario is missing next to " + exe.string() +
+                        " and in ../libexec/copyscope: rebuild with cmake --build build, or reinstall");
 }
 
 void validate(RunParams& p) {
