@@ -1,7 +1,66 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
 #include "cli/common.h"
 #include "ui/app.h"
 
 namespace copyscope::cli {
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+// Whether a window can open, with stderr silenced meanwhile: libX11 prints
+// the server's refusal ("Authorization required ...") once per attempt.
+bool display_opens_quietly() {
+  std::fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  const int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (saved >= 0 && null >= 0) dup2(null, STDERR_FILENO);
+  const bool ok = ui::display_available();
+  if (saved >= 0) {
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+  }
+  if (null >= 0) close(null);
+  return ok;
+}
+
+// Why the window cannot open, as one line that says what to do instead; ""
+// when it can. Checked before the GUI starts, so that GLFW's own messages
+// (which name X11 calls, not the cause) are not what a user reads.
+std::string why_no_window() {
+  const std::string x = env("DISPLAY"), wayland = env("WAYLAND_DISPLAY");
+  if (x.empty() && wayland.empty())
+    return "no display (DISPLAY and WAYLAND_DISPLAY are unset): the GUI needs one. Without it: 'copyscope compare "
+           "--all' compares every method as a table, 'copyscope run METHOD' runs one, and 'xvfb-run copyscope gui "
+           "--screenshot out.png' renders the window to a file";
+  if (display_opens_quietly()) return "";
+  const std::string shown = x.empty() ? "WAYLAND_DISPLAY=" + wayland : "DISPLAY=" + x;
+  // A local X display ":N" has a socket; without one, no server is there.
+  if (!x.empty() && x[0] == ':' && wayland.empty()) {
+    const std::string sock =
+        "/tmp/.X11-unix/X" + x.substr(1, x.find('.') == std::string::npos ? std::string::npos : x.find('.') - 1);
+    struct stat st {};
+    if (stat(sock.c_str(), &st) != 0)
+      return "no X server on " + shown + " (no " + sock + "): start one, or use 'copyscope compare --all' headless";
+  }
+  if (geteuid() == 0)
+    return "cannot open " + shown + " as root: root may not use this display (sudo drops XAUTHORITY). Run the GUI " +
+           "as your user ('copyscope gui --replay FILE' needs no root), or keep your X authority for a live run: " +
+           "sudo --preserve-env=DISPLAY,XAUTHORITY copyscope gui";
+  return "cannot open " + shown + ": check that the display server runs and that you may use it (XAUTHORITY)";
+}
+
+}  // namespace
 
 CLI::App* add_gui(CLI::App& app, int& exit_code) {
   static ui::GuiOptions o;
@@ -37,13 +96,25 @@ EXAMPLES
   copyscope gui --replay assets/recordings/sendfile.json --lang zh --classroom
   copyscope gui --run read_write --size 32M --panel datapath --screenshot docs/datapath.png
 )");
-  cmd->callback([&exit_code] { exit_code = ui::run_gui(o); });
+  cmd->callback([&exit_code] {
+    if (const std::string why = why_no_window(); !why.empty()) {
+      std::fprintf(stderr, "copyscope: %s\n", why.c_str());
+      exit_code = 2;
+      return;
+    }
+    exit_code = ui::run_gui(o);
+  });
   return cmd;
 }
 
+// Plain `copyscope` opens the window; without one it says why and what to
+// run instead (the headless comparison runs only when asked for).
 int gui_or_default() {
-  if (ui::display_available()) return ui::run_gui(ui::GuiOptions{});
-  return default_action();
+  if (const std::string why = why_no_window(); !why.empty()) {
+    std::fprintf(stderr, "copyscope: %s\n", why.c_str());
+    return 2;
+  }
+  return ui::run_gui(ui::GuiOptions{});
 }
 
 }  // namespace copyscope::cli
