@@ -11,24 +11,27 @@
 const volatile __u8 emit_events = 1;
 
 /*
- * The ring's size. Small on purpose: the producer writes the ring line by
- * line, and a line that fell out of the cache since the ring last wrapped
- * costs a miss per line. The scenarios' own copies stream through the cache,
- * so only a small ring stays in it. Not smaller: the consumer is sometimes
- * off its CPU for several milliseconds, and a smaller ring then drops events
- * under `bench pipeline`. Drops are counted and shown if it ever does.
+ * The ring's size: room for the events of a consumer that is off its CPU.
+ * The producer writes the ring line by line, and a line that fell out of the
+ * cache since the ring last wrapped costs a miss, so a smaller ring is
+ * cheaper per event; but at the full event rate (bench pipeline) the
+ * consumer is sometimes away long enough (a wake-up waiting for a CPU, the
+ * first touch of fresh memory, the hypervisor) that a 1 MiB ring overflowed.
+ * Drops are counted and shown if it ever does. Kernel memory, charged to
+ * the memory cgroup; libbpf 1.1 needs no RLIMIT_MEMLOCK for it.
  */
-#define CS_RING_BYTES	(1024 * 1024)
+#define CS_RING_BYTES	(4 * 1024 * 1024)
 
 /*
- * Wake the consumer when about this much data waits (fewer wake-ups), a
- * quarter of the ring: it then has three quarters left to read before a
- * drop. Each CPU wakes it once it has written wake_cpu_bytes since its last
- * wake-up: wakeup_bytes over the possible CPUs (set by the tracer), so that
- * no more than wakeup_bytes wait unannounced, whatever the CPU count.
+ * Wake the consumer when this much data waits (fewer wake-ups), a sixteenth
+ * of the ring: as often as with the earlier 1 MiB ring, so the consumer
+ * starts as early and has the rest of the ring left before a drop. Each CPU
+ * wakes it once it has written wake_cpu_bytes since its last wake-up:
+ * wakeup_bytes over the possible CPUs (set by the tracer), so that no more
+ * than wakeup_bytes wait unannounced, whatever the CPU count.
  */
-const volatile __u64 wakeup_bytes = CS_RING_BYTES / 4;
-const volatile __u32 wake_cpu_bytes = CS_RING_BYTES / 4;
+const volatile __u64 wakeup_bytes = CS_RING_BYTES / 16;
+const volatile __u32 wake_cpu_bytes = CS_RING_BYTES / 16;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -25,8 +25,12 @@ namespace copyscope {
 namespace {
 
 // Events staged between the capture and store threads before the staging
-// grows: one huge page, faulted in once rather than page by small page.
-constexpr size_t kStagedEvents = bulk::kHugePage / sizeof(Event);
+// grows, in whole huge pages faulted in before the capture: several times
+// what the kernel's ring holds, so that the capture thread drains a full
+// ring into memory it has written before even while the store thread is
+// held up (its own first writes to fresh log pages), and never grows the
+// staging block (fresh memory, a copy) while the ring fills.
+constexpr size_t kStagedEvents = 8 * bulk::kHugePage / sizeof(Event);
 // The part of the event log made memory before a capture, at most.
 constexpr size_t kPrefaultEvents = 32 * bulk::kHugePage / sizeof(Event);
 // The event log's address space: room for a long capture at the pipeline's full rate.
