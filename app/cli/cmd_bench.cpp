@@ -15,9 +15,11 @@
 
 #include "cli/bench_pipeline.h"
 #include "cli/common.h"
+#include "export/trace.h"
 #include "launch/runner.h"
 #include "methods.h"
 #include "model/size.h"
+#include "model/textbook.h"
 
 namespace copyscope::cli {
 
@@ -270,6 +272,111 @@ int soak(const SoakOptions& o) {
   return 0;
 }
 
+struct MemoryOptions {
+  std::string method = "read_write";
+  std::string size = "2G";
+  std::string buffer = "4K";
+  std::string cache = "warm";
+  std::string sink = "tcp";
+  bool trace = true;
+  bool json = false;
+};
+
+// A line of /proc/self/status in bytes ("VmHWM": the peak resident set so
+// far, "VmRSS": now); 0 when it cannot be read.
+uint64_t status_bytes(const char* key) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  uint64_t kib = 0;
+  const size_t n = std::strlen(key);
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, key, n) == 0 && line[n] == ':') {
+      kib = std::strtoull(line + n + 1, nullptr, 10);
+      break;
+    }
+  std::fclose(f);
+  return kib * 1024;
+}
+
+// One traced run as `run --trace` makes it (capture, summary, the trace
+// written to a temporary file and removed), and the peak resident memory it
+// took: what bounds a run's memory shows here.
+int memory(const MemoryOptions& o) {
+  std::string err;
+  RunRequest req;
+  req.params.method = o.method;
+  auto size = parse_size(o.size, &err);
+  if (!size) usage_error("--size " + err);
+  auto buffer = parse_size(o.buffer, &err);
+  if (!buffer) usage_error("--buffer " + err);
+  req.params.size = *size;
+  req.params.buffer = *buffer;
+  req.params.cache = o.cache;
+  req.params.sink = o.sink;
+  const uint64_t rss_before = status_bytes("VmRSS");
+  const uint64_t peak_before = status_bytes("VmHWM");
+  if (!o.json)
+    std::fprintf(stderr, "copyscope bench memory: %s --size %s --buffer %s --cache %s%s...\n", o.method.c_str(),
+                 o.size.c_str(), o.buffer.c_str(), o.cache.c_str(), o.trace ? " --trace" : "");
+  CancelToken cancel;
+  interrupt::CancelOnInterrupt on_signal(cancel);
+  Run run = run_scenario(req, cancel);
+  const uint64_t peak_run = status_bytes("VmHWM");
+  const Summary summary = summarize(run, Textbook::builtin().find(run.params.method));
+  uint64_t trace_bytes = 0;
+  if (o.trace) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/copyscope-bench-memory-XXXXXX";
+    const int fd = mkstemp(templ.data());
+    if (fd < 0) throw RunError(2, "cannot create a temporary file in " + templ.substr(0, templ.rfind('/')));
+    close(fd);
+    try {
+      write_trace(run, summary, templ);
+      std::error_code ec;
+      trace_bytes = std::filesystem::file_size(templ, ec);
+    } catch (...) {
+      std::remove(templ.c_str());
+      throw;
+    }
+    std::remove(templ.c_str());
+  }
+  const uint64_t peak = status_bytes("VmHWM");
+  const uint64_t events = run.events.size();
+  const uint64_t grown = peak > rss_before ? peak - rss_before : 0;
+  const json out = {{"method", run.params.method},
+                    {"params",
+                     {{"size", run.params.size},
+                      {"buffer", run.params.buffer},
+                      {"cache", run.params.cache},
+                      {"sink", run.params.sink}}},
+                    {"trace", o.trace},
+                    {"events", events},
+                    {"events_captured", run.sender().events_captured + run.receiver().events_captured},
+                    {"events_dropped", run.sender().events_dropped + run.receiver().events_dropped},
+                    {"event_log_bytes", events * sizeof(Event)},
+                    {"rss_before_bytes", rss_before},
+                    {"peak_rss_before_bytes", peak_before},
+                    {"peak_rss_after_capture_bytes", peak_run},
+                    {"peak_rss_bytes", peak},
+                    // The peak's growth over the resident memory before the run, per event.
+                    {"bytes_per_event",
+                     events ? std::round(static_cast<double>(grown) / static_cast<double>(events) * 10) / 10 : 0.0},
+                    {"trace_file_bytes", trace_bytes}};
+  if (o.json) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("events                   %14llu (dropped %llu)\n", (unsigned long long)events,
+              (unsigned long long)out["events_dropped"].get<uint64_t>());
+  std::printf("event log                %14s\n", format_size(events * sizeof(Event)).c_str());
+  std::printf("peak RSS (VmHWM)         %14s (before the run %s resident)\n", format_size(peak).c_str(),
+              format_size(rss_before).c_str());
+  std::printf("peak RSS after capture   %14s\n", format_size(peak_run).c_str());
+  std::printf("bytes per event          %14.1f (peak growth over the events)\n", out["bytes_per_event"].get<double>());
+  if (o.trace) std::printf("trace file               %14s\n", format_size(trace_bytes).c_str());
+  return 0;
+}
 }  // namespace
 
 CLI::App* add_bench(CLI::App& app, int& exit_code) {
@@ -296,6 +403,19 @@ CLI::App* add_bench(CLI::App& app, int& exit_code) {
   sk->add_option("--size", soak_opt.size, "bytes per run")->capture_default_str();
   sk->add_flag("--json", soak_opt.json, "print a JSON array, one object per iteration (0 = before)");
   sk->callback([&exit_code] { exit_code = soak(soak_opt); });
+  static MemoryOptions mem_opt;
+  auto* mem = cmd->add_subcommand("memory", "peak resident memory and bytes per event of one traced run with --trace");
+  mem->add_option("--method", mem_opt.method, "the method to run")->capture_default_str();
+  mem->add_option("--size", mem_opt.size, "bytes to move")->capture_default_str();
+  mem->add_option("--buffer", mem_opt.buffer, "bytes per call")->capture_default_str();
+  mem->add_option("--cache", mem_opt.cache, "cold or warm")->capture_default_str();
+  mem->add_option("--sink", mem_opt.sink, "tcp, file, pipe or null")->capture_default_str();
+  mem->add_flag("!--no-trace", mem_opt.trace, "capture and summarize only, write no trace");
+  mem->add_flag("--json", mem_opt.json, "print one JSON object");
+  mem->footer(
+      "\nEXAMPLES\n  copyscope bench memory\n  copyscope bench memory --size 4G --buffer 4K --json\n"
+      "  copyscope bench memory --method sendfile --size 1G --no-trace\n");
+  mem->callback([&exit_code] { exit_code = memory(mem_opt); });
   add_bench_pipeline(cmd, exit_code);
   add_bench_gui(*cmd, exit_code);
   add_bench_load(*cmd, exit_code);
