@@ -44,9 +44,11 @@ int compare(State& st) {
   for (const auto& p : plans) names.push_back(p.method);
   check_outputs(st.opt, names);
   std::vector<RunOutcome> outcomes;
-  for (const auto& p : plans) {
+  for (size_t i = 0; i < plans.size(); ++i) {
+    const RunParams& p = plans[i];
+    const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(plans.size()) + "] " + p.method;
     try {
-      outcomes.push_back(run_one(p, st.opt, !st.opt.json));
+      outcomes.push_back(run_one(p, st.opt, !st.opt.json, label));
     } catch (const RunError& e) {
       export_partial_then_rethrow(st.opt, std::move(outcomes), e);
     }
@@ -65,13 +67,6 @@ CLI::App* add_compare(CLI::App& app, int& exit_code) {
   cmd->footer(kExamples);
   cmd->callback([&exit_code] { exit_code = compare(state()); });
   return cmd;
-}
-
-int default_action() {
-  // Headless demo: compare every method with the defaults.
-  State& st = state();
-  st.all = true;
-  return compare(st);
 }
 
 }  // namespace copyscope::cli

@@ -20,7 +20,7 @@ CLI::App* add_run(CLI::App& app, int& exit_code) {
     check_outputs(st.opt, {params.method});
     RunOutcome r;
     try {
-      r = run_one(params, st.opt, false);
+      r = run_one(params, st.opt, !st.opt.json);
     } catch (const RunError& e) {
       export_partial_then_rethrow(st.opt, {}, e);
     }

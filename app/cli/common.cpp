@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/output.h"
+#include "cli/progress.h"
 #include "export/csv.h"
 #include "export/report.h"
 #include "export/trace.h"
@@ -139,11 +140,12 @@ RunParams params_from(const std::string& method, const CommonOptions& o) {
   return p;
 }
 
-RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress) {
+RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress, const std::string& label) {
   RunRequest req;
   req.params = p;
   req.timeout_s = o.timeout;
-  if (progress) std::fprintf(stderr, "copyscope: running %s (%s)...\n", p.method.c_str(), format_size(p.size).c_str());
+  ProgressLine line(progress, label.empty() ? p.method : label);
+  req.on_progress = [&line](const RunProgress& at) { line.update(at); };
   RunOutcome out;
   CancelToken cancel;
   interrupt::CancelOnInterrupt on_signal(cancel);

@@ -43,7 +43,9 @@ struct RunOutcome {
   Run run;
   Summary summary;
 };
-RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress);
+// `progress`: a progress line on a terminal (cli/progress.h), named `label`
+// (the method when empty).
+RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress, const std::string& label = {});
 // Writes the requested exports, then prints the summary (table or JSON).
 void report_outcome(const CommonOptions& o, const RunOutcome& r);
 // After an interrupt or a timeout: exports what finished plus the partial run
@@ -66,10 +68,8 @@ CLI::App* add_bench(CLI::App& app, int& exit_code);
 CLI::App* add_bench_gui(CLI::App& bench, int& exit_code);
 CLI::App* add_bench_load(CLI::App& bench, int& exit_code);
 CLI::App* add_gui(CLI::App& app, int& exit_code);
-// Plain `copyscope`: the GUI when a display is there, else default_action().
+// Plain `copyscope`: the GUI, or one line saying why there is no window.
 int gui_or_default();
 CLI::App* add_replay(CLI::App& app, int& exit_code);
-// What plain `copyscope` does.
-int default_action();
 
 }  // namespace copyscope::cli

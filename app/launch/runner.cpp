@@ -217,12 +217,17 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   const std::string source = "source.dat";
   const std::string file = ws.path(source);
   try {
-    create_random_file(ws.fd(), source, params.size, cancel.flag());
+    auto written = [&](uint64_t done) {
+      if (req.on_progress) req.on_progress({RunProgress::Phase::Source, done, params.size, 0});
+    };
+    written(0);
+    create_random_file(ws.fd(), source, params.size, cancel.flag(), written);
   } catch (const std::exception& e) {
     throw RunError(1, "the source file in " + ws.dir() + ": " + e.what());
   }
   stop_if_cancelled();
   CacheState cache;
+  if (req.on_progress) req.on_progress({RunProgress::Phase::Cache, 0, params.size, 0});
   try {
     cache = prepare_cache(ws.fd(), source, params.cache == "warm", cancel.flag());
   } catch (const std::exception& e) {
@@ -266,7 +271,8 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   if (write(go.fd[1], "g", 1) != 1) throw RunError(1, "could not start the scenario");
   go.close_end(1);
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(req.timeout_s);
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + std::chrono::seconds(req.timeout_s);
   bool timed_out = false, cancelled = false;
   rusage child_usage{};
   ExitWatch exit_watch(child.pid);
@@ -286,6 +292,10 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
       break;
     }
     exit_watch.wait(kCancelCheckMs);
+    if (req.on_progress) {
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+      req.on_progress({RunProgress::Phase::Transfer, 0, params.size, static_cast<uint64_t>(ms.count())});
+    }
   }
   if (!child.reaped) {
     kill(-child.pid, SIGKILL);
@@ -296,6 +306,7 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   // (say a receiver still waiting in accept()) and would hold the result pipe open.
   kill(-child.pid, SIGKILL);
   if (tracer) tracer->stop();
+  if (req.on_progress) req.on_progress({RunProgress::Phase::Collect, 0, params.size, 0});
   const uint64_t self_cpu = self_cpu_ns() - self_cpu_before;
 
   Run run;

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -27,11 +28,23 @@ class RunError : public std::runtime_error {
   std::shared_ptr<Run> partial;
 };
 
+// Where a run is, for a progress line or the GUI's status: the source file
+// being written (done/total bytes), the cache being prepared, the transfer
+// (elapsed_ms), the counters being read.
+struct RunProgress {
+  enum class Phase { Source, Cache, Transfer, Collect } phase = Phase::Source;
+  uint64_t done = 0, total = 0;
+  uint64_t elapsed_ms = 0;  // since the transfer started
+};
+
 struct RunRequest {
   RunParams params;
   unsigned timeout_s = 60;
   bool emit_events = true;
   bool traced = true;  // false: the same scenario with no BPF at all (benchmarks)
+  // Called on the runner's thread, often (every MiB written, every wake-up of
+  // the wait for the scenario): throttle what it draws.
+  std::function<void(const RunProgress&)> on_progress;
 };
 
 // Throws RunError(2, ...) for a bad method, sink, size or buffer.
@@ -50,8 +63,8 @@ pid_t spawn_scenario(const std::vector<std::string>& args, int go_fd, int close_
 
 // Sleeps until process `pid` (our child) may have exited, or for at most
 // max_ms: on a pidfd (Linux 5.3+) it wakes when the child exits, else it
-// sleeps 5 ms at a time. Each timer wake-up costs about 150 us of CPU on
-// this VM: the old 5 ms poll took 3% of the CPU the scenario ran on.
+// sleeps 5 ms at a time. A pidfd avoids the timer wake-ups, whose CPU the
+// scenario would share (docs/performance.md).
 class ExitWatch {
  public:
   explicit ExitWatch(pid_t pid);

@@ -240,7 +240,8 @@ uint64_t Workspace::free_bytes() const {
   return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
-void create_random_file(int dir_fd, const std::string& name, uint64_t size, const std::atomic<bool>* cancel) {
+void create_random_file(int dir_fd, const std::string& name, uint64_t size, const std::atomic<bool>* cancel,
+                        const std::function<void(uint64_t)>& on_written) {
   Fd f{openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
   if (f.fd < 0) fail("create " + name);
   std::vector<uint64_t> block(1 << 17);  // 1 MiB
@@ -264,6 +265,7 @@ void create_random_file(int dir_fd, const std::string& name, uint64_t size, cons
       off += static_cast<size_t>(w);
     }
     done += n;
+    if (on_written) on_written(done);
     // Each step of kWritebackStep goes to disk as soon as it is written, and
     // the one before it is waited for: no more than two steps are ever in
     // flight, so Ctrl-C (or removing the file, which waits for pages under

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -68,7 +69,9 @@ unsigned remove_stale_workspaces(int root_fd);
 // to a new file `name` in the directory dir_fd (O_EXCL | O_NOFOLLOW) and waits
 // until they are on disk. Stops early (leaving a short file) when *cancel
 // becomes true, within one step of 64 MiB written back.
-void create_random_file(int dir_fd, const std::string& name, uint64_t size, const std::atomic<bool>* cancel = nullptr);
+// `on_written` (when set) is told the bytes written so far, after each MiB.
+void create_random_file(int dir_fd, const std::string& name, uint64_t size, const std::atomic<bool>* cancel = nullptr,
+                        const std::function<void(uint64_t)>& on_written = {});
 
 // Cache state of one file in dir_fd: evict it (cold) or read it in (warm).
 // Returns the pages resident afterwards, checked with mincore(). A warm read

@@ -1,0 +1,56 @@
+// Long work shows progress on a terminal and nothing when piped or --json.
+// `script` gives copyscope a terminal (a pty) and keeps what it drew.
+#include <cstdlib>
+
+#include "support.h"
+
+namespace {
+
+bool have_script() { return system("command -v script >/dev/null 2>&1") == 0; }
+
+}  // namespace
+
+TEST(Progress, ATerminalSeesThePhasesOfALongRun) {
+  REQUIRE_LIVE_CAPTURE();
+  if (!have_script()) GTEST_SKIP() << "script (bsdutils) is not installed";
+  // 2 GiB warm: writing the source file alone takes well over a second.
+  const std::string cmd = std::string("script -qec '") + COPYSCOPE_BIN +
+                          " run read_write --size 2G --buffer 1M --cache warm --sink null' /dev/null";
+  CommandResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  ASSERT_EQ(pclose(p), 0) << r.out;
+  EXPECT_NE(r.out.find("read_write: writing the source file: "), std::string::npos) << r.out.substr(0, 2000);
+  EXPECT_NE(r.out.find(" of 2.0 GiB ("), std::string::npos);
+  EXPECT_NE(r.out.find("read_write: preparing the page cache"), std::string::npos);
+  // The line is drawn with '\r' and cleared before the result is printed.
+  EXPECT_NE(r.out.find('\r'), std::string::npos);
+  EXPECT_NE(r.out.find("read_write: 2.0 GiB in "), std::string::npos);
+}
+
+TEST(Progress, PipesAndJsonSeeNone) {
+  REQUIRE_LIVE_CAPTURE();
+  for (const char* extra : {"", " --json"}) {
+    SCOPED_TRACE(extra);
+    CommandResult r =
+        run_copyscope_stderr(std::string("run read_write --size 2G --buffer 1M --cache warm --sink null") + extra);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("writing the source file"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\r'), std::string::npos) << r.out;
+  }
+  if (!have_script()) return;
+  // --json on a terminal: still no progress, the JSON alone.
+  const std::string cmd = std::string("script -qec '") + COPYSCOPE_BIN +
+                          " run read_write --size 2G --buffer 1M --cache warm --sink null --json' /dev/null";
+  CommandResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  pclose(p);
+  EXPECT_EQ(r.out.find("writing the source file"), std::string::npos);
+}
