@@ -5,8 +5,6 @@
 
 #include <cstdio>
 
-#include "model/format.h"
-
 namespace copyscope::cli {
 
 namespace {
@@ -21,25 +19,6 @@ size_t terminal_columns() {
 }
 
 }  // namespace
-
-std::string progress_text(const RunProgress& p) {
-  using Phase = RunProgress::Phase;
-  switch (p.phase) {
-    case Phase::Source: {
-      const unsigned pct = p.total ? static_cast<unsigned>(p.done * 100 / p.total) : 0;
-      return "writing the source file: " + format_bytes(p.done) + " of " + format_bytes(p.total) + " (" +
-             std::to_string(pct) + "%)";
-    }
-    case Phase::Cache:
-      return "preparing the page cache (" + format_bytes(p.total) + ")";
-    case Phase::Transfer:
-      return "transferring " + format_bytes(p.total) + ": " + format_duration(static_cast<double>(p.elapsed_ms) * 1e6) +
-             " so far";
-    case Phase::Collect:
-      return "reading the counters";
-  }
-  return {};
-}
 
 ProgressLine::ProgressLine(bool wanted, std::string prefix)
     : enabled_(wanted && isatty(STDERR_FILENO)),
@@ -59,7 +38,7 @@ void ProgressLine::update(const RunProgress& p) {
   const auto now = std::chrono::steady_clock::now();
   if (now - start_ < kQuietFor || (width_ && now - last_ < kRedrawEvery)) return;
   last_ = now;
-  draw(prefix_ + ": " + progress_text(p));
+  draw(prefix_ + ": " + describe_progress(p));
 }
 
 void ProgressLine::draw(const std::string& text) {

@@ -30,7 +30,4 @@ class ProgressLine {
   size_t width_ = 0;  // of what is on the line now
 };
 
-// The text of one update, without the prefix (exposed for tests).
-std::string progress_text(const RunProgress& p);
-
 }  // namespace copyscope::cli

@@ -17,6 +17,7 @@
 
 #include "launch/workspace.h"
 #include "methods.h"
+#include "model/format.h"
 #include "model/size.h"
 #include "trace/environment.h"
 #include "trace/tracer.h"
@@ -63,6 +64,25 @@ struct ChildGroup {
 };
 
 }  // namespace
+
+std::string describe_progress(const RunProgress& p) {
+  using Phase = RunProgress::Phase;
+  switch (p.phase) {
+    case Phase::Source: {
+      const unsigned pct = p.total ? static_cast<unsigned>(p.done * 100 / p.total) : 0;
+      return "writing the source file: " + format_bytes(p.done) + " of " + format_bytes(p.total) + " (" +
+             std::to_string(pct) + "%)";
+    }
+    case Phase::Cache:
+      return "preparing the page cache (" + format_bytes(p.total) + ")";
+    case Phase::Transfer:
+      return "transferring " + format_bytes(p.total) + ": " + format_duration(static_cast<double>(p.elapsed_ms) * 1e6) +
+             " so far";
+    case Phase::Collect:
+      return "reading the counters";
+  }
+  return {};
+}
 
 std::string scenario_binary() {
   std::error_code ec;

@@ -37,6 +37,10 @@ struct RunProgress {
   uint64_t elapsed_ms = 0;  // since the transfer started
 };
 
+// "writing the source file: 1.0 GiB of 2.0 GiB (50%)", for the CLI's
+// progress line and the GUI's status.
+std::string describe_progress(const RunProgress& p);
+
 struct RunRequest {
   RunParams params;
   unsigned timeout_s = 60;

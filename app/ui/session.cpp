@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "launch/cancel.h"
@@ -35,6 +36,8 @@ struct Session::LiveJob {
   size_t copied = 0;  // events already copied into the session's run
   std::chrono::steady_clock::time_point last_view;
   std::chrono::steady_clock::duration view_every = std::chrono::milliseconds(250);
+  std::mutex progress_mu;  // the worker writes, the frame reads
+  std::string progress;
 };
 
 Session::Session() {
@@ -120,6 +123,11 @@ bool Session::start_live(const RunParams& p) {
     try {
       RunRequest req;
       req.params = raw->params;
+      req.on_progress = [raw](const RunProgress& at) {
+        std::string text = describe_progress(at);
+        std::lock_guard<std::mutex> lock(raw->progress_mu);
+        raw->progress = std::move(text);
+      };
       raw->result = run_scenario(req, raw->cancel, &raw->live);
     } catch (const std::exception& e) {
       raw->error = e.what();
@@ -170,6 +178,12 @@ void Session::poll(bool follow) {
     return;
   }
   SessionRun& r = *runs_[job_->session_index];
+  {
+    std::lock_guard<std::mutex> lock(job_->progress_mu);
+    if (!job_->progress.empty())
+      status_ = job_->params.method + ": " + job_->progress +
+                (queue_.empty() ? std::string() : " (" + std::to_string(queue_.size()) + " more queued)");
+  }
   // The live run's lock, once per frame: copy what is new.
   job_->live.with_run([&](Run& lr) {
     if (job_->copied < lr.events.size()) {
