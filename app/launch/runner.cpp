@@ -369,6 +369,13 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
     for (const json& c : extra["clamps"]) all.push_back(c);
   if (!all.empty()) extra["clamps"] = std::move(all);
   run.result.extra = std::move(extra);
+  // Never a silent zero: a transfer that moved data made system calls, so a
+  // capture that saw none of them could not see the scenario at all.
+  if (tracer && run.result.bytes > 0 && run.sender().syscall_enters == 0)
+    throw RunError(2, "the scenario moved " + format_bytes(run.result.bytes) +
+                          " but the capture saw none of its system calls (no access to tracefs, a missing "
+                          "capability, or the phase markers did not attach): no result is better than zeros; "
+                          "run as root on a kernel with BTF");
   return run;
 }
 
