@@ -62,6 +62,9 @@ struct RunView {
   Bins bins;
   std::vector<Lane> lanes;
   size_t event_count = 0;
+  // Events the kernel's full ring buffer refused (sender and receiver): the
+  // timeline misses them while the counters stay exact, and says so.
+  uint64_t events_dropped = 0;
 
   int step_at(uint64_t t) const { return diagram.step_at(t); }
   size_t switches_at(uint64_t t) const { return diagram.switches_at(t); }

@@ -101,6 +101,13 @@ void draw_timeline_panel(App& app) {
   ImGui::TextDisabled("%s · %s %s · %s", r->label.c_str(), format_count(v.event_count).c_str(),
                       L(p, "events", "个事件"),
                       L(p, "wheel: zoom, drag: pan, double-click: reset", "滚轮缩放，拖动平移，双击复位"));
+  if (v.events_dropped) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(col(palette::kDiffers)), "· %s %s",
+                       format_count(v.events_dropped).c_str(),
+                       L(p, "events dropped (ring buffer full): missing here, counters exact",
+                         "个事件被丢弃（环形缓冲区已满）：此处缺失，计数仍精确"));
+  }
 
   const float fs = ImGui::GetFontSize();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
