@@ -87,7 +87,7 @@ TEST(ExportLive, CompareWritesCsvAndReports) {
   const std::string page = slurp(html);
   EXPECT_NE(page.find("<table"), std::string::npos);
   for (const char* png :
-       {"report-copies.png", "report-switches.png", "report-timeline-read_write.png", "report-timeline-sendfile.png"}) {
+       {"report-copies.png", "report-switches.png", "report-timeline-1.png", "report-timeline-2.png"}) {
     EXPECT_NE(page.find(std::string("src=\"") + png + "\""), std::string::npos) << png;
     const std::string bytes = slurp(d / png);
     EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << png;

@@ -984,7 +984,7 @@ TEST(Report, HtmlAndMarkdownWithChartsThatDecode) {
         html ? "<b>mode switches</b>: textbook 2, measured" : "**mode switches**: textbook 2, measured";
     EXPECT_NE(text.find(deviation), std::string::npos) << "deviations in words:\n"
                                                        << text.substr(text.find("differs from"));
-    for (const char* png : {"r-copies.png", "r-switches.png", "r-timeline-read_write.png", "r-timeline-sendfile.png"}) {
+    for (const char* png : {"r-copies.png", "r-switches.png", "r-timeline-1.png", "r-timeline-2.png"}) {
       EXPECT_NE(text.find(png), std::string::npos) << png;
       int w = 0, h = 0, n = 0;
       unsigned char* px = stbi_load((dir / png).string().c_str(), &w, &h, &n, 3);
