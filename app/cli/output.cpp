@@ -156,7 +156,7 @@ void check_outputs(const CommonOptions& o, const std::vector<std::string>& metho
   }
 }
 
-std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector<RunOutcome>& runs) {
+std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector<const RunOutcome*>& runs) {
   std::vector<std::string> failed;
   auto attempt = [&](const std::string& done, auto&& write) {
     try {
@@ -168,19 +168,25 @@ std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector
   };
   if (!o.trace.empty())
     for (size_t i = 0; i < runs.size(); ++i) {
-      const std::string path = trace_path(o.trace, runs[i].run.params.method, i, runs.size());
-      attempt("trace " + path, [&] { write_trace(runs[i].run, runs[i].summary, path); });
+      const std::string path = trace_path(o.trace, runs[i]->run.params.method, i, runs.size());
+      attempt("trace " + path, [&] { write_trace(runs[i]->run, runs[i]->summary, path); });
     }
   std::vector<Summary> summaries;
-  for (const auto& r : runs) summaries.push_back(r.summary);
+  for (const RunOutcome* r : runs) summaries.push_back(r->summary);
   if (!o.csv.empty()) attempt(o.csv, [&] { write_csv(summaries, o.csv); });
   if (!o.report.empty())
     attempt("report " + o.report, [&] {
       std::vector<const Run*> all;
-      for (const auto& r : runs) all.push_back(&r.run);
+      for (const RunOutcome* r : runs) all.push_back(&r->run);
       write_report(all, summaries, o.report);
     });
   return failed;
+}
+
+std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector<RunOutcome>& runs) {
+  std::vector<const RunOutcome*> all;
+  for (const RunOutcome& r : runs) all.push_back(&r);
+  return write_outputs(o, all);
 }
 
 namespace {
@@ -193,7 +199,8 @@ int report_failures(const std::vector<std::string>& failed, const char* which) {
 }  // namespace
 
 int finish_run(const CommonOptions& o, const RunOutcome& r) {
-  const std::vector<std::string> failed = write_outputs(o, {r});
+  const std::vector<std::string> failed =
+      write_outputs(o, std::vector<const RunOutcome*>{&r});  // no copy of the events
   if (o.json)
     std::cout << to_json(r.summary).dump(2) << "\n";
   else
@@ -220,7 +227,7 @@ int finish_compare(const CommonOptions& o, const std::vector<RunOutcome>& runs) 
 void export_partial_then_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e) {
   if (e.partial && (!o.trace.empty() || !o.csv.empty() || !o.report.empty())) {
     RunOutcome partial;
-    partial.run = *e.partial;
+    partial.run = std::move(*e.partial);  // the error is rethrown without its events
     partial.summary = summarize(partial.run, Textbook::builtin().find(partial.run.params.method));
     done.push_back(std::move(partial));
     const std::vector<std::string> failed = write_outputs(o, done);

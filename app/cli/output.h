@@ -28,6 +28,7 @@ void check_outputs(const CommonOptions& o, const std::vector<std::string>& metho
 // ever left). Each one that fails is a line in the returned list; the others
 // are still written.
 std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector<RunOutcome>& runs);
+std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector<const RunOutcome*>& runs);
 // The end of `run` (and of `replay`): writes the exports, prints the result
 // (--json or the table) whatever happened to them, then one line per export
 // that failed. Returns the exit code: 0, or 1 when an export failed.
