@@ -8,21 +8,28 @@ namespace {
 
 bool have_script() { return system("command -v script >/dev/null 2>&1") == 0; }
 
+// copyscope ARGS on a pseudo-terminal; what it drew there, stdout and stderr together.
+CommandResult run_on_terminal(const std::string& args) {
+  const std::string cmd = std::string("script -qec '") + COPYSCOPE_BIN + " " + args + "' /dev/null";
+  CommandResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 65536> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 }  // namespace
 
 TEST(Progress, ATerminalSeesThePhasesOfALongRun) {
   REQUIRE_LIVE_CAPTURE();
   if (!have_script()) GTEST_SKIP() << "script (bsdutils) is not installed";
   // 2 GiB warm: writing the source file alone takes well over a second.
-  const std::string cmd = std::string("script -qec '") + COPYSCOPE_BIN +
-                          " run read_write --size 2G --buffer 1M --cache warm --sink null' /dev/null";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  ASSERT_EQ(pclose(p), 0) << r.out;
+  const CommandResult r = run_on_terminal("run read_write --size 2G --buffer 1M --cache warm --sink null");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("read_write: writing the source file: "), std::string::npos) << r.out.substr(0, 2000);
   EXPECT_NE(r.out.find(" of 2.0 GiB ("), std::string::npos);
   EXPECT_NE(r.out.find("read_write: preparing the page cache"), std::string::npos);
@@ -43,14 +50,7 @@ TEST(Progress, PipesAndJsonSeeNone) {
   }
   if (!have_script()) return;
   // --json on a terminal: still no progress, the JSON alone.
-  const std::string cmd = std::string("script -qec '") + COPYSCOPE_BIN +
-                          " run read_write --size 2G --buffer 1M --cache warm --sink null --json' /dev/null";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  pclose(p);
+  const CommandResult r = run_on_terminal("run read_write --size 2G --buffer 1M --cache warm --sink null --json");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out.find("writing the source file"), std::string::npos);
 }
