@@ -35,6 +35,16 @@ Exit codes: 0 ok, 2 the file is missing or not a copyscope trace (with the reaso
       std::fprintf(stderr, "copyscope: %s\n", e.what());
       exit_code = 2;
       return;
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "copyscope: %s: not enough memory to load this trace\n", st.file.c_str());
+      exit_code = 2;
+      return;
+    } catch (const std::exception&) {
+      // The loader throws only TraceFileError by contract; anything else is
+      // still an unreadable trace, never a raw library message.
+      std::fprintf(stderr, "copyscope: %s: cannot be read as a copyscope trace\n", st.file.c_str());
+      exit_code = 2;
+      return;
     }
     r.summary = summarize(r.run, Textbook::builtin().find(r.run.params.method));
     report_outcome(st.opt, r);
