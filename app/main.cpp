@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <string>
 
 #include "cli/common.h"
 #include "launch/cancel.h"
@@ -34,8 +35,14 @@ int main(int argc, char** argv) {
     if (app.get_subcommands().empty()) exit_code = cli::gui_or_default();
     return exit_code;
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    // --help and --version print as CLI11 does; a usage error is one line,
+    // never CLI11's message plus its "Run with --help" line.
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::string why = e.what();
+    for (char& c : why)
+      if (c == '\n' || c == '\r') c = ' ';
+    std::fprintf(stderr, "copyscope: %s (copyscope --help lists the commands and options)\n", why.c_str());
+    return 2;
   } catch (const RunError& e) {
     std::fprintf(stderr, "copyscope: %s\n", e.what());
     return e.exit_code;

@@ -25,7 +25,10 @@ void add_common(CLI::App* app, CommonOptions& o) {
       ->capture_default_str();
   app->add_option("--cache", o.cache, "source file's page-cache state: cold or warm")->capture_default_str();
   app->add_option("--sink", o.sink, "where the data goes: tcp, file, pipe or null (default: the method's first)");
-  app->add_option("--timeout", o.timeout, "seconds before a scenario is stopped")->capture_default_str();
+  // 0 would stop every scenario before it starts: refused rather than given a meaning.
+  app->add_option("--timeout", o.timeout, "seconds before a scenario is stopped (1 to 86400)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
   app->add_flag("--json", o.json, "print JSON (the documented contract) instead of a table");
   add_export_options(app, o);
 }
