@@ -344,13 +344,10 @@ int App::queue_requested_runs() {
 int App::run() {
   if (int rc = open_window(true)) return rc;
 
-  if (!opt_.replay.empty() && !session.open_recording(opt_.replay)) {
+  // A trace that cannot be opened is reported in the window's status line,
+  // which stays up (a screenshot shows it too); stderr gets the same line.
+  if (!opt_.replay.empty() && !session.open_recording(opt_.replay))
     std::fprintf(stderr, "copyscope: %s\n", session.status().c_str());
-    if (screenshot_mode()) {
-      close_window();
-      return 1;
-    }
-  }
   if (opt_.synthetic) session.open_synthetic(opt_.synthetic);
   if (opt_.at >= 0)
     for (auto& r : session.runs())
