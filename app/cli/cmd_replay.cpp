@@ -24,10 +24,11 @@ EXAMPLES
   copyscope replay run.json --json
   copyscope replay run.json --report report.html
 
-Exit codes: 0 ok, 2 the file is missing or not a copyscope trace (with the reason).
+Exit codes: 0 ok, 1 an export failed (the summary is still printed), 2 the file is missing or not a
+copyscope trace, or an output path cannot be written (with the reason).
 )");
   cmd->callback([&exit_code] {
-    check_export_paths(st.opt);
+    check_outputs(st.opt, {std::string()});  // one run: the names as given
     RunOutcome r;
     try {
       r.run = load_trace(st.file);
@@ -47,8 +48,7 @@ Exit codes: 0 ok, 2 the file is missing or not a copyscope trace (with the reaso
       return;
     }
     r.summary = summarize(r.run, Textbook::builtin().find(r.run.params.method));
-    report_outcome(st.opt, r);
-    exit_code = 0;
+    exit_code = finish_run(st.opt, r);
   });
   return cmd;
 }

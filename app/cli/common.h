@@ -46,18 +46,9 @@ struct RunOutcome {
 // `progress`: a progress line on a terminal (cli/progress.h), named `label`
 // (the method when empty).
 RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress, const std::string& label = {});
-// Writes the requested exports, then prints the summary (table or JSON).
-void report_outcome(const CommonOptions& o, const RunOutcome& r);
-// After an interrupt or a timeout: exports what finished plus the partial run
-// (marked partial), then rethrows `e`.
-[[noreturn]] void export_partial_and_rethrow(const CommonOptions& o, std::vector<RunOutcome> done, const RunError& e);
-
-// --trace/--csv/--report. check_export_paths fails (exit 2) before any run when
-// a file cannot be created; write_exports writes them (one trace per run: with
-// several runs FILE.json becomes FILE.METHOD.json).
+// --trace/--csv/--report; checked before a run and written after it by
+// check_outputs() and finish_run() / finish_compare() in cli/output.h.
 void add_export_options(CLI::App* app, CommonOptions& o);
-void check_export_paths(const CommonOptions& o);
-void write_exports(const CommonOptions& o, const std::vector<RunOutcome>& runs);
 
 // Subcommands, one file each; each sets `exit_code` when it runs.
 CLI::App* add_list(CLI::App& app, int& exit_code);

@@ -299,3 +299,19 @@ TEST(Containment, TraceOntoAFullFilesystemKeepsTheResultAndLeavesNoPartialFile) 
 }
 
 }  // namespace
+
+// A hostile trace replayed by an unprivileged user: 300,000 nested arrays
+// once crashed the loader (stack overflow). Now one line and exit 2 (a hang
+// would meet the test's timeout; the time is not asserted).
+TEST(Containment, DeepNestingReplayedAsNobodyIsExit2WithinSeconds) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run copyscope as nobody (runuser)";
+  if (std::system("command -v runuser >/dev/null 2>&1") != 0) GTEST_SKIP() << "runuser is not installed";
+  TempDir tmp(0755);
+  const fs::path trace = tmp.path / "deep.json";
+  spit(trace, "{\"traceEvents\":" + std::string(300000, '[') + std::string(300000, ']') + "}");
+  chmod(trace.c_str(), 0644);
+  const Result r = shell("runuser -u nobody -- " + bin() + " replay " + trace.string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(lines(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find("nested deeper than 64 levels"), std::string::npos) << r.err;
+}
