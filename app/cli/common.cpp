@@ -29,6 +29,11 @@ void add_common(CLI::App* app, CommonOptions& o) {
   app->add_option("--timeout", o.timeout, "seconds before a scenario is stopped (1 to 86400)")
       ->capture_default_str()
       ->check(CLI::Range(1u, 86400u));
+  app->add_option("--max-events", o.max_events,
+                  "events kept in memory (56 bytes each); past it the log keeps the events of one 1 ms window in "
+                  "2, 4, ... and counts stay exact")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, kMaxLoggedEvents));
   app->add_flag("--json", o.json, "print JSON (the documented contract) instead of a table");
   add_export_options(app, o);
 }
@@ -64,6 +69,7 @@ RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress, co
   RunRequest req;
   req.params = p;
   req.timeout_s = o.timeout;
+  req.max_events = o.max_events;
   ProgressLine line(progress, label.empty() ? p.method : label);
   req.on_progress = [&line](const RunProgress& at) { line.update(at); };
   RunOutcome out;

@@ -29,6 +29,7 @@ struct CommonOptions {
   std::string cache = "cold";
   std::string sink;
   unsigned timeout = 60;
+  size_t max_events = kDefaultMaxEvents;
   bool json = false;
   std::string trace;   // --trace FILE: Chrome Trace Event JSON
   std::string csv;     // --csv FILE: one row per run

@@ -40,7 +40,7 @@ namespace {
 constexpr size_t kMaxMemberBytes = 16 << 20;
 // A loaded event takes sizeof(Event) (56 bytes): this bounds them to under
 // 1 GiB, more than a 2 GiB file of real rows holds.
-constexpr size_t kMaxEvents = size_t{1} << 24;
+constexpr size_t kMaxEvents = kMaxLoggedEvents;
 // Every count or byte total of a run is below this (64 PiB), so the sums the
 // analysis forms over them cannot wrap.
 constexpr uint64_t kMaxCounter = uint64_t{1} << 56;
@@ -343,10 +343,12 @@ void check_counters(const Run& run, const json& summary) {
 
 }  // namespace
 
-Run trace_from_text(std::string_view text) {
+namespace {
+
+Run trace_from_view(std::string_view text, bool mapped) {
   Found f;
   try {
-    Scanner sc(text);
+    Scanner sc(text, mapped);
     f.top = sc.peek();
     if (f.top != '{') {
       sc.skip_value(0);
@@ -436,12 +438,18 @@ Run trace_from_text(std::string_view text) {
       e.b = remap(fd_map, e.b, row, "b (destination kind)");
     }
     if (e.ts > UINT64_MAX - e.dur) fail("copyscope.events[" + std::to_string(row) + "]: ts + dur overflows");
+    if (!kept_at_stride(e, run.event_stride))
+      fail("copyscope.events[" + std::to_string(row) + "] lies in a window that event_stride " +
+           std::to_string(run.event_stride) + " leaves out");
   }
-  f.rows.shrink_to_fit();
   run.events = std::move(f.rows);
   check_counters(run, *summary);
   return run;
 }
+
+}  // namespace
+
+Run trace_from_text(std::string_view text) { return trace_from_view(text, false); }
 
 Run trace_from_json(const json& doc) {
   // Dumping recurses: a tree deeper than any trace is refused before.
@@ -492,7 +500,7 @@ Run load_trace(const std::string& path) {
   const std::string_view text(static_cast<const char*>(map), size);
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) fail(path + ": the file is empty");
   try {
-    return trace_from_text(text);
+    return trace_from_view(text, true);
   } catch (const TraceFileError& e) {
     fail(path + ": " + e.what());
   }

@@ -1,5 +1,8 @@
 #include "export/trace_scan.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <charconv>
 #include <cstring>
 
@@ -198,6 +201,16 @@ void Scanner::number(Cell* c) {
 void Scanner::literal(const char* word) {
   for (; *word; ++word, ++p_)
     if (p_ >= e_ || *p_ != *word) error();
+}
+
+// Lets go of the mapped pages more than half of kLetGoBytes behind the
+// cursor (the mapping starts on a page boundary).
+void Scanner::let_go() {
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t from = static_cast<size_t>(released_ - b_);
+  const size_t to = (static_cast<size_t>(p_ - b_) - kLetGoBytes / 2) & ~(page - 1);
+  if (to > from && madvise(const_cast<char*>(b_) + from, to - from, MADV_DONTNEED) == 0) released_ = b_ + to;
+  kept_ = p_;
 }
 
 void Scanner::skip_value(size_t depth) {

@@ -51,7 +51,11 @@ inline bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c 
 
 class Scanner {
  public:
-  explicit Scanner(std::string_view s) : b_(s.data()), p_(s.data()), e_(s.data() + s.size()) {}
+  // `mapped`: s is a read-only private mapping of a file, whose pages the
+  // scanner lets go once it is well past them (they are read again from the
+  // file if looked at later): a large trace then does not stay resident.
+  explicit Scanner(std::string_view s, bool mapped = false)
+      : b_(s.data()), p_(s.data()), e_(s.data() + s.size()), mapped_(mapped), kept_(s.data()), released_(s.data()) {}
 
   [[noreturn]] void error() const { throw SyntaxError{static_cast<size_t>(p_ - b_), p_ >= e_}; }
   void ws() {
@@ -75,6 +79,7 @@ class Scanner {
     const char c = peek();
     if (c != ',' && c != close) error();
     ++p_;
+    if (mapped_ && static_cast<size_t>(p_ - kept_) >= kLetGoBytes) let_go();
     return c == ',';
   }
 
@@ -95,10 +100,15 @@ class Scanner {
  private:
   void utf8();
   void literal(const char* word);
+  void let_go();
+  static constexpr size_t kLetGoBytes = size_t{64} << 20;
 
   const char* b_;
   const char* p_;
   const char* e_;
+  bool mapped_ = false;
+  const char* kept_;      // where the cursor was at the last let_go()
+  const char* released_;  // the pages before this were let go
 };
 
 // "object", "array", ... for the first character of a value.

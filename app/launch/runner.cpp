@@ -282,6 +282,7 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
 
   LiveRun local;
   LiveRun* sink = live ? live : &local;
+  sink->set_budget(req.max_events, params.sink);
   stop_if_cancelled();
   if (tracer) {
     tracer->track(child.pid);
@@ -334,7 +335,7 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   run.result.cpu_ns = child.reaped ? rusage_cpu_ns(child_usage) : 0;
   run.result.capture_cpu_ns = tracer ? self_cpu : 0;
   if (tracer) tracer->collect(run);
-  sink->with_run([&](Run& r) { run.events = std::move(r.events); });
+  sink->take_log(run);
   sort_events(run.events);
   run.result.cache_resident_pages = cache.resident_pages;
   run.result.file_pages = cache.total_pages;

@@ -46,6 +46,7 @@ struct RunRequest {
   unsigned timeout_s = 60;
   bool emit_events = true;
   bool traced = true;  // false: the same scenario with no BPF at all (benchmarks)
+  size_t max_events = kDefaultMaxEvents;  // the event log's budget (Run::event_stride)
   // Called on the runner's thread, often (every MiB written, every wake-up of
   // the wait for the scenario): throttle what it draws.
   std::function<void(const RunProgress&)> on_progress;

@@ -53,8 +53,6 @@ bool is_write_like(uint8_t sys) {
   return false;
 }
 
-bool is_socket(uint8_t kind) { return kind == CS_FD_TCP || kind == CS_FD_SOCKET; }
-
 std::string page_refs_reason(bool nic_sg) {
   if (nic_sg)
     return "the socket takes references to the page-cache pages instead of copying them, because the device does "
@@ -181,8 +179,8 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv, const json& facts, bo
   return rule;
 }
 
-Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vector<CopyAttribution>* copies,
-                  bool nic_sg) {
+Counts count_role(const Run& run, Role role, const KernelVersion& kv, const EventTally& tally,
+                  std::vector<CopyAttribution>* copies, bool nic_sg) {
   const RoleCounters& c = run.counters[static_cast<unsigned>(role)];
   Counts out;
   for (unsigned i = 1; i < CS_SYS_MAX; ++i)
@@ -204,8 +202,7 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vecto
   // fault events; a CoW scenario says so ("copy_on_write") and then each such
   // fault is one page copied, the transfer itself.
   std::vector<Flow> flows = run.flows;
-  for (const Event& e : run.events)
-    if (e.role == static_cast<uint8_t>(role) && is_cow_fault(e)) ++out.cow_faults;
+  out.cow_faults = tally.cow_faults[static_cast<unsigned>(role)];
   const json& facts = run.result.extra;
   if (out.cow_faults && facts.is_object() && facts.value("copy_on_write", false)) {
     const uint64_t page = facts.value("page_size", uint64_t{4096});
@@ -262,6 +259,9 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.params = run.params;
   s.kernel = run.kernel;
   s.partial = run.partial;
+  s.events_kept = run.events.size();
+  s.events_thinned = run.thinned.events;
+  s.event_stride = run.event_stride;
   s.duration_ns = run.result.duration_ns;
   s.bytes = run.result.bytes;
   s.units = run.result.units ? run.result.units : 1;
@@ -279,13 +279,14 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     s.nic_sg = true;
     s.nic_sg_source = "not recorded; assumed on, as loopback and nearly every network card do scatter-gather";
   }
-  s.counters = count_role(run, Role::Sender, kv, &s.copies, s.nic_sg);
-  s.receiver = count_role(run, Role::Receiver, kv, nullptr, s.nic_sg);
+  const EventTally tally = tally_events(run);
+  s.counters = count_role(run, Role::Sender, kv, tally, &s.copies, s.nic_sg);
+  s.receiver = count_role(run, Role::Receiver, kv, tally, nullptr, s.nic_sg);
   if (s.counters.copies_measured)
     for (const MeasuredCopy& m : run.measured_copies)
       if (m.role == Role::Sender) s.measured_copies.push_back(m);
-  s.stages = build_stages(run, s);
-  s.threads = thread_uses(run, tb);
+  s.stages = build_stages(run, s, tally);
+  s.threads = thread_uses(run, tally, tb);
 
   const Counts& c = s.counters;
   s.per_call.mode_switches = ratio(c.mode_switches, s.units);
@@ -342,6 +343,12 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
                           cl.value("requested", json(nullptr)).dump() + " to " +
                           cl.value("used", json(nullptr)).dump() + ": " + cl.value("why", std::string()));
 
+  if (run.event_stride > 1)
+    s.notes.push_back("the event log kept " + format_count(run.events.size()) + " of " +
+                      format_count(run.events.size() + run.thinned.events) +
+                      " events: past its memory budget it keeps the events of one 1 ms window in " +
+                      std::to_string(run.event_stride) +
+                      " (the timeline shows those); counters, stages and per-unit figures count every event.");
   const bool attributed = !c.copies_measured;
   const double attributed_per_call = ratio(c.attributed_cpu_copy_bytes, s.bytes);
   if (attributed) {

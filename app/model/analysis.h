@@ -114,14 +114,20 @@ struct Summary {
   std::vector<Deviation> deviations;
   std::vector<std::string> notes;
   bool partial = false;
+  // The event log: events kept, those folded into Run::thinned past the
+  // memory budget, and the stride (1: every event kept).
+  uint64_t events_kept = 0;
+  uint64_t events_thinned = 0;
+  uint32_t event_stride = 1;
   nlohmann::json sink_report;
   nlohmann::json extra;
 };
 
 // Copies are measured when the kernel's copy routines were hooked
 // (kernel.copy_accounting == "measured"); attribution is computed either way.
-Counts count_role(const Run& run, Role role, const KernelVersion& kv, std::vector<CopyAttribution>* copies = nullptr,
-                  bool nic_sg = true);
+// `tally` is tally_events(run).
+Counts count_role(const Run& run, Role role, const KernelVersion& kv, const EventTally& tally,
+                  std::vector<CopyAttribution>* copies = nullptr, bool nic_sg = true);
 bool copies_measured(const Run& run);
 Summary summarize(const Run& run, const TextbookMethod* textbook);
 // A run still being captured: its counters are not read yet, so they are

@@ -18,7 +18,7 @@ inline double ratio(uint64_t num, uint64_t den) {
 inline double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
 // The sender's threads that made syscalls, each with its role (threads.cpp).
-std::vector<ThreadUse> thread_uses(const Run& run, const TextbookMethod* tb);
+std::vector<ThreadUse> thread_uses(const Run& run, const EventTally& tally, const TextbookMethod* tb);
 
 // What each method teaches where the kernel differs from the textbook
 // (method_notes.cpp).

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <mutex>
 #include <new>
+#include <string>
 #include <vector>
 
 #include "model/run.h"
@@ -32,11 +33,32 @@ class LiveRun {
     if (run_.events.empty())
       bulk::prefault(run_.events.data(), std::min(prefault, run_.events.capacity()) * sizeof(Event));
   }
+  // The most events the log holds (kDefaultMaxEvents unless set): past it,
+  // it keeps one window in two, then one in four, ... (Run::event_stride).
+  void set_budget(size_t max_events, const std::string& sink) {
+    std::lock_guard<std::mutex> lock(mu_);
+    budget_ = std::max<size_t>(max_events, 1);
+    run_.thinned.tcp_sink = sink == "tcp";
+  }
   template <typename Events>  // a std::vector of Event, any allocator
   void append(const Events& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     if (batch.empty()) return;
-    append_events(run_.events, batch.data(), batch.size());
+    if (run_.event_stride == 1) {
+      append_events(run_.events, batch.data(), batch.size());
+    } else {
+      for (const Event& e : batch) {
+        if (kept_at_stride(e, run_.event_stride))
+          run_.events.push_back(e);
+        else
+          run_.thinned.add(e);
+      }
+    }
+    while (run_.events.size() > budget_ && run_.event_stride < kMaxEventStride) {
+      run_.event_stride *= 2;
+      thin_events(run_.events, run_.event_stride, run_.thinned);
+      generation_.fetch_add(1, std::memory_order_relaxed);
+    }
     received_.fetch_add(batch.size(), std::memory_order_relaxed);
     const auto now = std::chrono::steady_clock::now().time_since_epoch();
     last_append_ns_.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()),
@@ -48,6 +70,15 @@ class LiveRun {
     return fn(run_);
   }
   uint64_t received() const { return received_.load(std::memory_order_relaxed); }
+  // Changes each time the log is thinned: a reader's copy of it is then stale.
+  uint64_t generation() const { return generation_.load(std::memory_order_relaxed); }
+  // Moves the log (events, stride, thinned) into `into`.
+  void take_log(Run& into) {
+    std::lock_guard<std::mutex> lock(mu_);
+    into.events = std::move(run_.events);
+    into.event_stride = run_.event_stride;
+    into.thinned = std::move(run_.thinned);
+  }
   // When events last reached the run (CLOCK_MONOTONIC, the clock of event
   // timestamps), 0 before the first.
   uint64_t last_append_ns() const { return last_append_ns_.load(std::memory_order_relaxed); }
@@ -55,7 +86,9 @@ class LiveRun {
  private:
   std::mutex mu_;
   Run run_;
+  size_t budget_ = kDefaultMaxEvents;
   std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> last_append_ns_{0};
 };
 

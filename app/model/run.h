@@ -6,6 +6,8 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -108,6 +110,38 @@ struct Flow {
   bool operator==(const Flow&) const = default;
 };
 
+// One sender thread's calls of one syscall.
+struct ThreadCalls {
+  uint32_t tid = 0;
+  uint32_t tgid = 0;
+  uint16_t sys = 0;
+  uint64_t calls = 0;
+  uint64_t ok_calls = 0;   // those that returned > 0
+  uint64_t ok_bytes = 0;   // what they returned
+  uint64_t file_maps = 0;  // mmap of a file (ok)
+  bool operator==(const ThreadCalls&) const = default;
+};
+
+// What the analysis works out from the events, as a fold over them. A run
+// whose log keeps only some of its events (a memory budget, Run::thinned)
+// keeps this fold of the others, so that what is counted stays exact.
+struct EventTally {
+  explicit EventTally(bool tcp_sink = true) : tcp_sink(tcp_sink) {}
+  bool tcp_sink;        // the sink is TCP: socket writes are the loopback hand-off
+  uint64_t events = 0;  // events folded in
+  // The sender's counts and data-moving calls as the kernel counts them: what
+  // a live run shows before the exact counters are read at its end.
+  RoleCounters sender;
+  std::map<std::tuple<uint8_t, uint8_t, uint8_t>, Flow> flows;  // by (sys, src, dst)
+  std::array<uint64_t, CS_ROLE_MAX> cow_faults{};               // write faults on pages shared after fork
+  uint64_t file_maps = 0;                                       // the sender's mmap calls of a file
+  uint64_t mapped_bytes = 0;                                    // and the bytes they mapped
+  std::unordered_map<uint64_t, ThreadCalls> threads;            // by tid << 16 | sys, the sender's
+
+  void add(const Event& e);
+  EventTally& operator+=(const EventTally& other);
+};
+
 // Bytes the CPU copied, measured at the outermost hooked copy routine, by the
 // syscall in flight (sys/src/dst as in Flow; CS_SYS_OTHER when none was).
 struct MeasuredCopy {
@@ -145,6 +179,12 @@ struct Run {
   std::vector<Flow> flows;
   std::vector<MeasuredCopy> measured_copies;     // empty unless kernel.copy_accounting is "measured"
   EventLog events;                               // ordered as received; sort_events() orders by ts
+  // The log's level of detail: 1 keeps every event; k > 1 keeps those that
+  // start in one kEventWindowNs window in k (kept_at_stride), a memory budget
+  // (kDefaultMaxEvents). The rest are folded into `thinned`; counters, flows
+  // and the facts of EventTally stay exact.
+  uint32_t event_stride = 1;
+  EventTally thinned;
   std::map<uint32_t, std::string> thread_names;  // tid -> name
   bool partial = false;
 
@@ -153,5 +193,28 @@ struct Run {
 };
 
 void sort_events(EventLog& events);
+
+// The memory budget of a run's event log: past it the log keeps fewer events
+// (Run::event_stride). 4 Mi events is 224 MiB of log.
+inline constexpr size_t kDefaultMaxEvents = size_t{1} << 22;
+// The largest budget, and the most events a trace may hold to be opened
+// again: 16 Mi events is 896 MiB.
+inline constexpr size_t kMaxLoggedEvents = size_t{1} << 24;
+inline constexpr uint64_t kEventWindowNs = 1'000'000;  // 1 ms
+inline constexpr uint32_t kMaxEventStride = uint32_t{1} << 20;
+
+// Whether a log with stride `stride` keeps e: phase markers, forks and exits
+// always; the others by the window their start falls in. The windows a
+// stride keeps are among those of every smaller power of two.
+inline bool kept_at_stride(const Event& e, uint32_t stride) {
+  if (stride <= 1 || e.type == CS_EV_PHASE || e.type == CS_EV_FORK || e.type == CS_EV_EXIT) return true;
+  return (e.ts / kEventWindowNs) % stride == 0;
+}
+
+// Removes from `log` the events `stride` does not keep, folding them into `thinned`.
+void thin_events(EventLog& log, uint32_t stride, EventTally& thinned);
+
+// The fold of every event of the run: run.thinned plus the events kept.
+EventTally tally_events(const Run& run);
 
 }  // namespace copyscope

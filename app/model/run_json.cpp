@@ -1,6 +1,8 @@
 #include "model/run_json.h"
 
+#include <algorithm>
 #include <stdexcept>
+#include <tuple>
 
 #include "model/analysis.h"
 
@@ -146,6 +148,70 @@ int role_from_name(const std::string& name) {
   return -1;
 }
 
+namespace {
+
+// The fold of the events a thinned log left out: what the analysis needs of
+// them once the run has ended (the sender's counts and flows come from the
+// kernel then).
+json thinned_to_json(const EventTally& t) {
+  std::vector<const ThreadCalls*> rows;
+  for (const auto& [key, c] : t.threads) rows.push_back(&c);
+  std::sort(rows.begin(), rows.end(), [](const ThreadCalls* a, const ThreadCalls* b) {
+    return std::tie(a->tid, a->sys) < std::tie(b->tid, b->sys);
+  });
+  json threads = json::array();
+  for (const ThreadCalls* c : rows)
+    threads.push_back({{"tid", c->tid},
+                       {"tgid", c->tgid},
+                       {"sys", syscall_name(c->sys)},
+                       {"calls", c->calls},
+                       {"ok_calls", c->ok_calls},
+                       {"ok_bytes", c->ok_bytes},
+                       {"file_maps", c->file_maps}});
+  json cow = json::object();
+  for (unsigned r = 0; r < CS_ROLE_MAX; ++r) cow[role_name(r)] = t.cow_faults[r];
+  return {{"events", t.events},
+          {"cow_faults", cow},
+          {"file_maps", t.file_maps},
+          {"mapped_bytes", t.mapped_bytes},
+          {"threads", threads}};
+}
+
+constexpr size_t kMaxThinnedThreads = 65536;
+
+EventTally thinned_from_json(const json& j, bool tcp_sink) {
+  EventTally t(tcp_sink);
+  t.events = get_u64(j, "thinned", "events");
+  t.file_maps = get_u64(j, "thinned", "file_maps");
+  t.mapped_bytes = get_u64(j, "thinned", "mapped_bytes");
+  const json& cow = field(j, "thinned", "cow_faults");
+  for (unsigned r = 0; r < CS_ROLE_MAX; ++r) t.cow_faults[r] = get_u64(cow, "thinned.cow_faults", role_name(r));
+  const json& threads = field(j, "thinned", "threads");
+  if (!threads.is_array()) bad("thinned.threads", "expected an array");
+  if (threads.size() > kMaxThinnedThreads)
+    bad("thinned.threads", "more than " + std::to_string(kMaxThinnedThreads) + " rows");
+  for (size_t i = 0; i < threads.size(); ++i) {
+    const std::string w = "thinned.threads[" + std::to_string(i) + "]";
+    ThreadCalls c;
+    const uint64_t tid = get_u64(threads[i], w, "tid"), tgid = get_u64(threads[i], w, "tgid");
+    if (tid > UINT32_MAX || tgid > UINT32_MAX) bad(w, "tid or tgid beyond 32 bits");
+    c.tid = static_cast<uint32_t>(tid);
+    c.tgid = static_cast<uint32_t>(tgid);
+    const int sys = syscall_from_name(get_str(threads[i], w, "sys"));
+    if (sys < 0) bad(w + ".sys", "not a known syscall");
+    c.sys = static_cast<uint16_t>(sys);
+    c.calls = get_u64(threads[i], w, "calls");
+    c.ok_calls = get_u64(threads[i], w, "ok_calls");
+    c.ok_bytes = get_u64(threads[i], w, "ok_bytes");
+    c.file_maps = get_u64(threads[i], w, "file_maps");
+    if (c.ok_calls > c.calls || c.file_maps > c.ok_calls) bad(w, "more ok calls than calls, or maps than ok calls");
+    if (!t.threads.emplace(uint64_t{c.tid} << 16 | c.sys, c).second) bad(w, "the same thread and syscall twice");
+  }
+  return t;
+}
+
+}  // namespace
+
 json run_to_json(const Run& run) {
   json hooks = json::array();
   for (const Hook& h : run.kernel.hooks)
@@ -173,7 +239,7 @@ json run_to_json(const Run& run) {
   json threads = json::object();
   for (const auto& [tid, name] : run.thread_names) threads[std::to_string(tid)] = name;
   const ScenarioResult& r = run.result;
-  return {
+  json out = {
       {"params",
        {{"method", run.params.method},
         {"size", run.params.size},
@@ -202,7 +268,10 @@ json run_to_json(const Run& run) {
       {"measured_copies", measured},
       {"thread_names", threads},
       {"partial", run.partial},
+      {"event_stride", run.event_stride},
   };
+  if (run.event_stride > 1) out["thinned"] = thinned_to_json(run.thinned);
+  return out;
 }
 
 Run run_from_json(const json& j) {
@@ -308,6 +377,13 @@ Run run_from_json(const json& j) {
     run.thread_names[static_cast<uint32_t>(tid)] = v.get<std::string>();
   }
   run.partial = get_bool(j, "", "partial");
+  if (j.contains("event_stride")) {  // older runs kept every event
+    const uint64_t stride = get_u64(j, "", "event_stride");
+    if (stride == 0 || stride > kMaxEventStride || (stride & (stride - 1)))
+      bad("event_stride", "expected a power of two up to " + std::to_string(kMaxEventStride));
+    run.event_stride = static_cast<uint32_t>(stride);
+  }
+  if (run.event_stride > 1) run.thinned = thinned_from_json(field(j, "", "thinned"), run.params.sink == "tcp");
   return run;
 }
 

@@ -15,10 +15,12 @@ constexpr uint64_t kPage = 4096;
 // x86 page-fault error code: the page was present (PROT) and the access a write.
 constexpr uint64_t kFaultProtWrite = 0x3;
 
-bool is_socket(uint8_t kind) { return kind == CS_FD_TCP || kind == CS_FD_SOCKET; }
 bool is_uring_flow(uint8_t sys) { return sys >= CS_FLOW_URING_READ && sys <= CS_FLOW_URING_OTHER; }
 
-// As the kernel side counts flows (bpf: moves_data()).
+}  // namespace
+
+bool is_socket(uint8_t kind) { return kind == CS_FD_TCP || kind == CS_FD_SOCKET; }
+
 bool moves_data(unsigned sys) {
   switch (sys) {
     case CS_SYS_OTHER:
@@ -33,8 +35,6 @@ bool moves_data(unsigned sys) {
   }
   return true;
 }
-
-}  // namespace
 
 uint8_t sink_fd_kind(const std::string& sink) {
   if (sink == "tcp") return CS_FD_TCP;
@@ -100,7 +100,7 @@ std::string place_of_destination(uint8_t k, uint8_t src) {
   return "kernel";
 }
 
-std::vector<Stage> build_stages(const Run& run, const Summary& s) {
+std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTally& tally) {
   std::vector<Stage> out;
   const Counts& c = s.counters;
   const RoleCounters& rc = run.sender();
@@ -111,18 +111,14 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s) {
   };
 
   // The disk's DMA, from the block layer's requests (issue to completion).
-  bool direct_read = false, direct_write = false, mapped = false;
-  uint64_t mapped_bytes = 0;
+  bool direct_read = false, direct_write = false;
+  const bool mapped = tally.file_maps > 0;
+  const uint64_t mapped_bytes = tally.mapped_bytes;
   for (const Flow& f : run.flows) {
     if (f.role != Role::Sender) continue;
     direct_read |= f.src == CS_FD_FILE_DIRECT;
     direct_write |= f.dst == CS_FD_FILE_DIRECT;
   }
-  for (const Event& e : run.events)
-    if (e.type == CS_EV_SYSCALL && e.role == CS_ROLE_SENDER && e.sys == CS_SYS_MMAP && e.a == CS_FD_FILE && e.ret > 0) {
-      mapped = true;
-      mapped_bytes += e.arg1;
-    }
   const uint64_t disk_read = std::min(rc.dma_read_bytes, c.disk_dma_bytes);
   const uint64_t disk_write = c.disk_dma_bytes - disk_read;
   const std::string dest_disk = run.params.sink == "file" ? "dest_disk" : "disk";
@@ -330,39 +326,11 @@ Run facts_from_events(const Run& live) {
   r.kernel = live.kernel;
   r.kernel.copy_accounting = "attributed";  // measured totals are read when the run ends
   r.result = live.result;
-  RoleCounters& c = r.counters[CS_ROLE_SENDER];
-  std::map<std::tuple<uint8_t, uint8_t, uint8_t>, Flow> flows;
-  for (const Event& e : live.events) {
-    if (e.role != CS_ROLE_SENDER) continue;
-    switch (e.type) {
-      case CS_EV_SYSCALL:
-        ++c.syscall_enters;
-        ++c.syscall_exits;
-        if (e.sys < CS_SYS_MAX) ++c.sys_calls[e.sys];
-        if (e.ret > 0 && moves_data(e.sys)) {
-          Flow& f = flows[{static_cast<uint8_t>(e.sys), e.a, e.b}];
-          f = {Role::Sender, static_cast<uint8_t>(e.sys),           e.a, e.b,
-               f.calls + 1,  f.bytes + static_cast<uint64_t>(e.ret)};
-          if (is_socket(e.b) && live.params.sink == "tcp") c.loopback_xmit_bytes += static_cast<uint64_t>(e.ret);
-        }
-        break;
-      case CS_EV_BLOCK:
-        ++c.dma_ops;
-        c.dma_bytes += e.arg1;
-        (e.a ? c.dma_write_bytes : c.dma_read_bytes) += e.arg1;
-        break;
-      case CS_EV_FAULT:
-        ++(e.a ? c.page_faults_user : c.page_faults_kernel);
-        break;
-      case CS_EV_SWITCH_OUT:
-        ++c.ctx_switches;
-        if (!e.a) ++c.ctx_switches_involuntary;
-        break;
-      default:
-        break;
-    }
-  }
-  for (auto& [k, f] : flows) r.flows.push_back(f);
+  r.thinned = live.thinned;
+  r.event_stride = live.event_stride;
+  const EventTally t = tally_events(live);
+  r.counters[CS_ROLE_SENDER] = t.sender;
+  for (const auto& [k, f] : t.flows) r.flows.push_back(f);
   return r;
 }
 

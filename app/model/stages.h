@@ -63,7 +63,8 @@ struct StageTimeline {
 
 struct Summary;
 // The stages of a summarized run (summarize() calls it; Summary::stages).
-std::vector<Stage> build_stages(const Run& run, const Summary& s);
+// `tally` is tally_events(run).
+std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTally& tally);
 
 // `stages` as computed by summarize(); `events` sorted by ts.
 StageTimeline place_stages(const Run& run, const std::vector<Stage>& stages);
@@ -82,5 +83,11 @@ uint8_t sink_fd_kind(const std::string& sink);
 
 // A user-mode write fault on a present page: a write to a page shared after fork.
 bool is_cow_fault(const Event& e);
+
+// A TCP or other socket, as an fd kind.
+bool is_socket(uint8_t fd_kind);
+// Whether a syscall's return value is bytes moved, as the kernel side counts
+// flows (bpf: moves_data()).
+bool moves_data(unsigned sys);
 
 }  // namespace copyscope

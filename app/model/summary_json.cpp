@@ -126,6 +126,11 @@ json to_json(const Summary& s) {
       {"notes", s.notes},
       {"sink", sink},
       {"partial", s.partial},
+      {"event_log",
+       {{"kept", s.events_kept},
+        {"left_out", s.events_thinned},
+        {"stride", s.event_stride},
+        {"window_ns", kEventWindowNs}}},
   };
   if (!s.extra.is_null()) out["scenario"] = s.extra;
   return out;

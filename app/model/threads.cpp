@@ -27,21 +27,20 @@ std::string thread_role_of(const std::string& name, bool same_process, bool jvm)
 
 // The sender's threads that made syscalls; those that made the method's own
 // data-moving calls are its transfer threads.
-std::vector<ThreadUse> thread_uses(const Run& run, const TextbookMethod* tb) {
+std::vector<ThreadUse> thread_uses(const Run& run, const EventTally& tally, const TextbookMethod* tb) {
   std::map<uint32_t, ThreadUse> by_tid;
   std::vector<int> calls;
   if (tb)
     for (const std::string& n : tb->calls) calls.push_back(syscall_from_name(n));
-  for (const Event& e : run.events) {
-    if (e.type != CS_EV_SYSCALL || e.role != CS_ROLE_SENDER) continue;
-    ThreadUse& t = by_tid[e.tid];
-    t.tid = e.tid;
-    t.tgid = e.tgid;
-    ++t.syscalls;
-    if (std::find(calls.begin(), calls.end(), static_cast<int>(e.sys)) == calls.end() || e.ret <= 0) continue;
-    ++t.method_calls;
+  for (const auto& [key, c] : tally.threads) {
+    ThreadUse& t = by_tid[c.tid];
+    t.tid = c.tid;
+    t.tgid = c.tgid;
+    t.syscalls += c.calls;
+    if (std::find(calls.begin(), calls.end(), static_cast<int>(c.sys)) == calls.end()) continue;
+    t.method_calls += c.ok_calls;
     // Mapping a file is its part of the transfer, though it returns an address.
-    t.bytes += e.sys == CS_SYS_MMAP ? (e.a == CS_FD_FILE ? 1 : 0) : static_cast<uint64_t>(e.ret);
+    t.bytes += c.sys == CS_SYS_MMAP ? c.file_maps : c.ok_bytes;
   }
   // The transfer threads carried the payload; a launcher's status byte on a pipe does not count.
   uint64_t most = 0;

@@ -70,6 +70,7 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
   v.textbook = tb;
   v.event_count = run.events.size();
   v.events_dropped = s.counters.events_dropped + s.receiver.events_dropped;
+  v.event_stride = run.event_stride;
   const auto& ev = run.events;
 
   // What the events mean was decided by the model: stages placed in time.

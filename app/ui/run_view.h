@@ -65,6 +65,7 @@ struct RunView {
   // Events the kernel's full ring buffer refused (sender and receiver): the
   // timeline misses them while the counters stay exact, and says so.
   uint64_t events_dropped = 0;
+  uint32_t event_stride = 1;  // Run::event_stride: the log keeps 1 ms windows 1 in this many
 
   int step_at(uint64_t t) const { return diagram.step_at(t); }
   size_t switches_at(uint64_t t) const { return diagram.switches_at(t); }

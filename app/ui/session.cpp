@@ -34,6 +34,7 @@ struct Session::LiveJob {
   std::string error;
   size_t session_index = 0;
   size_t copied = 0;  // events already copied into the session's run
+  uint64_t generation = 0;  // of the live log when it was copied (LiveRun::generation)
   std::chrono::steady_clock::time_point last_view;
   std::chrono::steady_clock::duration view_every = std::chrono::milliseconds(250);
   std::mutex progress_mu;  // the worker writes, the frame reads
@@ -186,6 +187,14 @@ void Session::poll(bool follow) {
   }
   // The live run's lock, once per frame: copy what is new.
   job_->live.with_run([&](Run& lr) {
+    // Thinned past its budget since the last frame: the copy starts over.
+    if (const uint64_t g = job_->live.generation(); g != job_->generation) {
+      job_->generation = g;
+      r.run.events.clear();
+      job_->copied = 0;
+    }
+    r.run.event_stride = lr.event_stride;
+    if (lr.event_stride > 1) r.run.thinned = lr.thinned;
     if (job_->copied < lr.events.size()) {
       r.run.events.insert(r.run.events.end(), lr.events.begin() + static_cast<long>(job_->copied), lr.events.end());
       job_->copied = lr.events.size();

@@ -108,6 +108,13 @@ void draw_timeline_panel(App& app) {
                        L(p, "events dropped (ring buffer full): missing here, counters exact",
                          "个事件被丢弃（环形缓冲区已满）：此处缺失，计数仍精确"));
   }
+  if (v.event_stride > 1) {
+    ImGui::SameLine();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(col(palette::kDiffers)),
+                       L(p, "· memory budget: 1 in %u of the 1 ms windows shown, counters exact",
+                         "· 内存预算：每 %u 个 1 毫秒窗口显示一个，计数仍精确"),
+                       v.event_stride);
+  }
 
   const float fs = ImGui::GetFontSize();
   const ImVec2 avail = ImGui::GetContentRegionAvail();

@@ -16,19 +16,12 @@
 #include "model/stages.h"
 #include "model/synthetic.h"
 #include "model/textbook.h"
+#include "recordings.h"
 
 using namespace copyscope;
 using nlohmann::json;
 
 namespace {
-
-std::vector<std::string> recordings() {
-  std::vector<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(COPYSCOPE_SOURCE_ASSETS) + "/recordings"))
-    if (e.path().extension() == ".json") out.push_back(e.path().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 std::map<StageKind, uint64_t> sums(const std::vector<Stage>& stages) {
   std::map<StageKind, uint64_t> m;
