@@ -278,6 +278,7 @@ struct MemoryOptions {
   std::string buffer = "4K";
   std::string cache = "warm";
   std::string sink = "tcp";
+  size_t max_events = kDefaultMaxEvents;
   bool trace = true;
   bool json = false;
 };
@@ -314,6 +315,7 @@ int memory(const MemoryOptions& o) {
   req.params.buffer = *buffer;
   req.params.cache = o.cache;
   req.params.sink = o.sink;
+  req.max_events = o.max_events;
   const uint64_t rss_before = status_bytes("VmRSS");
   const uint64_t peak_before = status_bytes("VmHWM");
   if (!o.json)
@@ -352,6 +354,8 @@ int memory(const MemoryOptions& o) {
                       {"sink", run.params.sink}}},
                     {"trace", o.trace},
                     {"events", events},
+                    {"events_left_out", run.thinned.events},
+                    {"event_stride", run.event_stride},
                     {"events_captured", run.sender().events_captured + run.receiver().events_captured},
                     {"events_dropped", run.sender().events_dropped + run.receiver().events_dropped},
                     {"event_log_bytes", events * sizeof(Event)},
@@ -369,6 +373,9 @@ int memory(const MemoryOptions& o) {
   }
   std::printf("events                   %14llu (dropped %llu)\n", (unsigned long long)events,
               (unsigned long long)out["events_dropped"].get<uint64_t>());
+  if (run.event_stride > 1)
+    std::printf("left out (memory budget) %14llu (1 ms windows kept: 1 in %u)\n",
+                (unsigned long long)run.thinned.events, run.event_stride);
   std::printf("event log                %14s\n", format_size(events * sizeof(Event)).c_str());
   std::printf("peak RSS (VmHWM)         %14s (before the run %s resident)\n", format_size(peak).c_str(),
               format_size(rss_before).c_str());
@@ -410,11 +417,15 @@ CLI::App* add_bench(CLI::App& app, int& exit_code) {
   mem->add_option("--buffer", mem_opt.buffer, "bytes per call")->capture_default_str();
   mem->add_option("--cache", mem_opt.cache, "cold or warm")->capture_default_str();
   mem->add_option("--sink", mem_opt.sink, "tcp, file, pipe or null")->capture_default_str();
+  mem->add_option("--max-events", mem_opt.max_events, "the event log's budget, as for run")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1024}, kMaxLoggedEvents));
   mem->add_flag("!--no-trace", mem_opt.trace, "capture and summarize only, write no trace");
   mem->add_flag("--json", mem_opt.json, "print one JSON object");
   mem->footer(
       "\nEXAMPLES\n  copyscope bench memory\n  copyscope bench memory --size 4G --buffer 4K --json\n"
-      "  copyscope bench memory --method sendfile --size 1G --no-trace\n");
+      "  copyscope bench memory --method sendfile --size 1G --no-trace\n"
+      "  copyscope bench memory --size 2G --buffer 512   (past the event budget)\n");
   mem->callback([&exit_code] { exit_code = memory(mem_opt); });
   add_bench_pipeline(cmd, exit_code);
   add_bench_gui(*cmd, exit_code);
