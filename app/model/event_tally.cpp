@@ -105,6 +105,16 @@ void thin_events(EventLog& log, uint32_t stride, EventTally& thinned) {
   log.resize(to);
 }
 
+bool thin_to_budget(Run& run, size_t budget) {
+  bool thinned = false;
+  while (run.events.size() > budget && run.event_stride < kMaxEventStride) {
+    run.event_stride *= 2;
+    thin_events(run.events, run.event_stride, run.thinned);
+    thinned = true;
+  }
+  return thinned;
+}
+
 EventTally tally_events(const Run& run) {
   EventTally t = run.thinned;
   t.tcp_sink = run.params.sink == "tcp";

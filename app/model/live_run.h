@@ -54,11 +54,7 @@ class LiveRun {
           run_.thinned.add(e);
       }
     }
-    while (run_.events.size() > budget_ && run_.event_stride < kMaxEventStride) {
-      run_.event_stride *= 2;
-      thin_events(run_.events, run_.event_stride, run_.thinned);
-      generation_.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (thin_to_budget(run_, budget_)) generation_.fetch_add(1, std::memory_order_relaxed);
     received_.fetch_add(batch.size(), std::memory_order_relaxed);
     const auto now = std::chrono::steady_clock::now().time_since_epoch();
     last_append_ns_.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count()),

@@ -214,6 +214,10 @@ inline bool kept_at_stride(const Event& e, uint32_t stride) {
 // Removes from `log` the events `stride` does not keep, folding them into `thinned`.
 void thin_events(EventLog& log, uint32_t stride, EventTally& thinned);
 
+// Doubles run.event_stride, thinning the log, until it holds at most
+// `budget` events. Returns whether it thinned.
+bool thin_to_budget(Run& run, size_t budget);
+
 // The fold of every event of the run: run.thinned plus the events kept.
 EventTally tally_events(const Run& run);
 

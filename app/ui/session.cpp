@@ -76,6 +76,8 @@ bool Session::open_recording(const std::string& path) {
     r.label = r.run.params.method + " (" + std::filesystem::path(path).filename().string() + ")";
     r.finished = true;
     const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+    r.run.thinned.tcp_sink = r.run.params.sink == "tcp";
+    thin_to_budget(r.run, kGuiMaxEvents);
     sort_events(r.run.events);
     r.summary = summarize(r.run, tb);
     r.view = build_view(r.run, r.summary, tb, true);
@@ -124,6 +126,7 @@ bool Session::start_live(const RunParams& p) {
     try {
       RunRequest req;
       req.params = raw->params;
+      req.max_events = kGuiMaxEvents;
       req.on_progress = [raw](const RunProgress& at) {
         std::string text = describe_progress(at);
         std::lock_guard<std::mutex> lock(raw->progress_mu);

@@ -33,6 +33,11 @@ struct SessionRun {
   uint64_t cursor = 0;  // replay position (absolute ns)
 };
 
+// The events a run of the window keeps (Run::event_stride past it): what the
+// panels build from one takes about 300 bytes per event, and the timeline
+// draws a few thousand shapes whatever the count. Figures stay exact.
+inline constexpr size_t kGuiMaxEvents = size_t{1} << 20;
+
 class Session {
  public:
   Session();   // checks once whether live capture works here

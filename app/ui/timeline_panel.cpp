@@ -101,19 +101,18 @@ void draw_timeline_panel(App& app) {
   ImGui::TextDisabled("%s · %s %s · %s", r->label.c_str(), format_count(v.event_count).c_str(),
                       L(p, "events", "个事件"),
                       L(p, "wheel: zoom, drag: pan, double-click: reset", "滚轮缩放，拖动平移，双击复位"));
-  if (v.events_dropped) {
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(col(palette::kDiffers)), "· %s %s",
-                       format_count(v.events_dropped).c_str(),
-                       L(p, "events dropped (ring buffer full): missing here, counters exact",
-                         "个事件被丢弃（环形缓冲区已满）：此处缺失，计数仍精确"));
-  }
-  if (v.event_stride > 1) {
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(col(palette::kDiffers)),
-                       L(p, "· memory budget: 1 in %u of the 1 ms windows shown, counters exact",
-                         "· 内存预算：每 %u 个 1 毫秒窗口显示一个，计数仍精确"),
-                       v.event_stride);
+  // What the timeline misses, on a line of its own (wrapped: it is long in either language).
+  if (v.events_dropped || v.event_stride > 1) {
+    ImGui::PushStyleColor(ImGuiCol_Text, col(palette::kDiffers));
+    if (v.events_dropped)
+      ImGui::TextWrapped("%s %s", format_count(v.events_dropped).c_str(),
+                         L(p, "events dropped (ring buffer full): missing here, counters exact",
+                           "个事件被丢弃（环形缓冲区已满）：此处缺失，计数仍精确"));
+    if (v.event_stride > 1)
+      ImGui::TextWrapped(L(p, "Memory budget: shown are the events of 1 in %u of the 1 ms windows; counters exact",
+                           "内存预算：每 %u 个 1 毫秒窗口只显示一个窗口的事件；计数仍精确"),
+                         v.event_stride);
+    ImGui::PopStyleColor();
   }
 
   const float fs = ImGui::GetFontSize();
