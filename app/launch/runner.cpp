@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "launch/capture_client.h"
 #include "launch/workspace.h"
 #include "methods.h"
 #include "model/format.h"
@@ -84,16 +85,43 @@ std::string describe_progress(const RunProgress& p) {
   return {};
 }
 
-std::string scenario_binary() {
+namespace {
+
+// A program of ours that is not a command: next to copyscope in a build
+// directory, in ../libexec/copyscope when installed (cmake --install, the .deb).
+std::string libexec_binary(const char* name) {
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  // A build directory keeps it next to copyscope; an installed copyscope
-  // (cmake --install, the .deb) in libexec, as it is not a command.
-  for (const fs::path& candidate : {exe.parent_path() / "copyscope-scenario",
-                                    exe.parent_path() / ".." / "libexec" / "copyscope" / "copyscope-scenario"})
+  for (const fs::path& candidate : {exe.parent_path() / name, exe.parent_path() / ".." / "libexec" / "copyscope" / name})
     if (!ec && fs::exists(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
-  throw RunError(2, "copyscope-scenario is missing next to " + exe.string() +
-                        " and in ../libexec/copyscope: rebuild with cmake --build build, or reinstall");
+  return {};
+}
+
+}  // namespace
+
+std::string scenario_binary() {
+  std::string found = libexec_binary("copyscope-scenario");
+  if (found.empty())
+    throw RunError(2, "copyscope-scenario is missing next to " + fs::read_symlink("/proc/self/exe").string() +
+                          " and in ../libexec/copyscope: rebuild with cmake --build build, or reinstall");
+  return found;
+}
+
+std::string capture_helper_binary() { return libexec_binary("copyscope-capture"); }
+
+CaptureCheck capture_available() {
+  if (has_capture_privilege()) return check_live_capture();
+  const std::string helper = capture_helper_binary();
+  if (helper.empty()) return check_live_capture();
+  CaptureCheck c;
+  if (access(helper.c_str(), X_OK) != 0) {
+    c.reason = "live capture needs root or membership in group copyscope (" + helper + " is not executable for you)";
+    c.fix = "join the group: sudo adduser $USER copyscope, then log in again; or run copyscope with sudo. "
+            "'copyscope replay FILE' and the GUI's recordings work without";
+    return c;
+  }
+  c.ok = true;  // the helper checks BTF and tracefs itself, and says what is missing
+  return c;
 }
 
 void validate(RunParams& p) {
@@ -209,10 +237,14 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   validate(params);
   const json clamps = clamp_params(params);
   // An unsafe TMPDIR is the user's to fix, whether or not capture could work here.
-  try {
-    check_temp_root(temp_root());
-  } catch (const WorkspaceError& e) {
-    throw RunError(2, e.what());
+  if (req.workspace_fd < 0) try {
+      check_temp_root(temp_root());
+    } catch (const WorkspaceError& e) {
+      throw RunError(2, e.what());
+    }
+  if (req.traced && req.allow_helper && !has_capture_privilege()) {
+    const std::string helper = capture_helper_binary();
+    if (!helper.empty()) return run_via_helper(req, helper, cancel, live);
   }
   if (req.traced) {
     CaptureCheck check = check_live_capture();
@@ -225,7 +257,8 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   };
   std::unique_ptr<Workspace> workspace;
   try {
-    workspace = std::make_unique<Workspace>();
+    workspace = req.workspace_fd >= 0 ? std::make_unique<Workspace>(req.workspace_fd, req.workspace_dir)
+                                      : std::make_unique<Workspace>();
   } catch (const WorkspaceError& e) {
     throw RunError(2, e.what());
   }
@@ -264,6 +297,7 @@ Run run_scenario(const RunRequest& req, const CancelToken& cancel, LiveRun* live
   } catch (const TraceError& e) {
     throw RunError(2, e.what());
   }
+  if (req.after_attach) req.after_attach();
 
   // Children of the scenario that outlive it come back to us to be reaped.
   prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -15,6 +15,7 @@
 #include "launch/cancel.h"
 #include "model/live_run.h"
 #include "model/run.h"
+#include "trace/environment.h"
 
 namespace copyscope {
 
@@ -47,6 +48,16 @@ struct RunRequest {
   bool emit_events = true;
   bool traced = true;  // false: the same scenario with no BPF at all (benchmarks)
   size_t max_events = kDefaultMaxEvents;  // the event log's budget (Run::event_stride)
+  // Without the privilege to capture, run through copyscope-capture when it
+  // is installed (launch/capture_client.h). The helper itself sets false.
+  bool allow_helper = true;
+  // A workspace handed over by the caller (copyscope-capture): its fd and
+  // path. -1: the run makes its own in $TMPDIR.
+  int workspace_fd = -1;
+  std::string workspace_dir;
+  // Called once the tracing programs are loaded and attached, before the
+  // scenario starts (copyscope-capture drops its capabilities here).
+  std::function<void()> after_attach;
   // Called on the runner's thread, often (every MiB written, every wake-up of
   // the wait for the scenario): throttle what it draws.
   std::function<void(const RunProgress&)> on_progress;
@@ -59,6 +70,11 @@ void validate(RunParams& params);
 // which run_scenario reports in the scenario's facts as "clamps".
 nlohmann::json clamp_params(RunParams& params);
 std::string scenario_binary();
+// The capture helper's path (copyscope-capture, beside copyscope-scenario), empty if not installed.
+std::string capture_helper_binary();
+// Whether a live run can capture: by itself (root, capabilities), or
+// through copyscope-capture when this user may run it.
+CaptureCheck capture_available();
 
 // Forks and execs the scenario binary with argv `args` in a process group of
 // its own, killed if we die. The child first closes `close_fd` and waits for a

@@ -226,7 +226,25 @@ Workspace::Workspace() {
   }
 }
 
+Workspace::Workspace(int adopted_fd, const std::string& dir) : dir_(dir) {
+  struct stat by_fd {
+  }, by_path{};
+  if (adopted_fd < 0 || fstat(adopted_fd, &by_fd) != 0 || !S_ISDIR(by_fd.st_mode))
+    throw WorkspaceError("the workspace handed over is not an open directory");
+  if (by_fd.st_uid != getuid() || (by_fd.st_mode & 0077) != 0)
+    throw WorkspaceError("the workspace handed over is not a private directory of the calling user");
+  if (dir.empty() || dir[0] != '/' || lstat(dir.c_str(), &by_path) != 0 || !S_ISDIR(by_path.st_mode) ||
+      by_path.st_dev != by_fd.st_dev || by_path.st_ino != by_fd.st_ino)
+    throw WorkspaceError("the workspace path " + dir + " does not name the directory handed over");
+  fd_ = fcntl(adopted_fd, F_DUPFD_CLOEXEC, 0);
+  if (fd_ < 0) fail("dup the workspace fd");
+}
+
 Workspace::~Workspace() {
+  if (parent_fd_ < 0) {  // adopted: its creator removes it
+    close(fd_);
+    return;
+  }
   // The owner file goes last with the rest; its lock keeps a sweeping run away until then.
   remove_tree(parent_fd_, name_.c_str(), 0);
   close(fd_);

@@ -37,6 +37,11 @@ class Workspace {
   // Checks temp_root(), removes stale workspaces of dead owners in it, then
   // mkdtemp(copyscope.XXXXXX) and an owner file. Throws WorkspaceError.
   Workspace();
+  // The workspace of the process that started us (copyscope-capture): its
+  // directory fd, which must be a directory of our uid that only we can
+  // enter, and its path, which must name that same directory (no symlink).
+  // Left in place when destroyed: its creator removes it.
+  Workspace(int adopted_fd, const std::string& dir);
   ~Workspace();
   Workspace(const Workspace&) = delete;
   Workspace& operator=(const Workspace&) = delete;

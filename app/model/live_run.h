@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <new>
 #include <string>
@@ -40,11 +41,19 @@ class LiveRun {
     budget_ = std::max<size_t>(max_events, 1);
     run_.thinned.tcp_sink = sink == "tcp";
   }
+  // Events are handed to `forward` instead of kept (copyscope-capture sends
+  // them on to the process that shows them).
+  void set_forward(std::function<void(const Event*, size_t)> forward) {
+    std::lock_guard<std::mutex> lock(mu_);
+    forward_ = std::move(forward);
+  }
   template <typename Events>  // a std::vector of Event, any allocator
   void append(const Events& batch) {
     std::lock_guard<std::mutex> lock(mu_);
     if (batch.empty()) return;
-    if (run_.event_stride == 1) {
+    if (forward_) {
+      forward_(batch.data(), batch.size());
+    } else if (run_.event_stride == 1) {
       append_events(run_.events, batch.data(), batch.size());
     } else {
       for (const Event& e : batch) {
@@ -83,6 +92,7 @@ class LiveRun {
   std::mutex mu_;
   Run run_;
   size_t budget_ = kDefaultMaxEvents;
+  std::function<void(const Event*, size_t)> forward_;
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> last_append_ns_{0};

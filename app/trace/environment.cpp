@@ -88,14 +88,18 @@ bool tracepoint_exists(const std::string& category, const std::string& name) {
   return fs::exists(dir + "/events/" + category + "/" + name + "/id", ec);
 }
 
+bool has_capture_privilege() {
+  return geteuid() == 0 || (has_cap(kCapBpf) && has_cap(kCapPerfmon)) || has_cap(kCapSysAdmin);
+}
+
 CaptureCheck check_live_capture() {
   CaptureCheck c;
   const bool root = geteuid() == 0;
-  if (!root && !((has_cap(kCapBpf) && has_cap(kCapPerfmon)) || has_cap(kCapSysAdmin))) {
-    c.reason = "live capture needs root or CAP_BPF + CAP_PERFMON, and this process has neither";
+  if (!has_capture_privilege()) {
+    c.reason = "live capture needs root, or the capture helper copyscope-capture (installed with the package)";
     c.fix =
-        "run it with sudo, or grant the capabilities once: sudo setcap cap_bpf,cap_perfmon,cap_sys_admin+ep "
-        "$(command -v copyscope); without them, 'copyscope replay FILE' and the GUI's recordings still work";
+        "run it with sudo, or install the package and join group copyscope (sudo adduser $USER copyscope, then "
+        "log in again); without either, 'copyscope replay FILE' and the GUI's recordings still work";
     return c;
   }
   std::error_code ec;

@@ -13,6 +13,9 @@ struct CaptureCheck {
 
 // Checks privileges and BTF; mounts tracefs when root and missing.
 CaptureCheck check_live_capture();
+// Root, or CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN) in the effective set:
+// this process may load and attach the tracing programs itself.
+bool has_capture_privilege();
 std::string kernel_release();
 bool tracepoint_exists(const std::string& category, const std::string& name);
 const std::string& tracefs_dir();

@@ -42,7 +42,7 @@ struct Session::LiveJob {
 };
 
 Session::Session() {
-  CaptureCheck check = check_live_capture();
+  CaptureCheck check = capture_available();
   if (!check.ok) capture_problem_ = check.reason + ". " + check.fix;
 }
 
