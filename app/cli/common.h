@@ -20,7 +20,8 @@ EXAMPLES
   copyscope compare read_write sendfile --cache warm --json
 
 Exit codes: 0 ok, 1 the run failed, 2 usage or environment (with the reason).
-Live capture needs root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.
+Live capture needs a kernel with BTF and root, or the installed package and
+group copyscope (sudo adduser $USER copyscope). Replay needs neither.
 )";
 
 struct CommonOptions {

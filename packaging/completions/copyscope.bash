@@ -21,10 +21,10 @@ _copyscope() {
     --theme) COMPREPLY=($(compgen -W "light dark" -- "$cur")); return ;;
     --panel) COMPREPLY=($(compgen -W "datapath plots timeline compare export" -- "$cur")); return ;;
     --trace|--csv|--report|--replay|--screenshot) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --size|--buffer|--timeout|--width|--height|--frames|--at|--synthetic) return ;;
+    --size|--buffer|--timeout|--max-events|--width|--height|--frames|--at|--synthetic) return ;;
     --run) COMPREPLY=($(compgen -W "$(_copyscope_methods)" -- "$cur")); return ;;
   esac
-  local common="--size --buffer --cache --sink --timeout --json --trace --csv --report --help"
+  local common="--size --buffer --cache --sink --timeout --max-events --json --trace --csv --report --help"
   case $sub in
     "") COMPREPLY=($(compgen -W "list run compare bench gui replay --help" -- "$cur")) ;;
     list) COMPREPLY=($(compgen -W "--json --help" -- "$cur")) ;;
