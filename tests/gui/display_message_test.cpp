@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "../integration/support.h"
+
 namespace {
 
 struct Result {
@@ -18,16 +20,8 @@ struct Result {
 
 // `prefix` sets the environment (and may wrap the command); stderr is kept, stdout dropped.
 Result run(const std::string& prefix, const std::string& args) {
-  const std::string cmd = prefix + " " + COPYSCOPE_BIN + " " + args + " 2>&1 1>/dev/null";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.err.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  const CommandResult r = run_shell(prefix + " " + COPYSCOPE_BIN + " " + args + " 2>&1 1>/dev/null");
+  return {r.exit_code, r.out};
 }
 
 void expect_one_line(const Result& r, const char* must_say) {

@@ -10,16 +10,7 @@ bool have_script() { return system("command -v script >/dev/null 2>&1") == 0; }
 
 // copyscope ARGS on a pseudo-terminal; what it drew there, stdout and stderr together.
 CommandResult run_on_terminal(const std::string& args) {
-  const std::string cmd = std::string("script -qec '") + COPYSCOPE_BIN + " " + args + "' /dev/null";
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 65536> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_shell(std::string("script -qec '") + COPYSCOPE_BIN + " " + args + "' /dev/null");
 }
 
 }  // namespace

@@ -15,9 +15,8 @@ struct CommandResult {
   std::string out;
 };
 
-// Captures stdout (stderr dropped), or with `redirect` whatever it arranges.
-inline CommandResult run_copyscope(const std::string& args, const std::string& redirect = "2>/dev/null") {
-  std::string cmd = std::string(COPYSCOPE_BIN) + " " + args + " " + redirect;
+// Runs a shell command line; what it writes to stdout, and its exit code.
+inline CommandResult run_shell(const std::string& cmd) {
   CommandResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -27,6 +26,11 @@ inline CommandResult run_copyscope(const std::string& args, const std::string& r
   int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+// Captures stdout (stderr dropped), or with `redirect` whatever it arranges.
+inline CommandResult run_copyscope(const std::string& args, const std::string& redirect = "2>/dev/null") {
+  return run_shell(std::string(COPYSCOPE_BIN) + " " + args + " " + redirect);
 }
 
 inline CommandResult run_copyscope_stderr(const std::string& args) { return run_copyscope(args, "2>&1 1>/dev/null"); }
