@@ -15,6 +15,7 @@
  *   memory.bpf.h      page faults, page cache insertions
  *   block.bpf.h       block requests: the disk's DMA
  *   net.bpf.h         transmits: device (DMA) or loopback (hand-off)
+ *   dma.bpf.h         DMA mappings per device driver (dma:* tracepoints)
  *   phase.bpf.h       USDT transfer-phase markers
  *   copy_hooks.bpf.h  measured CPU copies (fentry or kprobe, where allowed)
  *
@@ -40,5 +41,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #include "memory.bpf.h"
 #include "block.bpf.h"
 #include "net.bpf.h"
+#include "dma.bpf.h"
 #include "phase.bpf.h"
 #include "copy_hooks.bpf.h"

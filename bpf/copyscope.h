@@ -153,6 +153,24 @@ struct cs_counters {
 	__u64 copy_kernel_bytes;	/* kernel memory to kernel memory */
 };
 
+/*
+ * DMA mappings while a sender's transfer phase is open (bpf/dma.bpf.h), per
+ * device driver, direction (enum dma_data_direction: 1 to the device, 2 from
+ * it) and whether a tracked task was on the CPU.
+ */
+#define CS_DMA_SLOTS 64
+struct cs_dma_key {
+	char driver[16];
+	__u8 dir;
+	__u8 mine;
+	__u8 pad[6];
+};
+
+struct cs_dma_val {
+	__u64 maps;
+	__u64 bytes;
+};
+
 /* Bytes moved by one syscall kind between two endpoint kinds. */
 struct cs_flow_key {
 	__u8 role;

@@ -34,6 +34,8 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 		return 0;
 	if (begin) {
 		st->role = role;
+		if (!st->in_phase && role == CS_ROLE_SENDER)
+			__sync_fetch_and_add(&dma_phases_open, 1);
 		st->in_phase = 1;
 	}
 	c = role_counters(st->role);
@@ -44,8 +46,11 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 		ev.b = role;
 		emit_batched(c, &ev, !begin, true, !begin);
 	}
-	if (!begin)
+	if (!begin) {
+		if (st->in_phase && st->role == CS_ROLE_SENDER)
+			__sync_fetch_and_add(&dma_phases_open, -1);
 		st->in_phase = 0;
+	}
 	return 0;
 }
 

@@ -259,6 +259,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.params = run.params;
   s.kernel = run.kernel;
   s.partial = run.partial;
+  s.dma_mappings = run.dma_mappings;
   s.events_kept = run.events.size();
   s.events_thinned = run.thinned.events;
   s.event_stride = run.event_stride;

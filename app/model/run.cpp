@@ -101,6 +101,19 @@ RoleCounters& RoleCounters::operator+=(const cs_counters& c) {
   return *this;
 }
 
+std::string dma_device_kind(const std::string& driver) {
+  static const char* const disks[] = {"nvme", "ahci", "ata_piix", "virtio_blk", "mmc", "sdhci", "megaraid_sas",
+                                      "mpt3sas", "smartpqi"};
+  static const char* const nics[] = {"e1000", "e1000e", "igb", "igc", "ixgbe", "i40e", "ice", "r8169", "tg3",
+                                     "bnx2x", "bnxt_en", "mlx4_core", "mlx5_core", "virtio_net", "vmxnet3", "ena",
+                                     "8139cp", "8139too", "ne2k-pci", "pcnet32", "rtl8139"};
+  for (const char* d : disks)
+    if (driver == d) return "disk";
+  for (const char* n : nics)
+    if (driver == n) return "nic";
+  return "other";
+}
+
 void sort_events(EventLog& events) {
   std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
 }

@@ -66,7 +66,27 @@ struct KernelInfo {
   // scatter-gather (it then sends page-cache pages by reference).
   std::string net_device;  // "lo" on this host; empty when not recorded
   int nic_sg = -1;         // 1 yes, 0 no, -1 not recorded
+  // "measured": devices mapped memory through the DMA API during the phase
+  // and the dma:* tracepoints saw it (Run::dma_mappings); "block-layer": the
+  // disk's DMA is inferred from its block requests, the NIC's from transmits.
+  std::string dma_accounting = "block-layer";
+  std::string dma_accounting_why;
 };
+
+// Memory a device driver mapped for DMA while the sender's phase was open
+// (the dma:* tracepoints, bpf/dma.bpf.h).
+struct DmaMapping {
+  std::string driver;        // "nvme", "e1000", ... (printable, at most 15 bytes)
+  std::string device;        // "disk", "nic" or "other", from the driver's name
+  std::string direction;     // "to_device", "from_device" or "bidirectional"
+  bool ours = false;         // mapped while a tracked task of the run was on the CPU
+  uint64_t maps = 0;
+  uint64_t bytes = 0;
+  bool operator==(const DmaMapping&) const = default;
+};
+
+// What kind of device a driver drives, for the drivers copyscope knows.
+std::string dma_device_kind(const std::string& driver);
 
 // Exact counters of one role (sender or sink), summed over CPUs.
 struct RoleCounters {
@@ -178,6 +198,7 @@ struct Run {
   std::array<RoleCounters, CS_ROLE_MAX> counters{};
   std::vector<Flow> flows;
   std::vector<MeasuredCopy> measured_copies;     // empty unless kernel.copy_accounting is "measured"
+  std::vector<DmaMapping> dma_mappings;          // empty unless kernel.dma_accounting is "measured"
   EventLog events;                               // ordered as received; sort_events() orders by ts
   // The log's level of detail: 1 keeps every event; k > 1 keeps those that
   // start in one kEventWindowNs window in k (kept_at_stride), a memory budget

@@ -179,6 +179,35 @@ json thinned_to_json(const EventTally& t) {
 
 constexpr size_t kMaxThinnedThreads = 65536;
 
+// A driver's name as the kernel spells them: short, lower case, digits, '_' and '-'.
+bool driver_name_ok(const std::string& s) {
+  if (s.empty() || s.size() > 15) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  return true;
+}
+
+std::vector<DmaMapping> dma_mappings_from_json(const json& j) {
+  if (!j.is_array()) bad("dma_mappings", "expected an array");
+  if (j.size() > CS_DMA_SLOTS) bad("dma_mappings", "more than " + std::to_string(CS_DMA_SLOTS) + " rows");
+  std::vector<DmaMapping> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string w = "dma_mappings[" + std::to_string(i) + "]";
+    DmaMapping m;
+    m.driver = get_str(j[i], w, "driver");
+    if (!driver_name_ok(m.driver)) bad(w + ".driver", "not a driver's name");
+    m.device = dma_device_kind(m.driver);  // not taken from the file
+    m.direction = get_str(j[i], w, "direction");
+    if (m.direction != "to_device" && m.direction != "from_device" && m.direction != "bidirectional")
+      bad(w + ".direction", "must be to_device, from_device or bidirectional");
+    m.ours = get_bool(j[i], w, "ours");
+    m.maps = get_u64(j[i], w, "maps");
+    m.bytes = get_u64(j[i], w, "bytes");
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 EventTally thinned_from_json(const json& j, bool tcp_sink) {
   EventTally t(tcp_sink);
   t.events = get_u64(j, "thinned", "events");
@@ -211,6 +240,18 @@ EventTally thinned_from_json(const json& j, bool tcp_sink) {
 }
 
 }  // namespace
+
+json dma_mappings_to_json(const std::vector<DmaMapping>& all) {
+  json out = json::array();
+  for (const DmaMapping& m : all)
+    out.push_back({{"driver", m.driver},
+                   {"device", m.device},
+                   {"direction", m.direction},
+                   {"ours", m.ours},
+                   {"maps", m.maps},
+                   {"bytes", m.bytes}});
+  return out;
+}
 
 json run_to_json(const Run& run) {
   json hooks = json::array();
@@ -250,6 +291,8 @@ json run_to_json(const Run& run) {
        {{"release", run.kernel.release},
         {"copy_accounting", run.kernel.copy_accounting},
         {"copy_accounting_why", run.kernel.copy_accounting_why},
+        {"dma_accounting", run.kernel.dma_accounting},
+        {"dma_accounting_why", run.kernel.dma_accounting_why},
         {"net_device", run.kernel.net_device},
         {"nic_sg", run.kernel.nic_sg},
         {"hooks", hooks}}},
@@ -266,6 +309,7 @@ json run_to_json(const Run& run) {
       {"counters", counters},
       {"flows", flows},
       {"measured_copies", measured},
+      {"dma_mappings", dma_mappings_to_json(run.dma_mappings)},
       {"thread_names", threads},
       {"partial", run.partial},
       {"event_stride", run.event_stride},
@@ -291,6 +335,12 @@ Run run_from_json(const json& j) {
     bad("kernel.copy_accounting", "must be measured or attributed, not '" + run.kernel.copy_accounting + "'");
   if (k.contains("copy_accounting_why")) run.kernel.copy_accounting_why = get_str(k, "kernel", "copy_accounting_why");
   if (k.contains("net_device")) run.kernel.net_device = get_str(k, "kernel", "net_device");
+  if (k.contains("dma_accounting")) {  // older runs: the block layer's only
+    run.kernel.dma_accounting = get_str(k, "kernel", "dma_accounting");
+    if (run.kernel.dma_accounting != "measured" && run.kernel.dma_accounting != "block-layer")
+      bad("kernel.dma_accounting", "must be measured or block-layer, not '" + run.kernel.dma_accounting + "'");
+    run.kernel.dma_accounting_why = get_str(k, "kernel", "dma_accounting_why");
+  }
   if (k.contains("nic_sg")) {
     const json& sg = k["nic_sg"];
     if (!sg.is_number_integer() || sg.get<int64_t>() < -1 || sg.get<int64_t>() > 1)
@@ -360,6 +410,9 @@ Run run_from_json(const json& j) {
   }
   if (run.kernel.copy_accounting != "measured" && !run.measured_copies.empty())
     bad("measured_copies", "present, but kernel.copy_accounting is not \"measured\"");
+  if (j.contains("dma_mappings")) run.dma_mappings = dma_mappings_from_json(j["dma_mappings"]);
+  if (run.kernel.dma_accounting != "measured" && !run.dma_mappings.empty())
+    bad("dma_mappings", "present, but kernel.dma_accounting is not \"measured\"");
 
   const json& threads = field(j, "", "thread_names");
   if (!threads.is_object()) bad("thread_names", "expected an object of tid -> name");

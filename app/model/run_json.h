@@ -10,6 +10,7 @@
 namespace copyscope {
 
 nlohmann::json run_to_json(const Run& run);
+nlohmann::json dma_mappings_to_json(const std::vector<DmaMapping>& mappings);
 
 // Throws std::runtime_error naming the field and the problem (unknown role,
 // unknown syscall, negative or non-integer counter, ...).

@@ -1,5 +1,6 @@
 // The summary as `run --json` prints it (DESIGN.md, "JSON contract").
 #include "model/analysis_detail.h"
+#include "model/run_json.h"
 
 namespace copyscope {
 
@@ -93,6 +94,8 @@ json to_json(const Summary& s) {
        {{"release", s.kernel.release},
         {"copy_accounting", s.kernel.copy_accounting},
         {"copy_accounting_why", s.kernel.copy_accounting_why},
+        {"dma_accounting", s.kernel.dma_accounting},
+        {"dma_accounting_why", s.kernel.dma_accounting_why},
         {"net_device", s.kernel.net_device},
         {"nic_sg", s.nic_sg},
         {"nic_sg_source", s.nic_sg_source},
@@ -101,6 +104,7 @@ json to_json(const Summary& s) {
       {"bytes", s.bytes},
       {"units", s.units},
       {"throughput_mib_s", round2(s.throughput_mib_s)},
+      {"dma_mappings", dma_mappings_to_json(s.dma_mappings)},
       {"counters", counts_json(s.counters)},
       {"per_call",
        {{"mode_switches", std::round(s.per_call.mode_switches)},

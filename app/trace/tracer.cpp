@@ -93,6 +93,9 @@ constexpr TracepointProgram kTracepoints[] = {
     {&Progs::on_rq_complete, "raw_tp", "block", "block_rq_complete"},
     {&Progs::on_net_xmit, "tp_btf", "net", "net_dev_start_xmit"},
     {&Progs::on_uring_complete, "raw_tp", "io_uring", "io_uring_complete"},
+    {&Progs::on_dma_map_page, "raw_tp", "dma", "dma_map_page"},
+    {&Progs::on_dma_map_phys, "raw_tp", "dma", "dma_map_phys"},
+    {&Progs::on_dma_map_sg, "raw_tp", "dma", "dma_map_sg"},
 };
 
 // The four programs of each copy routine (bpf/copy_hooks.bpf.h: CS_COPY_HOOK),
@@ -425,6 +428,7 @@ void Tracer::attach(const TracerOptions& opt, const KernelFeatures& features, co
   for (size_t i = 0; i < std::size(kTracepoints); ++i) {
     const TracepointProgram& tp = kTracepoints[i];
     const bool ok = features.tracepoint[i];
+    if (ok && std::string(tp.category) == "dma") dma_tracepoints_ = true;
     kernel_.hooks.push_back({std::string(tp.kind) + "/" + tp.category + "/" + tp.name, ok ? "attached" : "unavailable",
                              ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
   }
@@ -666,6 +670,52 @@ void Tracer::collect(Run& run) const {
       c.copy_calls = c.copy_to_user_bytes = c.copy_from_user_bytes = c.copy_kernel_bytes = 0;
   }
   run.kernel = kernel_;
+  collect_dma(run);
+}
+
+// The dma_maps table (bpf/dma.bpf.h) and what it says about DMA accounting.
+void Tracer::collect_dma(Run& run) const {
+  static const char* const kDirections[] = {"bidirectional", "to_device", "from_device"};
+  run.dma_mappings.clear();
+  cs_dma_key key{}, next{};
+  const void* prev = nullptr;
+  while (bpf_map__get_next_key(skel_->maps.dma_maps, prev, &next, sizeof next) == 0) {
+    key = next;
+    prev = &key;
+    cs_dma_val v{};
+    if (bpf_map__lookup_elem(skel_->maps.dma_maps, &key, sizeof key, &v, sizeof v, 0) != 0 || key.dir > 2) continue;
+    DmaMapping m;
+    for (char c : std::string(key.driver, strnlen(key.driver, sizeof key.driver)))
+      m.driver += (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ? c : '_';
+    if (m.driver.empty()) m.driver = "unknown";
+    m.device = dma_device_kind(m.driver);
+    m.direction = kDirections[key.dir];
+    m.ours = key.mine;
+    m.maps = v.maps;
+    m.bytes = v.bytes;
+    run.dma_mappings.push_back(std::move(m));
+  }
+  std::sort(run.dma_mappings.begin(), run.dma_mappings.end(), [](const DmaMapping& a, const DmaMapping& b) {
+    return std::tie(a.driver, a.direction, a.ours) < std::tie(b.driver, b.direction, b.ours);
+  });
+  KernelInfo& k = run.kernel;
+  if (!run.dma_mappings.empty()) {
+    std::string drivers;
+    for (const DmaMapping& m : run.dma_mappings)
+      if (drivers.find(m.driver) == std::string::npos) drivers += (drivers.empty() ? "" : ", ") + m.driver;
+    k.dma_accounting = "measured";
+    k.dma_accounting_why = "the dma:* tracepoints saw the drivers map memory for their devices (" + drivers + ")";
+  } else if (!dma_tracepoints_) {
+    k.dma_accounting = "block-layer";
+    k.dma_accounting_why =
+        "this kernel has no dma:* tracepoints: the disk's DMA is inferred from its block requests, a network card's "
+        "from its transmits";
+  } else {
+    k.dma_accounting = "block-layer";
+    k.dma_accounting_why =
+        "no device mapped memory through the DMA API during the transfer (virtio devices without an IOMMU and "
+        "loopback do not): the disk's DMA is inferred from its block requests";
+  }
 }
 
 }  // namespace copyscope

@@ -57,6 +57,8 @@ class Tracer {
   const KernelInfo& kernel() const { return kernel_; }
 
  private:
+  void collect_dma(Run& run) const;
+  bool dma_tracepoints_ = false;  // a dma:* mapping tracepoint attached
   // Deleters of what the tracer owns; members below are destroyed in reverse
   // order of declaration, which is the order they must go in.
   struct SkeletonDeleter {
