@@ -55,8 +55,8 @@ std::string why_no_window() {
   }
   if (geteuid() == 0)
     return "cannot open " + shown + " as root: root may not use this display (sudo drops XAUTHORITY). Run the GUI " +
-           "as your user ('copyscope gui --replay FILE' needs no root), or keep your X authority for a live run: " +
-           "sudo --preserve-env=DISPLAY,XAUTHORITY copyscope gui";
+           "as your user: live runs need only group copyscope (sudo adduser $USER copyscope, log in again), " +
+           "recordings nothing; or keep your X authority: sudo --preserve-env=DISPLAY,XAUTHORITY copyscope gui";
   return "cannot open " + shown + ": check that the display server runs and that you may use it (XAUTHORITY)";
 }
 
