@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/sdt.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -198,6 +200,46 @@ namespace {
 
 }  // namespace
 
+namespace {
+
+// The TCP sink's listening socket. By default on loopback. In the lab VM
+// (copyscope-vm) the receiver sits behind a real network card:
+// COPYSCOPE_SINK_NETNS names a network namespace (a path such as
+// /run/netns/copyscope-rx) and COPYSCOPE_SINK_ADDR the IPv4 address to listen
+// on there. The socket is made inside that namespace (a socket stays in the
+// namespace it was made in), then this process returns to its own, so the
+// sender's connection leaves through the card that leads there.
+int listen_for_receiver(sockaddr_in* addr) {
+  const char* netns = std::getenv("COPYSCOPE_SINK_NETNS");
+  const char* where = std::getenv("COPYSCOPE_SINK_ADDR");
+  addr->sin_family = AF_INET;
+  addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (where && *where && inet_pton(AF_INET, where, &addr->sin_addr) != 1)
+    throw std::runtime_error(std::string("COPYSCOPE_SINK_ADDR '") + where + "' is not an IPv4 address");
+  int home = -1;
+  if (netns && *netns) {
+    home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int there = open(netns, O_RDONLY | O_CLOEXEC);
+    if (home < 0 || there < 0 || setns(there, CLONE_NEWNET) != 0) fail(std::string("enter network namespace ") + netns);
+    close(there);
+  }
+  const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int err = errno;
+  if (home >= 0) {
+    if (setns(home, CLONE_NEWNET) != 0) fail("return to our network namespace");
+    close(home);
+  }
+  errno = err;
+  if (lfd < 0) fail("socket");
+  socklen_t len = sizeof *addr;
+  if (bind(lfd, reinterpret_cast<sockaddr*>(addr), sizeof *addr) || listen(lfd, 1) ||
+      getsockname(lfd, reinterpret_cast<sockaddr*>(addr), &len))
+    fail(std::string("listen on ") + (where && *where ? where : "127.0.0.1"));
+  return lfd;
+}
+
+}  // namespace
+
 Sink open_sink(const std::string& kind, const std::string& workdir) {
   Sink s;
   s.kind = kind;
@@ -231,15 +273,8 @@ Sink open_sink(const std::string& kind, const std::string& workdir) {
     return s;
   }
   if (kind != "tcp") throw std::runtime_error("unknown sink '" + kind + "'");
-  int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0) fail("socket");
   sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) || listen(lfd, 1) ||
-      getsockname(lfd, reinterpret_cast<sockaddr*>(&addr), &len))
-    fail("listen on 127.0.0.1");
+  const int lfd = listen_for_receiver(&addr);
   pid_t pid = fork_tied();
   if (pid < 0) fail("fork");
   if (pid == 0) {

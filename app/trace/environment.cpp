@@ -3,7 +3,10 @@
 #include <linux/capability.h>
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -125,6 +129,35 @@ CaptureCheck check_live_capture() {
   }
   c.ok = true;
   return c;
+}
+
+std::string sink_net_device() {
+  const char* where = std::getenv("COPYSCOPE_SINK_ADDR");
+  if (!where || !*where) return "lo";
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(9);
+  if (inet_pton(AF_INET, where, &to.sin_addr) != 1) return {};
+  // A UDP socket's connect() only picks the route: nothing is sent.
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  const bool routed = connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0 &&
+                      getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) == 0;
+  close(fd);
+  if (!routed) return {};
+  std::string name;
+  ifaddrs* all = nullptr;
+  if (getifaddrs(&all) != 0) return {};
+  for (ifaddrs* a = all; a; a = a->ifa_next)
+    if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET &&
+        reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr == local.sin_addr.s_addr) {
+      name = a->ifa_name;
+      break;
+    }
+  freeifaddrs(all);
+  return name;
 }
 
 int device_scatter_gather(const std::string& ifname) {

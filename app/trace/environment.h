@@ -21,5 +21,9 @@ bool tracepoint_exists(const std::string& category, const std::string& name);
 const std::string& tracefs_dir();
 // Whether a network device does scatter-gather (ETHTOOL_GSG): 1, 0, or -1 when it cannot be asked.
 int device_scatter_gather(const std::string& ifname);
+// The network device the scenarios' TCP sink sends through: "lo", or in the
+// lab VM (COPYSCOPE_SINK_ADDR) the device with the local address a route to
+// that address uses. Empty when it cannot be found.
+std::string sink_net_device();
 
 }  // namespace copyscope

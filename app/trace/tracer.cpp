@@ -356,8 +356,8 @@ Tracer::Fd::~Fd() {
 Tracer::Tracer(const TracerOptions& opt) {
   libbpf_set_print(libbpf_print);
   kernel_.release = kernel_release();
-  // Scenarios send over loopback: the device TCP's pages leave through.
-  kernel_.net_device = "lo";
+  // The device TCP's pages leave through: loopback, or the lab VM's card.
+  kernel_.net_device = sink_net_device();
   kernel_.nic_sg = device_scatter_gather(kernel_.net_device);
   const KernelFeatures features = probe_features();
   std::vector<std::string> load_failed(features.copy_routines.size());
