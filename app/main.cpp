@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   cli::add_bench(app, exit_code);
   cli::add_gui(app, exit_code);
   cli::add_replay(app, exit_code);
+  cli::add_vm(app, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -64,5 +64,6 @@ CLI::App* add_gui(CLI::App& app, int& exit_code);
 // Plain `copyscope`: the GUI, or one line saying why there is no window.
 int gui_or_default();
 CLI::App* add_replay(CLI::App& app, int& exit_code);
+CLI::App* add_vm(CLI::App& app, int& exit_code);
 
 }  // namespace copyscope::cli

@@ -260,6 +260,11 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.kernel = run.kernel;
   s.partial = run.partial;
   s.dma_mappings = run.dma_mappings;
+  s.where = run.where;
+  if (run.where != "host")
+    s.notes.push_back("measured in the lab VM (" + run.where.substr(3) +
+                      ", qemu software emulation): its times and throughput are the emulator's, not this machine's; "
+                      "its counts, copies and DMA are the guest kernel's own.");
   s.events_kept = run.events.size();
   s.events_thinned = run.thinned.events;
   s.event_stride = run.event_stride;

@@ -117,6 +117,7 @@ struct Summary {
   // The event log: events kept, those folded into Run::thinned past the
   // memory budget, and the stride (1: every event kept).
   std::vector<DmaMapping> dma_mappings;  // Run::dma_mappings: measured DMA per driver
+  std::string where = "host";            // Run::where
   uint64_t events_kept = 0;
   uint64_t events_thinned = 0;
   uint32_t event_stride = 1;

@@ -208,6 +208,7 @@ struct Run {
   EventTally thinned;
   std::map<uint32_t, std::string> thread_names;  // tid -> name
   bool partial = false;
+  std::string where = "host";  // "host", or "vm:NAME" for a run in the lab VM (copyscope-vm)
 
   const RoleCounters& sender() const { return counters[CS_ROLE_SENDER]; }
   const RoleCounters& receiver() const { return counters[CS_ROLE_RECEIVER]; }

@@ -313,6 +313,7 @@ json run_to_json(const Run& run) {
       {"thread_names", threads},
       {"partial", run.partial},
       {"event_stride", run.event_stride},
+      {"where", run.where},
   };
   if (run.event_stride > 1) out["thinned"] = thinned_to_json(run.thinned);
   return out;
@@ -430,6 +431,11 @@ Run run_from_json(const json& j) {
     run.thread_names[static_cast<uint32_t>(tid)] = v.get<std::string>();
   }
   run.partial = get_bool(j, "", "partial");
+  if (j.contains("where")) {
+    run.where = get_str(j, "", "where");
+    if (run.where != "host" && run.where != "vm:debian-6.12" && run.where != "vm:debian-6.1")
+      bad("where", "must be host, vm:debian-6.12 or vm:debian-6.1");
+  }
   if (j.contains("event_stride")) {  // older runs kept every event
     const uint64_t stride = get_u64(j, "", "event_stride");
     if (stride == 0 || stride > kMaxEventStride || (stride & (stride - 1)))

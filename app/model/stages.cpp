@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "model/analysis.h"
+#include "model/format.h"
 
 namespace copyscope {
 
@@ -99,6 +100,31 @@ std::string place_of_destination(uint8_t k, uint8_t src) {
   }
   return "kernel";
 }
+
+namespace {
+
+// With measured DMA, a DMA stage names the driver that mapped most for its
+// kind of device and direction (the disk reads into memory, a card reads the
+// packets from it), and says what the dma:* tracepoints saw.
+void name_dma_drivers(const Run& run, std::vector<Stage>& stages) {
+  if (run.kernel.dma_accounting != "measured") return;
+  for (Stage& st : stages) {
+    if (st.kind != StageKind::Dma) continue;
+    const bool nic = st.device == "nic";
+    const std::string direction = nic || st.to == "dest_disk" ? "to_device" : "from_device";
+    std::map<std::string, uint64_t> by_driver;
+    for (const DmaMapping& m : run.dma_mappings)
+      if (m.device == (nic ? "nic" : "disk") && m.direction == direction) by_driver[m.driver] += m.bytes;
+    const auto most = std::max_element(by_driver.begin(), by_driver.end(),
+                                       [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (most == by_driver.end()) continue;
+    st.dma_driver = most->first;
+    st.rule += "; the dma:* tracepoints saw " + st.dma_driver + " map " + format_bytes(most->second) +
+               (direction == "to_device" ? " for the device to read" : " for the device to write");
+  }
+}
+
+}  // namespace
 
 std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTally& tally) {
   std::vector<Stage> out;
@@ -214,6 +240,7 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
        "loopback has no network card: each packet is handed to the receiving socket in software (loopback_xmit), "
        "which is not DMA; the bytes are whole packets, so headers and any retransmission count too",
        "measured", "lo", StageDriver::SinkSends});
+  name_dma_drivers(run, out);
   return out;
 }
 

@@ -42,6 +42,7 @@ struct Stage {
   // Where its timing comes from (not exported).
   StageDriver driver = StageDriver::Syscalls;
   uint8_t sys = 0, src = 0, dst = 0;
+  std::string dma_driver = {};  // a DMA stage's device driver (nvme, e1000) when the dma:* tracepoints saw it map
 };
 
 // One event's share of one stage.

@@ -77,6 +77,7 @@ json to_json(const Summary& s) {
         {"kind", stage_kind_name(st.kind)}, {"from", st.from}, {"to", st.to}, {"bytes", st.bytes}, {"rule", st.rule},
         {"accounting", st.accounting}};
     if (!st.device.empty()) sj["device"] = st.device;
+    if (!st.dma_driver.empty()) sj["driver"] = st.dma_driver;
     stages.push_back(std::move(sj));
   }
   json threads = json::array();
@@ -130,6 +131,8 @@ json to_json(const Summary& s) {
       {"notes", s.notes},
       {"sink", sink},
       {"partial", s.partial},
+      {"where", s.where == "host" ? "host" : "vm"},
+      {"vm", s.where == "host" ? nlohmann::json(nullptr) : nlohmann::json(s.where.substr(3))},
       {"event_log",
        {{"kept", s.events_kept},
         {"left_out", s.events_thinned},
