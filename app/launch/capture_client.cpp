@@ -1,5 +1,6 @@
 #include "launch/capture_client.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -95,8 +96,10 @@ Run run_via_helper(const RunRequest& req, const std::string& helper_path, const 
     throw RunError(1, std::string("fork: ") + std::strerror(errno));
   }
   if (h.pid == 0) {
-    // dup2 leaves the new fds open across exec; everything else is O_CLOEXEC.
-    if (dup2(sv[1], cap::kSocketFd) < 0 || dup2(ws->fd(), cap::kWorkspaceFd) < 0) _exit(127);
+    // Moved above the two fds first (either may sit on 3 or 4 already), then
+    // dup2'd there: the copies stay open across exec; everything else is O_CLOEXEC.
+    const int sock = fcntl(sv[1], F_DUPFD_CLOEXEC, 10), dir = fcntl(ws->fd(), F_DUPFD_CLOEXEC, 10);
+    if (sock < 0 || dir < 0 || dup2(sock, cap::kSocketFd) < 0 || dup2(dir, cap::kWorkspaceFd) < 0) _exit(127);
     execv(helper_path.c_str(), argv.data());
     _exit(127);
   }
