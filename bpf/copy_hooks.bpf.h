@@ -275,4 +275,184 @@ CS_COPY_HOOK(skb_copy_datagram_iter, CS_CR_SKB_COPY_DATAGRAM_ITER, CS_SIDE_TO_IT
 CS_COPY_HOOK(skb_copy_datagram_from_iter, CS_CR_SKB_COPY_DATAGRAM_FROM_ITER, CS_SIDE_FROM_ITER,
 	     CS_COUNT_WANT_IF_ZERO, 2, 3)
 
+/*
+ * Copies a network card without scatter-gather forces. TCP always builds its
+ * packets from page fragments (GSO is always on since Linux 4.19, so the
+ * socket claims scatter-gather whatever the card says), and sendfile's
+ * fragments are page-cache pages. Just before the driver, a card that cannot
+ * gather gets the data copied into one contiguous buffer: skb_segment()
+ * copies every segment's payload when the features lack NETIF_F_SG, and
+ * __pskb_pull_tail(skb, skb->data_len) linearizes a packet too small to be
+ * segmented. That is the CPU copy of the articles' one-copy sendfile row.
+ *
+ * These run wherever the transmit runs (the sender's call, or a softirq on
+ * behalf of whoever is current), and after the sender's call returned for
+ * data still queued in its socket, so the packet's socket gives the owner, as
+ * in net.bpf.h, and any open phase the window (phases_open, dma.bpf.h). The
+ * flow is the socket owner's transfer call, remembered from the last time the
+ * owner itself was on the CPU here.
+ */
+#define CS_NETIF_F_SG		(1ULL << 0)	/* NETIF_F_SG_BIT is 0 in every kernel */
+
+struct skb_copy_stash {
+	__u64 bytes;
+	__u8 routine;
+	__u8 role;
+	__u8 sys;
+	__u8 src;
+	__u8 dst;
+	__u8 live;
+	__u8 pad[2];
+};
+
+/* Entry to exit of one of these routines: both run with bottom halves off, on one CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct skb_copy_stash);
+} skb_copy_stash SEC(".maps");
+
+/* Per role, the transfer call that last put data on its socket: the flow of the copy. */
+struct skb_flow {
+	__u8 sys;
+	__u8 src;
+	__u8 dst;
+	__u8 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CS_ROLE_MAX);
+	__type(key, __u32);
+	__type(value, struct skb_flow);
+} skb_flows SEC(".maps");
+
+static __always_inline int skb_copy_enter(__u8 routine, struct sk_buff *skb, __u64 bytes)
+{
+	struct skb_copy_stash *s;
+	struct cs_task_state *st;
+	struct pending_syscall *p;
+	struct skb_flow *flow;
+	__u32 zero = 0, r;
+	__u64 sk = 0;
+	int role;
+
+	if (phases_open <= 0 || !skb || !bytes)
+		return 0;
+	bpf_probe_read_kernel(&sk, sizeof(sk), &skb->sk);
+	if (!sk || (role = sock_role_of(sk)) < 0)
+		return 0;
+	s = bpf_map_lookup_elem(&skb_copy_stash, &zero);
+	r = (__u32)role;
+	flow = bpf_map_lookup_elem(&skb_flows, &r);
+	if (!s || !flow)
+		return 0;
+	st = current_in_phase();
+	p = st && st->role == role ? current_pending() : NULL;
+	if (p) {
+		flow->sys = p->sys;
+		flow->src = p->src;
+		flow->dst = p->dst;
+	}
+	s->bytes = bytes;
+	s->routine = routine;
+	s->role = (__u8)role;
+	s->sys = flow->sys;
+	s->src = flow->src;
+	s->dst = flow->dst;
+	s->live = 1;
+	return 0;
+}
+
+static __always_inline int skb_copy_exit(bool ok)
+{
+	struct cs_copy_val *v, zero_val = {};
+	struct cs_copy_key key = {};
+	struct skb_copy_stash *s;
+	struct cs_counters *c;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&skb_copy_stash, &zero);
+	if (!s || !s->live)
+		return 0;
+	s->live = 0;
+	if (!ok)
+		return 0;
+	key.role = s->role;
+	key.sys = s->sys;
+	key.src = s->src;
+	key.dst = s->dst;
+	key.dir = CS_COPY_KERNEL;
+	key.routine = s->routine;
+	v = lookup_or_try_init(&copies, &key, &zero_val);
+	if (v) {
+		v->calls++;
+		v->bytes += s->bytes;
+	}
+	c = role_counters(s->role);
+	if (c) {
+		c->copy_calls++;
+		c->copy_kernel_bytes += s->bytes;
+	}
+	return 0;
+}
+
+/* net/core/skbuff.c: struct sk_buff *skb_segment(struct sk_buff *head_skb, netdev_features_t features) */
+static __always_inline int skb_segment_enter(__u64 skb_arg, __u64 features)
+{
+	struct sk_buff *skb = (struct sk_buff *)skb_arg;
+
+	/* With scatter-gather the segments share the fragments: no copy. */
+	if (features & CS_NETIF_F_SG)
+		return 0;
+	/* tcp_gso_segment() pulled the headers: len is the payload to copy. */
+	return skb_copy_enter(CS_CR_SKB_SEGMENT, skb, BPF_CORE_READ(skb, len));
+}
+
+/* net/core/skbuff.c: void *__pskb_pull_tail(struct sk_buff *skb, int delta) */
+static __always_inline int pskb_pull_tail_enter(__u64 skb_arg, __u64 delta)
+{
+	struct sk_buff *skb = (struct sk_buff *)skb_arg;
+	__u32 data_len = BPF_CORE_READ(skb, data_len);
+
+	/* Only a whole linearization (__skb_linearize); header pulls are small and not transfers. */
+	if ((int)delta <= 0 || (__u32)(int)delta != data_len)
+		return 0;
+	return skb_copy_enter(CS_CR_PSKB_PULL_TAIL, skb, data_len);
+}
+
+/* The four programs of each, named as CS_COPY_HOOK names them (the tracer picks a pair). */
+#define CS_SKB_COPY_HOOK(func, enter, failed)					\
+SEC("fentry/" #func)								\
+int fentry_##func(void *ctx)							\
+{										\
+	return enter(fentry_arg(ctx, 0), fentry_arg(ctx, 1));			\
+}										\
+SEC("fexit/" #func)								\
+int fexit_##func(void *ctx)							\
+{										\
+	__u64 r = 0;								\
+										\
+	bpf_get_func_ret(ctx, &r);						\
+	return skb_copy_exit(!failed(r));					\
+}										\
+SEC("kprobe/" #func)								\
+int kprobe_##func(struct pt_regs *ctx)						\
+{										\
+	return enter(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));			\
+}										\
+SEC("kretprobe/" #func)								\
+int kretprobe_##func(struct pt_regs *ctx)					\
+{										\
+	return skb_copy_exit(!failed(PT_REGS_RC(ctx)));				\
+}
+
+/* skb_segment returns ERR_PTR(-errno) on failure, __pskb_pull_tail NULL. */
+#define CS_IS_ERR_PTR(r)	((r) >= (__u64)-4095)
+#define CS_IS_NULL(r)		((r) == 0)
+
+CS_SKB_COPY_HOOK(skb_segment, skb_segment_enter, CS_IS_ERR_PTR)
+CS_SKB_COPY_HOOK(__pskb_pull_tail, pskb_pull_tail_enter, CS_IS_NULL)
+
 #endif /* COPY_HOOKS_BPF_H */

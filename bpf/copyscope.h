@@ -246,6 +246,8 @@ enum cs_copy_routine {
 	CS_CR_TCP_SENDMSG_LOCKED,	/* iter -> socket buffer */
 	CS_CR_SKB_COPY_DATAGRAM_ITER,	/* socket buffer -> iter (receive) */
 	CS_CR_SKB_COPY_DATAGRAM_FROM_ITER,	/* iter -> socket buffer (unix, tun, ...) */
+	CS_CR_SKB_SEGMENT,		/* GSO for a card without scatter-gather: frags -> new skbs */
+	CS_CR_PSKB_PULL_TAIL,		/* linearizing for such a card: frags -> the skb's head */
 	CS_CR_MAX,
 };
 

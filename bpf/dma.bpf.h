@@ -9,9 +9,11 @@
  *
  * A mapping is made in whatever context the driver runs in (the sender's
  * system call, a softirq, a kworker), so it is counted for the device's
- * driver, not for a task: every mapping while a sender's transfer phase is
- * open (dma_phases_open), with `mine` saying whether a tracked task of ours
- * was on the CPU. Devices that bypass the DMA API (virtio without an IOMMU,
+ * driver, not for a task: every mapping while a transfer phase is open
+ * (phases_open: from the first role's phase begin to the last one's end, so
+ * that a sender's data still queued in its socket when its call returns is
+ * counted until the receiver has it all), with `mine` saying whether a
+ * tracked task of ours was on the CPU. Devices that bypass the DMA API (virtio without an IOMMU,
  * loopback) map nothing: their DMA stays inferred from the block layer.
  */
 #ifndef DMA_BPF_H
@@ -23,7 +25,8 @@
 #define CS_SG_CHAIN		0x01UL
 #define CS_SG_END		0x02UL
 
-volatile __s32 dma_phases_open;
+/* Tracked processes in their transfer phase, any role. */
+volatile __s32 phases_open;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -39,7 +42,7 @@ static __always_inline void dma_count(struct device *dev, __u64 bytes, int dir)
 	struct cs_dma_val *v;
 	const char *name;
 
-	if (dma_phases_open <= 0 || !bytes)
+	if (phases_open <= 0 || !bytes)
 		return;
 	name = BPF_CORE_READ(dev, driver, name);
 	if (name)
@@ -102,7 +105,7 @@ int BPF_PROG(on_dma_map_sg, struct device *dev, struct scatterlist *sgl, int nen
 {
 	struct sg_walk w = {.sg = sgl, .left = nents};
 
-	if (dma_phases_open <= 0 || ents <= 0)
+	if (phases_open <= 0 || ents <= 0)
 		return 0;
 	bpf_loop(CS_DMA_MAX_SG, sg_step, &w, 0);
 	dma_count(dev, w.bytes, dir);

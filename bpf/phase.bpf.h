@@ -34,8 +34,8 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 		return 0;
 	if (begin) {
 		st->role = role;
-		if (!st->in_phase && role == CS_ROLE_SENDER)
-			__sync_fetch_and_add(&dma_phases_open, 1);
+		if (!st->in_phase)
+			__sync_fetch_and_add(&phases_open, 1);
 		st->in_phase = 1;
 	}
 	c = role_counters(st->role);
@@ -47,8 +47,8 @@ static __always_inline int phase_mark(struct pt_regs *ctx, long role, bool begin
 		emit_batched(c, &ev, !begin, true, !begin);
 	}
 	if (!begin) {
-		if (st->in_phase && st->role == CS_ROLE_SENDER)
-			__sync_fetch_and_add(&dma_phases_open, -1);
+		if (st->in_phase)
+			__sync_fetch_and_add(&phases_open, -1);
 		st->in_phase = 0;
 	}
 	return 0;

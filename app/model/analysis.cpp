@@ -58,8 +58,9 @@ std::string page_refs_reason(bool nic_sg) {
     return "the socket takes references to the page-cache pages instead of copying them, because the device does "
            "scatter-gather (loopback does): the articles' SG-DMA row. TCP has sent page-cache pages this way since "
            "Linux 2.4; Linux 6.5 (MSG_SPLICE_PAGES) changed only the route, not the copy count";
-  return "the device cannot gather from page-cache pages (no scatter-gather), so the kernel copies them into the "
-         "socket buffer: the articles' 1-copy row";
+  return "the device cannot gather from page-cache pages (no scatter-gather), so just before the driver the kernel "
+         "copies each packet's pages into one contiguous buffer (skb_segment, or a linearize for a small packet): the "
+         "articles' 1-copy row";
 }
 
 // "2", "0.25", or "1 in all" when a call is too rare to show per unit.

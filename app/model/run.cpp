@@ -41,6 +41,8 @@ constexpr const char* kCopyRoutineNames[CS_CR_MAX] = {
     "tcp_sendmsg_locked",
     "skb_copy_datagram_iter",
     "skb_copy_datagram_from_iter",
+    "skb_segment",
+    "__pskb_pull_tail",
 };
 }  // namespace
 
