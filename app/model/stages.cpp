@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "model/analysis.h"
@@ -106,6 +107,28 @@ namespace {
 // With measured DMA, a DMA stage names the driver that mapped most for its
 // kind of device and direction (the disk reads into memory, a card reads the
 // packets from it), and says what the dma:* tracepoints saw.
+// A copy measured inside io_uring_enter belongs to one of the ring's requests,
+// but the routine only sees the enter call: the request is the io_uring flow
+// whose direction the copy has (into the user buffer: a read; out of it: a
+// write or send that copies; kernel to kernel: neither end in user memory),
+// the largest such flow that copies when several do.
+std::optional<Flow> uring_flow_of(const MeasuredCopy& m, const std::vector<CopyAttribution>& copies) {
+  if (m.sys != CS_SYS_IO_URING_ENTER) return std::nullopt;
+  const CopyAttribution* best = nullptr;
+  for (const CopyAttribution& a : copies) {
+    const Flow& f = a.flow;
+    if (!is_uring_flow(f.sys)) continue;
+    const bool fits = m.dir == CS_COPY_TO_USER     ? f.dst == CS_FD_USER
+                      : m.dir == CS_COPY_FROM_USER ? f.src == CS_FD_USER
+                                                   : f.src != CS_FD_USER && f.dst != CS_FD_USER;
+    if (!fits) continue;
+    const auto rank = [](const CopyAttribution& x) { return std::make_pair(x.copy_bytes > 0, x.flow.bytes); };
+    if (!best || rank(a) > rank(*best)) best = &a;
+  }
+  if (!best) return std::nullopt;
+  return best->flow;
+}
+
 void name_dma_drivers(const Run& run, std::vector<Stage>& stages) {
   if (run.kernel.dma_accounting != "measured") return;
   for (Stage& st : stages) {
@@ -163,7 +186,13 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
   // CPU copies and page references, per flow of the sender.
   std::map<std::tuple<uint8_t, uint8_t, uint8_t>, uint64_t> measured_by_flow;
   if (measured)
-    for (const MeasuredCopy& m : s.measured_copies) measured_by_flow[{m.sys, m.src, m.dst}] += m.bytes;
+    for (const MeasuredCopy& m : s.measured_copies) {
+      const std::optional<Flow> uring = uring_flow_of(m, s.copies);
+      if (uring)
+        measured_by_flow[{uring->sys, uring->src, uring->dst}] += m.bytes;
+      else
+        measured_by_flow[{m.sys, m.src, m.dst}] += m.bytes;
+    }
   for (const CopyAttribution& a : s.copies) {
     const Flow& f = a.flow;
     Stage st;

@@ -184,3 +184,30 @@ TEST(AnalysisMeasured, AttributedRunIgnoresStrayMeasurements) {
   EXPECT_TRUE(s.measured_copies.empty());
   EXPECT_FALSE(to_json(s)["counters"].contains("measured_copy_bytes"));
 }
+
+// In a kernel whose copy routines are hooked (the lab VM), a copy made for an
+// io_uring request is seen inside io_uring_enter; it belongs to the request
+// whose direction it has: the read into the user buffer, not the zero-copy send.
+TEST(AnalysisMeasured, CopiesInsideIoUringEnterJoinTheirRequest) {
+  copyscope::Run r = measured_run("io_uring_send_zc", "6.12.118+deb12-amd64");
+  r.result.units = kChunks;
+  RoleCounters& c = r.counters[CS_ROLE_SENDER];
+  c.sys_calls[CS_SYS_IO_URING_ENTER] = kChunks / 2;
+  c.syscall_enters = c.syscall_exits = kChunks / 2;
+  r.flows.push_back({Role::Sender, CS_FLOW_URING_READ, CS_FD_FILE, CS_FD_USER, kChunks, kSize});
+  r.flows.push_back({Role::Sender, CS_FLOW_URING_SEND_ZC, CS_FD_USER, CS_FD_TCP, kChunks, kSize});
+  r.measured_copies.push_back({Role::Sender, CS_SYS_IO_URING_ENTER, CS_FD_NONE, CS_FD_NONE, CS_COPY_TO_USER,
+                               CS_CR_FILEMAP_READ, kChunks, kSize});
+  const Summary s = summarize(r, nullptr);
+  ASSERT_TRUE(s.counters.copies_measured);
+  const Stage* read = nullptr;
+  for (const Stage& st : s.stages) {
+    EXPECT_FALSE(st.kind == StageKind::CpuCopy && st.from == "kernel" && st.to == "kernel")
+        << "the read's copy was left outside its request: " << st.rule;
+    if (st.kind == StageKind::CpuCopy && st.sys == CS_FLOW_URING_READ) read = &st;
+  }
+  ASSERT_NE(read, nullptr);
+  EXPECT_EQ(read->bytes, kSize);
+  EXPECT_EQ(read->from, "page_cache");
+  EXPECT_EQ(read->to, "user_buffer");
+}
