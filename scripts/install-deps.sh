@@ -23,7 +23,7 @@ packages=(
 # tests/kernel-matrix/run: boots Debian's stock kernel under qemu in a debootstrapped
 # root filesystem packed into ext4 images (mke2fs -d), and assembles JSON with jq.
 kernel_matrix_packages=(
-	qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs wget jq
+	qemu-system-x86 debootstrap debian-archive-keyring e2fsprogs xfsprogs wget jq
 )
 
 for arg in "$@"; do

@@ -3,6 +3,7 @@
 
 #include "cli/common.h"
 #include "cli/output.h"
+#include "cli/vm.h"
 #include "launch/runner.h"
 #include "methods.h"
 
@@ -14,6 +15,7 @@ struct State {
   std::vector<std::string> methods;
   bool all = false;
   CommonOptions opt;
+  VmOptions vm;
 };
 
 State& state() {
@@ -26,7 +28,8 @@ int compare(State& st) {
     st.methods.clear();
     const std::string bin_dir = std::filesystem::path(scenario_binary()).parent_path().string();
     for (const auto& m : scenario::kMethods) {
-      const std::string why_not = scenario::unavailable_reason(m, bin_dir);
+      const std::string why_not =
+          st.vm.name.empty() ? scenario::unavailable_reason(m, bin_dir) : vm_unavailable_reason(std::string(m.name));
       if (why_not.empty())
         st.methods.emplace_back(m.name);
       else
@@ -40,10 +43,19 @@ int compare(State& st) {
     validate(p);
     plans.push_back(p);
   }
+  check_vm_options(st.vm, plans);
   std::vector<std::string> names;
   for (const auto& p : plans) names.push_back(p.method);
   check_outputs(st.opt, names);
   std::vector<RunOutcome> outcomes;
+  if (!st.vm.name.empty()) {
+    try {
+      outcomes = run_in_vm(plans, st.opt, st.vm, &outcomes);
+    } catch (const RunError& e) {
+      export_partial_then_rethrow(st.opt, std::move(outcomes), e);
+    }
+    return finish_compare(st.opt, outcomes);
+  }
   for (size_t i = 0; i < plans.size(); ++i) {
     const RunParams& p = plans[i];
     const std::string label = "[" + std::to_string(i + 1) + "/" + std::to_string(plans.size()) + "] " + p.method;
@@ -64,6 +76,7 @@ CLI::App* add_compare(CLI::App& app, int& exit_code) {
   cmd->add_option("methods", st.methods, "methods to compare (default: all)");
   cmd->add_flag("--all", st.all, "every available method");
   add_common(cmd, st.opt);
+  add_vm_options(cmd, st.vm);
   cmd->footer(kExamples);
   cmd->callback([&exit_code] { exit_code = compare(state()); });
   return cmd;

@@ -177,7 +177,21 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv, const json& facts, bo
                          "pointers into the sender's memory, so the pages are copied on delivery)"
                        : ": the device sent straight from the pinned pages");
   }
+  // copy_file_range on a filesystem that shares extents (the scenario's FICLONE probe said so).
+  if (f.sys == CS_SYS_COPY_FILE_RANGE && reflink_supported(facts)) {
+    rule.copies_per_byte = 0;
+    rule.shares_extents = true;
+    rule.why = "copy_file_range on a reflink filesystem (" + facts["reflink"].value("fs", std::string("?")) +
+               ") makes the destination share the source's disk blocks (remap_file_range): only metadata is "
+               "written, no data is copied or moved by DMA";
+  }
   return rule;
+}
+
+bool reflink_supported(const json& facts) {
+  if (!facts.is_object() || !facts.contains("reflink") || !facts["reflink"].is_object()) return false;
+  const json& r = facts["reflink"];
+  return r.contains("supported") && r["supported"].is_boolean() && r["supported"].get<bool>();
 }
 
 Counts count_role(const Run& run, Role role, const KernelVersion& kv, const EventTally& tally,
@@ -299,7 +313,7 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.per_call.mode_switches = ratio(c.mode_switches, s.units);
   if (tb && tb->rows.empty()) s.textbook = tb->expect;  // built by hand, not parsed
   if (tb && !tb->rows.empty()) {
-    const TextbookRow& row = tb->row_for({run.params.sink, s.nic_sg});
+    const TextbookRow& row = tb->row_for({run.params.sink, s.nic_sg, reflink_supported(run.result.extra)});
     s.textbook = row.expect;
     s.row_id = row.id;
     s.row_title = row.title;

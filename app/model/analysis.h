@@ -18,6 +18,7 @@ struct CopyRule {
   double copies_per_byte = 0;
   std::string why;
   bool known = true;
+  bool shares_extents = false;  // reflink: the destination shares the source's disk blocks
 };
 
 struct KernelVersion {
@@ -32,6 +33,8 @@ CopyRule copy_rule(const Flow& flow, const KernelVersion& kv, bool nic_sg = true
 // The same, corrected by what the scenario itself observed (its `extra`): e.g.
 // zero-copy completions that say the kernel copied after all.
 CopyRule copy_rule(const Flow& flow, const KernelVersion& kv, const nlohmann::json& scenario_facts, bool nic_sg = true);
+// The scenario found that its filesystem shares extents (copy_file_range's FICLONE probe).
+bool reflink_supported(const nlohmann::json& scenario_facts);
 // "read", ..., or "io_uring:read" for the non-syscall flows (CS_FLOW_URING_*),
 // "cow_fault" for copy-on-write faults.
 std::string flow_name(uint8_t sys);

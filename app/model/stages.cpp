@@ -227,7 +227,16 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
     const bool by_device = f.src == CS_FD_FILE_DIRECT || f.dst == CS_FD_FILE_DIRECT;
     const bool nothing = f.src == CS_FD_CHAR || f.dst == CS_FD_CHAR;
     // By the rule, not by what the copy routines saw: a copy they missed is not a reference.
-    if (a.rule.known && !by_device && !nothing && f.bytes > a.copy_bytes && f.sys != kFlowCowFault) {
+    if (a.rule.shares_extents) {
+      Stage ref = st;
+      ref.kind = StageKind::PageRef;
+      ref.from = "disk";
+      ref.to = "dest_disk";
+      ref.bytes = f.bytes;
+      ref.rule = name + ": " + a.rule.why;
+      ref.accounting = "attributed";
+      add(ref);
+    } else if (a.rule.known && !by_device && !nothing && f.bytes > a.copy_bytes && f.sys != kFlowCowFault) {
       Stage ref = st;
       ref.kind = StageKind::PageRef;
       ref.bytes = f.bytes - a.copy_bytes;

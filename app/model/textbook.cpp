@@ -121,6 +121,7 @@ TextbookMethod method_of(const json& m) {
     const json when = v.value("when", json::object());
     if (when.contains("sink")) r.when_sink = when["sink"].get<std::string>();
     if (when.contains("nic_sg")) r.when_nic_sg = when["nic_sg"].get<bool>();
+    if (when.contains("reflink")) r.when_reflink = when["reflink"].get<bool>();
     tm.rows.push_back(std::move(r));
   }
   for (const json& p : m.value("teaching_points", json::array())) tm.teaching_points.push_back(text_of(p));

@@ -48,6 +48,7 @@ struct Expectation {
 struct RowFacts {
   std::string sink;     // tcp | file | pipe | null
   bool nic_sg = false;  // the sending network device does scatter-gather (loopback does)
+  bool reflink = false;  // the files' filesystem shares extents (XFS with reflink, Btrfs)
 };
 
 // One textbook row of a method: what it costs and the diagram that shows it.
@@ -61,8 +62,10 @@ struct TextbookRow {
   std::vector<DiagramStep> steps;
   std::optional<std::string> when_sink;
   std::optional<bool> when_nic_sg;
+  std::optional<bool> when_reflink;
   bool holds(const RowFacts& f) const {
-    return (!when_sink || *when_sink == f.sink) && (!when_nic_sg || *when_nic_sg == f.nic_sg);
+    return (!when_sink || *when_sink == f.sink) && (!when_nic_sg || *when_nic_sg == f.nic_sg) &&
+           (!when_reflink || *when_reflink == f.reflink);
   }
 };
 
