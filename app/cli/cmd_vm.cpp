@@ -55,6 +55,36 @@ int spawn_wait(const std::vector<std::string>& args, int out_fd) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// The directory copyscope-vm copies into the guest (copyscope, copyscope-scenario,
+// java/, assets/): a build directory as it is; an installed copyscope is staged
+// into the workspace from bin/, libexec/copyscope/ and share/copyscope/.
+std::string guest_binaries(Workspace& ws) {
+  const fs::path exe = fs::read_symlink("/proc/self/exe");
+  const fs::path here = exe.parent_path();
+  if (fs::exists(here / "copyscope-scenario") && fs::is_directory(here / "assets" / "methods")) return here.string();
+  const fs::path stage = ws.path("guest-binaries");
+  const fs::path scenario = scenario_binary();
+  try {
+    fs::create_directory(stage);
+    fs::copy_file(exe, stage / "copyscope");
+    fs::copy_file(scenario, stage / "copyscope-scenario");
+    if (fs::is_directory(scenario.parent_path() / "java"))
+      fs::copy(scenario.parent_path() / "java", stage / "java", fs::copy_options::recursive);
+    fs::copy(assets_dir(), stage / "assets", fs::copy_options::recursive);
+  } catch (const fs::filesystem_error& e) {
+    throw RunError(1, std::string("cannot stage the installed binaries for the lab VM: ") + e.what());
+  }
+  return stage.string();
+}
+
+std::unique_ptr<Workspace> make_workspace() {
+  try {
+    return std::make_unique<Workspace>();
+  } catch (const WorkspaceError& e) {
+    throw RunError(2, e.what());
+  }
+}
+
 }  // namespace
 
 void check_vm_name(const std::string& name) {
@@ -105,16 +135,8 @@ std::vector<RunOutcome> run_in_vm(const std::vector<RunParams>& asked, const Com
   const std::string script = vm_script();
   if (script.empty()) throw RunError(2, "the lab VM's script copyscope-vm is not installed beside copyscope");
   if (geteuid() != 0) throw RunError(2, "the lab VM boots qemu with root's cache of guest images: run it with sudo");
-  const std::string build = fs::read_symlink("/proc/self/exe").parent_path().string();
-  if (!fs::exists(build + "/copyscope-scenario") || !fs::exists(build + "/assets"))
-    throw RunError(2, "the lab VM copies a build directory into the guest: run the copyscope of one (" + build +
-                          " is an installed one)");
-  std::unique_ptr<Workspace> ws;
-  try {
-    ws = std::make_unique<Workspace>();
-  } catch (const WorkspaceError& e) {
-    throw RunError(2, e.what());
-  }
+  std::unique_ptr<Workspace> ws = make_workspace();
+  const std::string build = guest_binaries(*ws);
   // One boot runs every plan, each leaving its trace as /scratch/out/N.json;
   // they come back as a tar stream on stdout. Every word below is a validated
   // method, a sink of the table, cold|warm or a number.
@@ -193,9 +215,14 @@ CLI::App* add_vm(CLI::App& app, int& exit_code) {
     check_vm_name(name);
     const std::string script = vm_script();
     if (script.empty()) usage_error("the lab VM's script copyscope-vm is not installed beside copyscope");
-    exit_code = spawn_wait({script, "prepare", name, "--build",
-                            fs::read_symlink("/proc/self/exe").parent_path().string()},
-                           -1);
+    if (geteuid() != 0) usage_error("vm prepare builds a guest image with debootstrap: run it with sudo");
+    try {
+      std::unique_ptr<Workspace> ws = make_workspace();
+      exit_code = spawn_wait({script, "prepare", name, "--build", guest_binaries(*ws)}, -1);
+    } catch (const RunError& e) {
+      std::fprintf(stderr, "copyscope: %s\n", e.what());
+      exit_code = e.exit_code;
+    }
   });
   auto* status = cmd->add_subcommand("status", "what guest images are cached, their size and age");
   status->add_flag("--json", json, "print one JSON object");
