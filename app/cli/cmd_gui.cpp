@@ -73,6 +73,12 @@ CLI::App* add_gui(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"cold", "warm"}));
   cmd->add_option("--sink", o.sink, "sink for --run");
+  cmd->add_option("--vm", o.vm.name, "--run in the lab VM (debian-6.12 or debian-6.1; needs root)")
+      ->check(CLI::IsMember(lab_vm_names()));
+  cmd->add_option("--nic-sg", o.vm.nic_sg, "with --vm: the sending card's scatter-gather, on or off")
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--fs", o.vm.fs, "with --vm: the guest disk's filesystem, ext4 or xfs")
+      ->check(CLI::IsMember({"ext4", "xfs"}));
   cmd->add_option("--synthetic", o.synthetic,
                   "open a synthetic run of about N events (for benchmarks; not a measurement)");
   cmd->add_option("--panel", o.panel, "panel to show first")

@@ -301,7 +301,13 @@ void App::write_regions(const std::string& path, int w, int h) {
 }
 
 int App::queue_requested_runs() {
-  if (!session.capture_problem().empty()) {
+  const bool in_vm = !opt_.vm.name.empty();
+  edit_vm = opt_.vm;
+  if (in_vm && !session.vm_problem().empty()) {
+    std::fprintf(stderr, "copyscope: cannot run %s in the lab VM: %s\n", opt_.run_method.c_str(),
+                 session.vm_problem().c_str());
+    if (screenshot_mode()) return 2;
+  } else if (!in_vm && !session.capture_problem().empty()) {
     std::fprintf(stderr, "copyscope: cannot run %s live: %s\n", opt_.run_method.c_str(),
                  session.capture_problem().c_str());
     if (screenshot_mode()) return 2;
@@ -337,7 +343,10 @@ int App::queue_requested_runs() {
     plans.push_back(q);
     pos = comma == std::string::npos ? comma : comma + 1;
   }
-  for (const RunParams& q : plans) session.queue(q);
+  if (in_vm)
+    session.start_vm(plans, opt_.vm);
+  else
+    for (const RunParams& q : plans) session.queue(q);
   return 0;
 }
 

@@ -20,6 +20,7 @@ struct GuiOptions {
   std::string replay;      // a recording to open
   std::string run_method;  // start a live run of this method at once
   std::string size = "32M", buffer = "64K", cache = "cold", sink;
+  LabVm vm;  // --run in the lab VM when vm.name is set
   size_t synthetic = 0;  // open a synthetic run of about this many events
   std::string panel = "datapath";
   std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
@@ -58,6 +59,7 @@ class App {
   // Scenario panel edits these.
   RunParams edit;
   std::string edit_size = "32M", edit_buffer = "64K";
+  LabVm edit_vm;  // name empty: this machine
   int method_index = 0;
   // Where the data path drew its diagram (x, y, w, h), for the screenshot's sidecar file.
   float diagram_rect[4] = {0, 0, 0, 0};

@@ -92,15 +92,23 @@ void draw_datapath_panel(App& app) {
     if (ImGui::IsItemHovered() && !others.empty())
       ImGui::SetTooltip("%s %s", L(p, "the other textbook row:", "另一种教材情形："), others.c_str());
   }
-  ImGui::SameLine();
   if (r) {
-    const char* origin = r->origin == "live"        ? L(p, "live run", "实时运行")
+    std::string origin = r->origin == "live"        ? L(p, "live run", "实时运行")
                          : r->origin == "synthetic" ? L(p, "synthetic data, not a measurement", "合成数据，并非测量")
                                                     : L(p, "recording", "录制文件");
-    ImGui::TextDisabled(
-        "%s · %s · %s %s", origin, r->label.c_str(), L(p, "copies", "拷贝"),
-        r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测") : L(p, "attributed", "推算"));
+    // Measured in the lab VM (live or opened later): say where, and which kernel.
+    if (r->run.where.rfind("vm:", 0) == 0)
+      origin = std::string(L(p, "lab VM ", "实验虚拟机 ")) + r->run.where.substr(3) + ", " +
+               L(p, "kernel ", "内核 ") + r->run.kernel.release;
+    const std::string line = origin + " · " + r->label + " · " + L(p, "copies", "拷贝") + " " +
+                             (r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
+                                                                          : L(p, "attributed", "推算"));
+    // Beside the title when it fits, else on a line of its own.
+    ImGui::SameLine();
+    if (ImGui::CalcTextSize(line.c_str()).x > ImGui::GetContentRegionAvail().x) ImGui::NewLine();
+    ImGui::TextDisabled("%s", line.c_str());
   } else {
+    ImGui::SameLine();
     ImGui::TextDisabled("%s", L(p, "textbook only: press Run to measure", "仅教材模型：按“运行”开始测量"));
   }
 

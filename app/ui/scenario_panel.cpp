@@ -79,6 +79,38 @@ void draw_scenario_panel(App& app) {
     ImGui::EndCombo();
   }
 
+  // Where: this machine, or a lab VM (a stock Debian kernel under qemu, with an
+  // NVMe disk and e1000 cards, where DMA is measured).
+  row("Where", "运行于");
+  {
+    const auto& vms = lab_vm_names();
+    int where = 0;
+    for (size_t i = 0; i < vms.size(); ++i)
+      if (vms[i] == app.edit_vm.name) where = static_cast<int>(i) + 1;
+    auto where_label = [&](int i) {
+      return i == 0 ? std::string(L(p, "this machine", "本机"))
+                    : std::string(L(p, "lab VM ", "实验虚拟机 ")) + vms[static_cast<size_t>(i) - 1];
+    };
+    if (ImGui::BeginCombo("##where", where_label(where).c_str())) {
+      for (int i = 0; i <= static_cast<int>(vms.size()); ++i)
+        if (ImGui::Selectable(where_label(i).c_str(), i == where))
+          app.edit_vm.name = i == 0 ? std::string() : vms[static_cast<size_t>(i) - 1];
+      ImGui::EndCombo();
+    }
+  }
+  const bool in_vm = !app.edit_vm.name.empty();
+  if (in_vm) {
+    row("Card SG", "网卡 SG");
+    int sg = app.edit_vm.nic_sg == "on" ? 1 : app.edit_vm.nic_sg == "off" ? 2 : 0;
+    const char* sgs[] = {L(p, "driver default (on)", "驱动默认（开）"), L(p, "on: gather DMA", "开：聚集 DMA"),
+                         L(p, "off: the CPU copies", "关：由 CPU 拷贝")};
+    if (ImGui::Combo("##nicsg", &sg, sgs, 3)) app.edit_vm.nic_sg = sg == 1 ? "on" : sg == 2 ? "off" : "";
+    row("Disk", "磁盘");
+    int fs = app.edit_vm.fs == "xfs" ? 1 : 0;
+    const char* fss[] = {L(p, "ext4", "ext4"), L(p, "xfs (reflink)", "xfs（reflink）")};
+    if (ImGui::Combo("##vmfs", &fs, fss, 2)) app.edit_vm.fs = fs ? "xfs" : "";
+  }
+
   std::string err;
   auto size = parse_size(app.edit_size, &err);
   auto buffer = size ? parse_size(app.edit_buffer, &err) : std::nullopt;
@@ -88,19 +120,51 @@ void draw_scenario_panel(App& app) {
     rp.size = *size;
     rp.buffer = *buffer;
   }
-  const bool can_live = app.session.capture_problem().empty();
+  const std::string vm_method_problem = in_vm && info ? lab_vm_method_problem(std::string(info->name)) : "";
+  const bool can_live = in_vm ? app.session.vm_problem().empty() && vm_method_problem.empty()
+                              : app.session.capture_problem().empty();
   const bool busy = app.session.live_busy();
   ImGui::BeginDisabled(!can_live || busy || !params_ok || !info);
-  if (ImGui::Button(L(p, "Run", "运行"))) app.session.start_live(rp);
+  if (ImGui::Button(L(p, "Run", "运行"))) {
+    if (in_vm)
+      app.session.start_vm({rp}, app.edit_vm);
+    else
+      app.session.start_live(rp);
+  }
   ImGui::SameLine();
-  if (ImGui::Button(L(p, "Run all", "全部运行"))) app.session.queue_all(rp);
+  if (ImGui::Button(L(p, "Run all", "全部运行"))) {
+    if (in_vm) {
+      // One boot for every method the guest can run.
+      std::vector<RunParams> all;
+      for (const auto& m : methods) {
+        RunParams each = rp;
+        each.method = m.name;
+        each.sink.clear();
+        all.push_back(each);
+      }
+      app.session.start_vm(all, app.edit_vm);
+    } else {
+      app.session.queue_all(rp);
+    }
+  }
   ImGui::EndDisabled();
   ImGui::SameLine();
   ImGui::BeginDisabled(!busy);
   if (ImGui::Button(L(p, "Stop", "停止"))) app.session.stop_live();
   ImGui::EndDisabled();
   const ImVec4 warn(0.85f, 0.35f, 0.15f, 1);
-  if (!can_live) {
+  if (in_vm && !can_live) {
+    ImGui::PushStyleColor(ImGuiCol_Text, warn);
+    ImGui::TextWrapped("%s %s", L(p, "The lab VM cannot run this:", "实验虚拟机无法运行："),
+                       (app.session.vm_problem().empty() ? vm_method_problem : app.session.vm_problem()).c_str());
+    ImGui::PopStyleColor();
+  } else if (in_vm) {
+    ImGui::TextWrapped("%s", L(p, "Runs in Debian's stock kernel under qemu (NVMe disk, two e1000 cards): DMA and "
+                                  "copies are measured there. About half a minute per boot; the views fill in when "
+                                  "the guest is done.",
+                               "在 qemu 中的 Debian 原版内核里运行（NVMe 磁盘、两块 e1000 网卡），DMA 和拷贝都在那里实测。"
+                               "每次启动约半分钟；虚拟机运行结束后各视图才会显示结果。"));
+  } else if (!can_live) {
     ImGui::PushStyleColor(ImGuiCol_Text, warn);
     ImGui::TextWrapped("%s %s", L(p, "Live capture is off:", "无法实时采集："), app.session.capture_problem().c_str());
     ImGui::PopStyleColor();

@@ -39,11 +39,19 @@ struct Session::LiveJob {
   std::chrono::steady_clock::duration view_every = std::chrono::milliseconds(250);
   std::mutex progress_mu;  // the worker writes, the frame reads
   std::string progress;
+  // A lab-VM job instead: its plans, the session's runs waiting for them, what came back.
+  bool in_vm = false;
+  LabVm vm;
+  std::vector<RunParams> vm_plans;
+  std::vector<size_t> vm_indices;
+  std::vector<Run> vm_runs;
+  std::chrono::steady_clock::time_point started;
 };
 
 Session::Session() {
   CaptureCheck check = capture_available();
   if (!check.ok) capture_problem_ = check.reason + ". " + check.fix;
+  vm_problem_ = lab_vm_problem();
 }
 
 Session::~Session() { close(); }
@@ -143,6 +151,84 @@ bool Session::start_live(const RunParams& p) {
   return true;
 }
 
+bool Session::start_vm(const std::vector<RunParams>& plans, const LabVm& vm) {
+  if (job_ || !vm_problem_.empty() || plans.empty()) return false;
+  auto job = std::make_unique<LiveJob>();
+  job->in_vm = true;
+  job->vm = vm;
+  job->params = plans.front();
+  for (const RunParams& p : plans) {
+    try {
+      RunParams v = p;
+      validate(v);
+      if (!lab_vm_method_problem(v.method).empty()) continue;
+      job->vm_plans.push_back(v);
+    } catch (const std::exception&) {
+      continue;  // not runnable (yet)
+    }
+  }
+  if (job->vm_plans.empty()) return false;
+  for (const RunParams& p : job->vm_plans) {
+    SessionRun r;
+    r.origin = "lab VM";
+    r.run.params = p;
+    r.run.where = "vm:" + vm.name;
+    r.label = p.method + " " + format_size(p.size) + " " + p.cache + " (" + vm.name + ")";
+    r.view = build_view(r.run, r.summary, Textbook::builtin().find(p.method), false);
+    add(std::move(r));
+    job->vm_indices.push_back(runs_.size() - 1);
+  }
+  job->started = std::chrono::steady_clock::now();
+  LiveJob* raw = job.get();
+  job->worker = std::thread([raw] {
+    try {
+      LabVmRequest req;
+      req.plans = raw->vm_plans;
+      req.vm = raw->vm;
+      req.max_events = kGuiMaxEvents;
+      req.cancel = &raw->cancel;
+      req.on_line = [raw](const std::string& line) {
+        std::lock_guard<std::mutex> lock(raw->progress_mu);
+        raw->progress = line.substr(0, 200);
+      };
+      raw->vm_runs = run_in_lab_vm(req, &raw->vm_runs);
+    } catch (const std::exception& e) {
+      raw->error = e.what();
+    }
+    raw->done.store(true);
+  });
+  job_ = std::move(job);
+  status_ = "booting the lab VM " + vm.name + "...";
+  return true;
+}
+
+void Session::finish_vm() {
+  job_->worker.join();
+  for (size_t i = 0; i < job_->vm_indices.size(); ++i) {
+    SessionRun& r = *runs_[job_->vm_indices[i]];
+    r.finished = true;
+    if (i < job_->vm_runs.size()) {
+      r.run = std::move(job_->vm_runs[i]);
+      const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+      r.summary = summarize(r.run, tb);
+      sort_events(r.run.events);
+      r.view = build_view(r.run, r.summary, tb, true);
+      r.cursor = r.view.t1;
+    } else {
+      r.failed = true;
+      r.error = job_->error.empty() ? "the lab VM returned no trace for it" : job_->error;
+    }
+  }
+  const auto secs =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - job_->started).count();
+  status_ = job_->error.empty() ? "the lab VM " + job_->vm.name + " ran " + std::to_string(job_->vm_runs.size()) +
+                                      " method(s) in " + std::to_string(secs) + " s"
+                                : "lab VM: " + job_->error;
+  if (!job_->vm_indices.empty()) select(job_->vm_indices.front());
+  job_.reset();
+  start_next_queued();
+}
+
 void Session::queue(const RunParams& p) {
   queue_.push_back(p);
   start_next_queued();
@@ -179,6 +265,17 @@ void Session::poll(bool follow) {
   if (interrupt::requested()) stop_live();
   if (!job_) {
     start_next_queued();
+    return;
+  }
+  if (job_->in_vm) {
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - job_->started).count();
+    {
+      std::lock_guard<std::mutex> lock(job_->progress_mu);
+      status_ = "lab VM " + job_->vm.name + " (" + std::to_string(secs) + " s): " +
+                (job_->progress.empty() ? std::string("booting...") : job_->progress);
+    }
+    if (job_->done.load()) finish_vm();
     return;
   }
   SessionRun& r = *runs_[job_->session_index];

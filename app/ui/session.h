@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "launch/lab_vm.h"
 #include "model/analysis.h"
 #include "model/run.h"
 #include "ui/run_view.h"
@@ -63,6 +64,10 @@ class Session {
   void queue(const RunParams& p);         // after the queued ones; starts when the worker is free
   void queue_all(const RunParams& like);  // every method that can run here
   void stop_live();                       // cancels the live run and empties the queue
+  // Runs in the lab VM: one boot runs every plan (a minute or two under
+  // emulation); their runs arrive when the guest is done. Stop cancels it.
+  bool start_vm(const std::vector<RunParams>& plans, const LabVm& vm);
+  const std::string& vm_problem() const { return vm_problem_; }  // empty: the lab VM can run here
   bool live_busy() const { return job_ != nullptr; }
   bool settled() const { return !job_ && queue_.empty(); }
   // Once a frame: after a signal (interrupt::requested) cancels the live run
@@ -81,6 +86,7 @@ class Session {
  private:
   struct LiveJob;
   void finish_live();
+  void finish_vm();
   void start_next_queued();
 
   std::vector<std::unique_ptr<SessionRun>> runs_;
@@ -89,6 +95,7 @@ class Session {
   std::unique_ptr<LiveJob> job_;
   std::deque<RunParams> queue_;
   std::string capture_problem_;
+  std::string vm_problem_;
   std::string status_;
 };
 
