@@ -24,6 +24,7 @@
 /* How the exit's return value gives the bytes copied. */
 enum copy_count {
 	CS_COUNT_RET,		/* the return value (negative: an error, nothing) */
+	CS_COUNT_RET_INT,	/* the same for an int: only the low 32 bits of the register are set */
 	CS_COUNT_RET_LEFT,	/* `want` minus the return value (bytes NOT copied) */
 	CS_COUNT_RET_BEYOND,	/* the return value beyond `want` (filemap_read's already_read) */
 	CS_COUNT_WANT_IF_ZERO,	/* `want` when the routine returned 0 (skb_copy_datagram_*) */
@@ -147,6 +148,9 @@ static __always_inline int copy_exit(__u64 ret)
 	case CS_COUNT_RET:
 		bytes = (__s64)ret > 0 ? ret : 0;
 		break;
+	case CS_COUNT_RET_INT:
+		bytes = (int)ret > 0 ? (__u32)(int)ret : 0;	/* -EAGAIN is not 4 GiB */
+		break;
 	case CS_COUNT_RET_LEFT:
 		bytes = ret <= f->want ? f->want - ret : 0;
 		break;
@@ -269,7 +273,7 @@ CS_COPY_HOOK(pipe_write, CS_CR_PIPE_WRITE, CS_SIDE_FROM_ITER, CS_COUNT_RET, 1, -
 CS_COPY_HOOK(anon_pipe_read, CS_CR_ANON_PIPE_READ, CS_SIDE_TO_ITER, CS_COUNT_RET, 1, -1)
 CS_COPY_HOOK(anon_pipe_write, CS_CR_ANON_PIPE_WRITE, CS_SIDE_FROM_ITER, CS_COUNT_RET, 1, -1)
 /* net/ipv4/tcp.c: int tcp_sendmsg_locked(struct sock *, struct msghdr *msg, size_t size) */
-CS_COPY_HOOK(tcp_sendmsg_locked, CS_CR_TCP_SENDMSG_LOCKED, CS_SIDE_MSG_FROM_ITER, CS_COUNT_RET, 1, -1)
+CS_COPY_HOOK(tcp_sendmsg_locked, CS_CR_TCP_SENDMSG_LOCKED, CS_SIDE_MSG_FROM_ITER, CS_COUNT_RET_INT, 1, -1)
 /* net/core/datagram.c: int skb_copy_datagram_iter(const struct sk_buff *, int offset, struct iov_iter *to, int len) */
 CS_COPY_HOOK(skb_copy_datagram_iter, CS_CR_SKB_COPY_DATAGRAM_ITER, CS_SIDE_TO_ITER, CS_COUNT_WANT_IF_ZERO, 2, 3)
 CS_COPY_HOOK(skb_copy_datagram_from_iter, CS_CR_SKB_COPY_DATAGRAM_FROM_ITER, CS_SIDE_FROM_ITER,

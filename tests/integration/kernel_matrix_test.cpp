@@ -108,7 +108,7 @@ TEST_F(KernelMatrix, HarnessSucceeds) {
 }
 
 TEST_F(KernelMatrix, GuestKernelDiffersFromHost) {
-  const json* guest = find_run("guest", "read_write");
+  const json* guest = find_run("vm", "read_write");
   const json* host = find_run("host", "read_write");
   ASSERT_TRUE(guest && host) << "need a guest and a host read_write run";
   EXPECT_FALSE(kernel_release(*guest).empty());
@@ -117,7 +117,7 @@ TEST_F(KernelMatrix, GuestKernelDiffersFromHost) {
 
 TEST_F(KernelMatrix, BothRunsSucceedInTheGuest) {
   for (const char* method : {"read_write", "sendfile"}) {
-    const json* run = find_run("guest", method);
+    const json* run = find_run("vm", method);
     ASSERT_TRUE(run) << "no guest " << method << " run in the output";
     EXPECT_FALSE(run->value("failed", false)) << method << ": " << run->value("error", "");
     EXPECT_GT(run->value("bytes", 0.0), 0.0) << method;
@@ -128,7 +128,7 @@ TEST_F(KernelMatrix, BothRunsSucceedInTheGuest) {
 // implies (measured only when every copy site is hooked), whatever this host
 // allows: kprobes and fentry differ between machines, the rule does not.
 TEST_F(KernelMatrix, AccountingFollowsEachKernelsProbe) {
-  for (const char* where : {"host", "guest"})
+  for (const char* where : {"host", "vm"})
     for (const char* method : {"read_write", "sendfile"}) {
       const json* run = find_run(where, method);
       ASSERT_TRUE(run) << "no " << where << " " << method << " run in the output";
@@ -140,7 +140,7 @@ TEST_F(KernelMatrix, AccountingFollowsEachKernelsProbe) {
 
 TEST_F(KernelMatrix, GuestIsMeasured) {
   for (const char* method : {"read_write", "sendfile"}) {
-    const json* run = find_run("guest", method);
+    const json* run = find_run("vm", method);
     ASSERT_TRUE(run) << "no guest " << method << " run in the output";
     ASSERT_FALSE(run->value("failed", false)) << method << ": " << run->value("error", "");
     EXPECT_EQ((*run)["kernel"].value("copy_accounting", ""), "measured")
@@ -149,7 +149,7 @@ TEST_F(KernelMatrix, GuestIsMeasured) {
 }
 
 TEST_F(KernelMatrix, GuestReadWriteCopiesTwiceTheFile) {
-  const json* run = find_run("guest", "read_write");
+  const json* run = find_run("vm", "read_write");
   ASSERT_TRUE(run && run->contains("counters")) << "no successful guest read_write run";
   EXPECT_EQ((*run)["params"].value("size", 0.0), kSizeBytes);
   const double copied = (*run)["counters"].value("cpu_copy_bytes", 0.0);
@@ -161,7 +161,7 @@ TEST_F(KernelMatrix, GuestReadWriteCopiesTwiceTheFile) {
 // Loopback does scatter-gather on every kernel: the copy routines see no copy
 // of the payload, and the page references carry the kernel's reason.
 TEST_F(KernelMatrix, GuestSendfileReportsTheMeasuredFigureWithTheKernelsReason) {
-  const json* run = find_run("guest", "sendfile");
+  const json* run = find_run("vm", "sendfile");
   ASSERT_TRUE(run && run->contains("counters")) << "no successful guest sendfile run";
   const std::string release = kernel_release(*run);
   EXPECT_EQ((*run)["kernel"].value("copy_accounting", ""), "measured") << release;
@@ -181,7 +181,7 @@ TEST_F(KernelMatrix, GuestSendfileReportsTheMeasuredFigureWithTheKernelsReason) 
 // io_uring_complete's arguments differ between 6.1 (the completion's fields)
 // and newer kernels (a pointer to it): both must read the same flows.
 TEST_F(KernelMatrix, IoUringFlowsReadTheSameOnBothKernels) {
-  for (const char* where : {"guest", "host"}) {
+  for (const char* where : {"vm", "host"}) {
     const json* run = find_run(where, "io_uring");
     ASSERT_TRUE(run) << "no " << where << " io_uring run in the output";
     ASSERT_FALSE(run->value("failed", false)) << where << ": " << run->value("error", "");
