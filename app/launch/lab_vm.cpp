@@ -193,8 +193,10 @@ std::vector<Run> run_in_lab_vm(const LabVmRequest& req, std::vector<Run>* done) 
                       " --buffer " + std::to_string(p.buffer) + " --cache " + p.cache + " --sink " + p.sink +
                       " --timeout " + std::to_string(req.timeout_s);
     if (req.max_events) run += " --max-events " + std::to_string(req.max_events);
-    script += "[ $rc -ne 0 ] || { echo \"copyscope: [" + n + "/" + total + "] " + p.method +
-              " in the lab VM\" >&2; " + run + " --trace /scratch/out/" + n + ".json >/dev/null || rc=$?; }; ";
+    // Progress on the guest's console: copyscope-vm shows it as it happens.
+    script += "[ $rc -ne 0 ] || { [ -z \"$COPYSCOPE_VM_CONSOLE\" ] || echo \"$COPYSCOPE_VM_REPORT_PREFIX [" + n + "/" +
+              total + "] " + p.method + "\" >\"$COPYSCOPE_VM_CONSOLE\"; " + run + " --trace /scratch/out/" + n +
+              ".json >/dev/null || rc=$?; }; ";
   }
   script += "tar -cf - *.json; exit $rc";
   const uint64_t scratch_mib = std::max<uint64_t>(1024, 2 * (largest >> 20) + 256);

@@ -249,6 +249,14 @@ Counts count_role(const Run& run, Role role, const KernelVersion& kv, const Even
     else
       out.copy_kernel_bytes += m.bytes;
   }
+  // A copy-on-write fault copies the page in the fault handler (wp_page_copy),
+  // which no copy hook covers: those copies stay counted from the faults, even
+  // where the copy routines are measured.
+  for (const Flow& f : flows)
+    if (f.role == role && f.sys == kFlowCowFault) {
+      out.cpu_copies += f.calls;
+      out.cpu_copy_bytes += f.bytes;
+    }
   return out;
 }
 

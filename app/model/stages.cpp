@@ -211,7 +211,8 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
     }
     const std::string name = flow_name(f.sys);
     uint64_t copied = a.copy_bytes;
-    if (measured) {
+    // Copy-on-write copies are counted from the faults either way (count_role).
+    if (measured && f.sys != kFlowCowFault) {
       auto it = measured_by_flow.find({f.sys, f.src, f.dst});
       copied = it == measured_by_flow.end() ? 0 : it->second;
       if (it != measured_by_flow.end()) measured_by_flow.erase(it);
@@ -220,7 +221,7 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
     cpu.kind = StageKind::CpuCopy;
     cpu.bytes = copied;
     cpu.rule = name + ": " + a.rule.why;
-    cpu.accounting = copy_accounting;
+    cpu.accounting = f.sys == kFlowCowFault ? "attributed" : copy_accounting;
     add(cpu);
     // What moved without a copy went by reference, unless a device moved it
     // (O_DIRECT) or nothing did (/dev/zero, /dev/null).
