@@ -65,7 +65,9 @@ std::string why_no_window() {
 CLI::App* add_gui(CLI::App& app, int& exit_code) {
   static ui::GuiOptions o;
   auto* cmd = app.add_subcommand("gui", "open the window: run a scenario and watch the data move");
-  cmd->add_option("--replay", o.replay, "open a recording (a trace exported by copyscope)");
+  cmd->add_option("--replay", o.replay,
+                  "open a recording (a trace exported by copyscope); repeat it to open several, which the Compare "
+                  "panel shows side by side");
   cmd->add_option("--run", o.run_method, "start live runs at once: METHOD or METHOD,METHOD,... (needs root)");
   cmd->add_option("--size", o.size, "size for --run")->capture_default_str();
   cmd->add_option("--buffer", o.buffer, "buffer for --run")->capture_default_str();

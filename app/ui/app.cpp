@@ -355,8 +355,8 @@ int App::run() {
 
   // A trace that cannot be opened is reported in the window's status line,
   // which stays up (a screenshot shows it too); stderr gets the same line.
-  if (!opt_.replay.empty() && !session.open_recording(opt_.replay))
-    std::fprintf(stderr, "copyscope: %s\n", session.status().c_str());
+  for (const std::string& path : opt_.replay)
+    if (!session.open_recording(path)) std::fprintf(stderr, "copyscope: %s\n", session.status().c_str());
   if (opt_.synthetic) session.open_synthetic(opt_.synthetic);
   if (opt_.at >= 0)
     for (auto& r : session.runs())

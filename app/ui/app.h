@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "model/run.h"
 #include "ui/session.h"
@@ -17,10 +18,10 @@ struct ImFont;
 namespace copyscope::ui {
 
 struct GuiOptions {
-  std::string replay;      // a recording to open
-  std::string run_method;  // start a live run of this method at once
+  std::vector<std::string> replay;  // recordings to open (several: Compare shows them side by side)
+  std::string run_method;           // start a live run of this method at once
   std::string size = "32M", buffer = "64K", cache = "cold", sink;
-  LabVm vm;  // --run in the lab VM when vm.name is set
+  LabVm vm;              // --run in the lab VM when vm.name is set
   size_t synthetic = 0;  // open a synthetic run of about this many events
   std::string panel = "datapath";
   std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
@@ -61,6 +62,11 @@ class App {
   std::string edit_size = "32M", edit_buffer = "64K";
   LabVm edit_vm;  // name empty: this machine
   int method_index = 0;
+  // Compare: the runs (session indices) whose diagrams stand side by side, at most three;
+  // empty until the user picks (then the first runs of different methods are shown).
+  std::vector<size_t> side_by_side;
+  bool side_by_side_picked = false;
+  bool compare_bars = false;  // the bars instead of the diagrams
   // Where the data path drew its diagram (x, y, w, h), for the screenshot's sidecar file.
   float diagram_rect[4] = {0, 0, 0, 0};
   // Where the timeline drew its time axis and lanes (x, y, w, h), for the frame benchmark.

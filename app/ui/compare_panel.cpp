@@ -4,8 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "model/format.h"
+#include "model/textbook.h"
 #include "ui/app.h"
+#include "ui/diagram_draw.h"
 #include "ui/draw.h"
 
 namespace copyscope::ui {
@@ -26,6 +32,62 @@ void cell_pair(const std::optional<double>& tbv, double m) {
   }
 }
 
+constexpr size_t kSideBySide = 3;
+
+// "4 (tb 4)" coloured by whether it matches the textbook.
+void figure(ImDrawList* dl, ImVec2& at, const char* what, double measured, const std::optional<double>& tb) {
+  const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
+  std::string s = std::string(what) + " " + format_figure(measured);
+  dl->AddText(at, text, s.c_str());
+  at.x += ImGui::CalcTextSize(s.c_str()).x;
+  if (tb) {
+    const bool ok = std::round(measured) == *tb;
+    const std::string t = std::string(" (") + (ok ? "\u2713" : "\u2717 tb " + format_figure(*tb)) + ")";
+    dl->AddText(at, col(ok ? palette::kMatches : palette::kDiffers), t.c_str());
+    at.x += ImGui::CalcTextSize(t.c_str()).x;
+  }
+  at.x += ImGui::GetFontSize() * 0.8f;
+}
+
+// Two or three runs' diagrams side by side, each with its method, its textbook
+// row and its measured counts per transfer unit: the articles' comparison.
+void draw_side_by_side(App& app, const std::vector<size_t>& picks) {
+  const UiPrefs& p = app.prefs;
+  const Session& session = app.session;
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const float fs = ImGui::GetFontSize();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  const float gap = fs;
+  const float n = static_cast<float>(picks.size());
+  const float w = (avail.x - gap * (n - 1)) / n;
+  const float caption = ImGui::GetTextLineHeightWithSpacing() * 3.2f;
+  const float dh = std::max(fs * 8, avail.y - caption - fs * 0.5f);
+  ImGui::Dummy(ImVec2(avail.x, caption + dh));
+  for (size_t k = 0; k < picks.size(); ++k) {
+    const SessionRun& r = *session.runs()[picks[k]];
+    const Summary& s = r.summary;
+    const TextbookMethod* tb = Textbook::builtin().find(r.run.params.method);
+    const ImVec2 at(o.x + (w + gap) * static_cast<float>(k), o.y);
+    dl->PushClipRect(at, ImVec2(at.x + w, at.y + caption + dh), true);
+    const float line = ImGui::GetTextLineHeightWithSpacing();
+    const std::string title =
+        std::to_string(picks[k] + 1) + ". " + (tb ? tb->title.in(p.lang) : r.run.params.method) + "  " + r.label;
+    dl->AddText(at, ImGui::GetColorU32(ImGuiCol_Text), title.c_str());
+    const TextbookRow* row =
+        tb && !tb->rows.empty() ? (tb->find_row(s.row_id) ? tb->find_row(s.row_id) : &tb->rows.front()) : nullptr;
+    if (row && tb->rows.size() > 1)
+      dl->AddText(ImVec2(at.x, at.y + line), col(palette::kDma), row->title.in(p.lang).c_str());
+    ImVec2 fig(at.x, at.y + line * 2);
+    figure(dl, fig, L(p, "mode sw.", "模式切换"), s.per_call.mode_switches, s.textbook.mode_switches);
+    figure(dl, fig, L(p, "CPU", "CPU 拷贝"), s.per_call.cpu_copies, s.textbook.cpu_copies);
+    figure(dl, fig, "DMA", s.per_call.dma_copies, s.textbook.dma_copies);
+    if (tb && r.view.textbook == tb && r.view.diagram.row)
+      draw_diagram(app, dl, ImVec2(at.x, at.y + caption), w, dh, *tb, r.view.diagram, &r, r.view.t1);
+    dl->PopClipRect();
+  }
+}
+
 }  // namespace
 
 void draw_compare_panel(App& app) {
@@ -42,14 +104,33 @@ void draw_compare_panel(App& app) {
                                "还没有完成的运行：在场景面板中按“全部运行”。"));
     return;
   }
-  ImGui::TextDisabled("%s", L(p, "Per transfer unit. tb = textbook. Click a row to open that run.",
-                              "按每个传输单元计。tb = 教材。点击一行打开该运行。"));
+  ImGui::TextDisabled("%s", L(p,
+                              "Per transfer unit. tb = textbook. Click a row to open that run; tick up to three "
+                              "to see their diagrams side by side.",
+                              "按每个传输单元计。tb = 教材。点击一行打开该运行；勾选最多三个运行可并排查看其示意图。"));
+  // Until the user ticks some: the first runs of different methods.
+  auto& picks = app.side_by_side;
+  picks.erase(std::remove_if(picks.begin(), picks.end(),
+                             [&](size_t i) { return std::find(rows.begin(), rows.end(), i) == rows.end(); }),
+              picks.end());
+  if (!app.side_by_side_picked) {
+    picks.clear();
+    std::vector<std::string> seen;
+    for (size_t i : rows) {
+      const std::string& m = session.runs()[i]->run.params.method;
+      if (picks.size() < kSideBySide && std::find(seen.begin(), seen.end(), m) == seen.end()) {
+        picks.push_back(i);
+        seen.push_back(m);
+      }
+    }
+  }
   const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
                                 ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY;
   const float table_h = std::min(ImGui::GetContentRegionAvail().y * 0.5f,
                                  ImGui::GetFrameHeightWithSpacing() * (static_cast<float>(rows.size()) + 2.5f));
-  if (ImGui::BeginTable("compare", 11, flags, ImVec2(0, table_h))) {
-    ImGui::TableSetupScrollFreeze(1, 1);
+  if (ImGui::BeginTable("compare", 12, flags, ImVec2(0, table_h))) {
+    ImGui::TableSetupScrollFreeze(2, 1);
+    ImGui::TableSetupColumn(L(p, "side by side", "并排"));
     ImGui::TableSetupColumn(L(p, "run", "运行"));
     ImGui::TableSetupColumn(L(p, "sink", "接收端"));
     ImGui::TableSetupColumn(L(p, "mode sw. tb", "模式切换 tb"));
@@ -66,6 +147,19 @@ void draw_compare_panel(App& app) {
       const SessionRun& r = *session.runs()[i];
       const Summary& s = r.summary;
       ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      bool on = std::find(picks.begin(), picks.end(), i) != picks.end();
+      ImGui::PushID(static_cast<int>(i));
+      ImGui::BeginDisabled(!on && picks.size() >= kSideBySide);
+      if (ImGui::Checkbox("##side", &on)) {
+        app.side_by_side_picked = true;
+        if (on)
+          picks.push_back(i);
+        else
+          picks.erase(std::find(picks.begin(), picks.end(), i));
+      }
+      ImGui::EndDisabled();
+      ImGui::PopID();
       ImGui::TableNextColumn();
       std::string label = std::to_string(i + 1) + ". " + r.label;
       if (ImGui::Selectable(label.c_str(), i == session.current_index(), ImGuiSelectableFlags_SpanAllColumns)) {
@@ -88,6 +182,18 @@ void draw_compare_panel(App& app) {
     ImGui::EndTable();
   }
 
+  // Below: the chosen runs' diagrams side by side, or bars for every run.
+  if (picks.size() >= 2) {
+    int view = app.compare_bars ? 1 : 0;
+    ImGui::RadioButton(L(p, "diagrams side by side", "示意图并排"), &view, 0);
+    ImGui::SameLine();
+    ImGui::RadioButton(L(p, "bars", "柱状图"), &view, 1);
+    app.compare_bars = view == 1;
+    if (!app.compare_bars) {
+      draw_side_by_side(app, picks);
+      return;
+    }
+  }
   // Bars: throughput and CPU-copied bytes per payload byte, one row per run.
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const float fs = ImGui::GetFontSize();

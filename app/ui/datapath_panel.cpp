@@ -10,6 +10,7 @@
 
 #include "model/format.h"
 #include "ui/app.h"
+#include "ui/diagram_draw.h"
 #include "ui/draw.h"
 
 namespace copyscope::ui {
@@ -54,103 +55,15 @@ void arrow(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 c, float th, bool dash, flo
 
 }  // namespace
 
-void draw_datapath_panel(App& app) {
+DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, float dh, const TextbookMethod& method,
+                          const DiagramState& state, const SessionRun* r, uint64_t cursor) {
   const UiPrefs& p = app.prefs;
-  SessionRun* r = app.session.current();
-  const auto& methods = Textbook::builtin().methods();
-  const std::string method = r ? r->run.params.method : app.edit.method;
-  const TextbookMethod* tb = Textbook::builtin().find(method);
-  if (!tb && !methods.empty()) tb = &methods.front();
-  if (!tb) {
-    ImGui::TextUnformatted(
-        L(p, "No textbook data (assets/methods/) was found.", "找不到教材数据（assets/methods/）。"));
-    return;
-  }
-  // Without a run the diagram is the textbook's alone (the method's own row).
-  DiagramState empty;
-  const DiagramState* view = r && r->view.textbook == tb && r->view.diagram.row ? &r->view.diagram : nullptr;
-  if (!view) {
-    empty.method = tb;
-    empty.row = &tb->rows.front();
-    empty.arrows.resize(empty.row->arrows.size());
-    view = &empty;
-  }
+  const TextbookMethod* tb = &method;
+  const DiagramState* view = &state;
   const TextbookRow& row = *view->row;
-  const uint64_t cursor = r ? r->cursor : 0;
   const bool light = light_theme(app);
   const float fs = ImGui::GetFontSize();
-
-  ImGui::PushFont(app.font_big);
-  ImGui::TextUnformatted(tb->title.in(p.lang).c_str());
-  ImGui::PopFont();
-  if (tb->rows.size() > 1) {  // which textbook row, and the one not drawn
-    ImGui::SameLine();
-    std::string others;
-    for (const TextbookRow& o : tb->rows)
-      if (&o != &row) others += (others.empty() ? "" : ", ") + o.title.in(p.lang);
-    ImGui::TextColored(ImVec4(0.35f, 0.55f, 0.85f, 1), "%s %s", L(p, "row:", "对应："), row.title.in(p.lang).c_str());
-    if (ImGui::IsItemHovered() && !others.empty())
-      ImGui::SetTooltip("%s %s", L(p, "the other textbook row:", "另一种教材情形："), others.c_str());
-  }
-  if (r) {
-    std::string origin = r->origin == "live"        ? L(p, "live run", "实时运行")
-                         : r->origin == "synthetic" ? L(p, "synthetic data, not a measurement", "合成数据，并非测量")
-                                                    : L(p, "recording", "录制文件");
-    // Measured in the lab VM (live or opened later): say where, and which kernel.
-    if (r->run.where.rfind("vm:", 0) == 0)
-      origin = std::string(L(p, "lab VM ", "实验虚拟机 ")) + r->run.where.substr(3) + ", " +
-               L(p, "kernel ", "内核 ") + r->run.kernel.release;
-    const std::string line = origin + " · " + r->label + " · " + L(p, "copies", "拷贝") + " " +
-                             (r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
-                                                                          : L(p, "attributed", "推算"));
-    // Beside the title when it fits, else on a line of its own.
-    ImGui::SameLine();
-    if (ImGui::CalcTextSize(line.c_str()).x > ImGui::GetContentRegionAvail().x) ImGui::NewLine();
-    ImGui::TextDisabled("%s", line.c_str());
-  } else {
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", L(p, "textbook only: press Run to measure", "仅教材模型：按“运行”开始测量"));
-  }
-
-  // Legend, outside the diagram so that its swatches are not counted as arrows.
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  auto fits = [&](const char* text, float extra) {
-    if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text).x + extra) ImGui::NewLine();
-  };
-  auto swatch = [&](Rgb c, bool dash, const char* en, const char* zh) {
-    fits(L(p, en, zh), fs * 2.6f);
-    ImVec2 pos = ImGui::GetCursorScreenPos();
-    const float y = pos.y + ImGui::GetTextLineHeight() * 0.5f;
-    arrow(dl, ImVec2(pos.x, y), ImVec2(pos.x + fs * 2.2f, y), col(c), fs * 0.22f, dash, fs * 0.5f);
-    ImGui::Dummy(ImVec2(fs * 2.4f, ImGui::GetTextLineHeight()));
-    ImGui::SameLine();
-    ImGui::TextUnformatted(L(p, en, zh));
-    ImGui::SameLine(0, fs * 1.2f);
-  };
-  swatch(palette::kDma, false, "DMA (device copies)", "DMA（设备拷贝）");
-  swatch(palette::kCpuCopy, false, "CPU copy", "CPU 拷贝");
-  swatch(palette::kPageRef, true, "shared pages / descriptor", "共享页 / 描述符");
-  {
-    fits(L(p, "mode switch", "模式切换"), fs * 1.4f);
-    ImVec2 pos = ImGui::GetCursorScreenPos();
-    const float h = ImGui::GetTextLineHeight();
-    dl->AddTriangleFilled(ImVec2(pos.x, pos.y + h * 0.2f), ImVec2(pos.x + h * 0.8f, pos.y + h * 0.2f),
-                          ImVec2(pos.x + h * 0.4f, pos.y + h * 0.9f), col(palette::kModeSwitch));
-    ImGui::Dummy(ImVec2(h, h));
-    ImGui::SameLine();
-    ImGui::TextUnformatted(L(p, "mode switch", "模式切换"));
-  }
-
-  // The diagram: three bands, boxes placed left to right in the order data reaches them.
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float dh = std::max(fs * 10, avail.y * 0.52f);
-  const ImVec2 o = ImGui::GetCursorScreenPos();
-  const float W = avail.x;
-  ImGui::Dummy(ImVec2(W, dh));
-  app.diagram_rect[0] = o.x;
-  app.diagram_rect[1] = o.y;
-  app.diagram_rect[2] = W;
-  app.diagram_rect[3] = dh;
+  DiagramDrawn drawn;
   const char* band_en[] = {"User space", "Kernel space", "Hardware"};
   const char* band_zh[] = {"用户态", "内核态", "硬件"};
   const ImU32 band_bg[] = {light ? IM_COL32(232, 242, 232, 255) : IM_COL32(34, 48, 38, 255),
@@ -162,6 +75,12 @@ void draw_datapath_panel(App& app) {
   float label_w = 0;
   for (int b = 0; b < 3; ++b) label_w = std::max(label_w, ImGui::CalcTextSize(L(p, band_en[b], band_zh[b])).x);
   label_w += fs;
+  // Narrow (side by side in Compare): the band names sit in the bands' top-left
+  // corners above the boxes, so the boxes get the whole width.
+  const bool compact = W < fs * 45;
+  if (compact) label_w = fs * 0.3f;
+  // Below this, text is not shrunk further: it wraps (boxes) or may overlap (labels).
+  const float min_text = fs * 0.72f;
   for (int b = 0; b < 3; ++b) {
     const float y0 = o.y + band_h * b;
     fill_opaque_rect(dl, ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
@@ -206,6 +125,7 @@ void draw_datapath_panel(App& app) {
       {o.x, o.x + fs * 0.5f + ImGui::CalcTextSize(switch_count.c_str()).x}};
 
   const int cur_step = view->step_at(cursor);
+  drawn.cur_step = cur_step;
   const int cur_n = cur_step >= 0 ? row.steps[static_cast<size_t>(cur_step)].n : -1;
   const bool animate = r && (app.prefs.playing || !r->finished || app.options().at >= 0);
   const float t_anim = static_cast<float>(ImGui::GetTime());
@@ -220,14 +140,35 @@ void draw_datapath_panel(App& app) {
     const ImU32 edge = light ? IM_COL32(90, 90, 100, 255) : IM_COL32(170, 170, 185, 255);
     dl->AddRect(a, z, touched ? col(palette::kModeSwitch) : edge, 6, 0, touched ? 4.0f : 1.5f);
     const std::string& text = view->box_label(*b).in(p.lang);
-    // Narrow windows or large fonts: shrink the label to its box rather than spill.
+    // Narrow windows or large fonts: shrink the label to its box rather than
+    // spill, down to min_text; below that it goes on two lines (at a space, or
+    // mid-way for CJK text without spaces).
     const ImVec2 full = ImGui::CalcTextSize(text.c_str());
-    const float size = std::min(fs, fs * (g.half.x * 2 - fs * 0.4f) / std::max(1.0f, full.x));
-    const ImVec2 ts(full.x * size / fs, full.y * size / fs);
-    dl->AddText(ImGui::GetFont(), size, ImVec2(g.c.x - ts.x * 0.5f, g.c.y - ts.y * 0.5f), text_col, text.c_str());
+    const float inner = g.half.x * 2 - fs * 0.4f;
+    float size = std::min(fs, fs * inner / std::max(1.0f, full.x));
+    std::vector<std::string> lines = {text};
+    if (size < min_text) {
+      size_t cut = text.find(' ', text.size() / 2);
+      if (cut == std::string::npos) cut = text.rfind(' ', text.size() / 2);
+      if (cut == std::string::npos) {  // a UTF-8 boundary near the middle
+        cut = text.size() / 2;
+        while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) ++cut;
+      }
+      lines = {text.substr(0, cut), text.substr(cut + (cut < text.size() && text[cut] == ' ' ? 1 : 0))};
+      float widest = 0;
+      for (const std::string& l : lines) widest = std::max(widest, ImGui::CalcTextSize(l.c_str()).x);
+      size = std::max(std::min(fs, fs * inner / std::max(1.0f, widest)), std::min(min_text, fs));
+    }
+    const float lh = ImGui::GetTextLineHeight() * size / fs;
+    float y = g.c.y - lh * static_cast<float>(lines.size()) * 0.5f;
+    for (const std::string& l : lines) {
+      const float lw = ImGui::CalcTextSize(l.c_str()).x * size / fs;
+      dl->AddText(ImGui::GetFont(), size, ImVec2(g.c.x - lw * 0.5f, y), text_col, l.c_str());
+      y += lh;
+    }
   }
 
-  std::vector<std::string> ghost_notes;
+  std::vector<std::string>& ghost_notes = drawn.ghost_notes;
   for (size_t i = 0; i < row.arrows.size(); ++i) {
     const DiagramArrow& a = row.arrows[i];
     if (!geom.count(a.from) || !geom.count(a.to)) continue;
@@ -277,7 +218,7 @@ void draw_datapath_panel(App& app) {
       line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? L(p, "signal sent", "已发出信号")
                                                                      : L(p, "not yet", "尚未发生");
     ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
-    const float lfs = std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f));
+    const float lfs = std::max(std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f)), min_text);
     s1 = ImVec2(s1.x * lfs / fs, s1.y * lfs / fs);
     s2 = ImVec2(s2.x * lfs / fs, s2.y * lfs / fs);
     const float lw = std::max(s1.x, s2.x) + lfs * 0.6f, lh = s1.y + s2.y + lfs * 0.3f;
@@ -338,6 +279,110 @@ void draw_datapath_panel(App& app) {
       dl->AddText(ImVec2(x + tri * 1.3f, by - fs * 1.15f), text_col, num.c_str());
     }
   }
+
+  return drawn;
+}
+
+void draw_datapath_panel(App& app) {
+  const UiPrefs& p = app.prefs;
+  SessionRun* r = app.session.current();
+  const auto& methods = Textbook::builtin().methods();
+  const std::string method = r ? r->run.params.method : app.edit.method;
+  const TextbookMethod* tb = Textbook::builtin().find(method);
+  if (!tb && !methods.empty()) tb = &methods.front();
+  if (!tb) {
+    ImGui::TextUnformatted(
+        L(p, "No textbook data (assets/methods/) was found.", "找不到教材数据（assets/methods/）。"));
+    return;
+  }
+  // Without a run the diagram is the textbook's alone (the method's own row).
+  DiagramState empty;
+  const DiagramState* view = r && r->view.textbook == tb && r->view.diagram.row ? &r->view.diagram : nullptr;
+  if (!view) {
+    empty.method = tb;
+    empty.row = &tb->rows.front();
+    empty.arrows.resize(empty.row->arrows.size());
+    view = &empty;
+  }
+  const TextbookRow& row = *view->row;
+  const uint64_t cursor = r ? r->cursor : 0;
+  const bool light = light_theme(app);
+  const float fs = ImGui::GetFontSize();
+
+  ImGui::PushFont(app.font_big);
+  ImGui::TextUnformatted(tb->title.in(p.lang).c_str());
+  ImGui::PopFont();
+  if (tb->rows.size() > 1) {  // which textbook row, and the one not drawn
+    ImGui::SameLine();
+    std::string others;
+    for (const TextbookRow& o : tb->rows)
+      if (&o != &row) others += (others.empty() ? "" : ", ") + o.title.in(p.lang);
+    ImGui::TextColored(ImVec4(0.35f, 0.55f, 0.85f, 1), "%s %s", L(p, "row:", "对应："), row.title.in(p.lang).c_str());
+    if (ImGui::IsItemHovered() && !others.empty())
+      ImGui::SetTooltip("%s %s", L(p, "the other textbook row:", "另一种教材情形："), others.c_str());
+  }
+  if (r) {
+    std::string origin = r->origin == "live"        ? L(p, "live run", "实时运行")
+                         : r->origin == "synthetic" ? L(p, "synthetic data, not a measurement", "合成数据，并非测量")
+                                                    : L(p, "recording", "录制文件");
+    // Measured in the lab VM (live or opened later): say where, and which kernel.
+    if (r->run.where.rfind("vm:", 0) == 0)
+      origin = std::string(L(p, "lab VM ", "实验虚拟机 ")) + r->run.where.substr(3) + ", " + L(p, "kernel ", "内核 ") +
+               r->run.kernel.release;
+    const std::string line =
+        origin + " · " + r->label + " · " + L(p, "copies", "拷贝") + " " +
+        (r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测") : L(p, "attributed", "推算"));
+    // Beside the title when it fits, else on a line of its own.
+    ImGui::SameLine();
+    if (ImGui::CalcTextSize(line.c_str()).x > ImGui::GetContentRegionAvail().x) ImGui::NewLine();
+    ImGui::TextDisabled("%s", line.c_str());
+  } else {
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", L(p, "textbook only: press Run to measure", "仅教材模型：按“运行”开始测量"));
+  }
+
+  // Legend, outside the diagram so that its swatches are not counted as arrows.
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  auto fits = [&](const char* text, float extra) {
+    if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text).x + extra) ImGui::NewLine();
+  };
+  auto swatch = [&](Rgb c, bool dash, const char* en, const char* zh) {
+    fits(L(p, en, zh), fs * 2.6f);
+    ImVec2 pos = ImGui::GetCursorScreenPos();
+    const float y = pos.y + ImGui::GetTextLineHeight() * 0.5f;
+    arrow(dl, ImVec2(pos.x, y), ImVec2(pos.x + fs * 2.2f, y), col(c), fs * 0.22f, dash, fs * 0.5f);
+    ImGui::Dummy(ImVec2(fs * 2.4f, ImGui::GetTextLineHeight()));
+    ImGui::SameLine();
+    ImGui::TextUnformatted(L(p, en, zh));
+    ImGui::SameLine(0, fs * 1.2f);
+  };
+  swatch(palette::kDma, false, "DMA (device copies)", "DMA（设备拷贝）");
+  swatch(palette::kCpuCopy, false, "CPU copy", "CPU 拷贝");
+  swatch(palette::kPageRef, true, "shared pages / descriptor", "共享页 / 描述符");
+  {
+    fits(L(p, "mode switch", "模式切换"), fs * 1.4f);
+    ImVec2 pos = ImGui::GetCursorScreenPos();
+    const float h = ImGui::GetTextLineHeight();
+    dl->AddTriangleFilled(ImVec2(pos.x, pos.y + h * 0.2f), ImVec2(pos.x + h * 0.8f, pos.y + h * 0.2f),
+                          ImVec2(pos.x + h * 0.4f, pos.y + h * 0.9f), col(palette::kModeSwitch));
+    ImGui::Dummy(ImVec2(h, h));
+    ImGui::SameLine();
+    ImGui::TextUnformatted(L(p, "mode switch", "模式切换"));
+  }
+
+  // The diagram: three bands, boxes placed left to right in the order data reaches them.
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float dh = std::max(fs * 10, avail.y * 0.52f);
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  const float W = avail.x;
+  ImGui::Dummy(ImVec2(W, dh));
+  app.diagram_rect[0] = o.x;
+  app.diagram_rect[1] = o.y;
+  app.diagram_rect[2] = W;
+  app.diagram_rect[3] = dh;
+  const DiagramDrawn drawn = draw_diagram(app, dl, o, W, dh, *tb, *view, r, cursor);
+  const int cur_step = drawn.cur_step;
+  const std::vector<std::string>& ghost_notes = drawn.ghost_notes;
 
   // Below: the numbered steps on the left, measured against the textbook on the right.
   const float below_h = ImGui::GetContentRegionAvail().y;
