@@ -1,25 +1,108 @@
 #include "export/report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
 #include "export/output_file.h"
-#include "export/raster.h"
+#include "export/svg.h"
+#include "model/diagram.h"
 #include "model/format.h"
-#include "model/lanes.h"
 #include "model/palette.h"
+#include "model/textbook.h"
 
 namespace copyscope {
 
 namespace {
 
-// The charts' own ink on white; what they show takes model/palette.h's colours.
-constexpr Rgb kInk{30, 30, 30}, kGrid{225, 225, 225}, kMuted{110, 110, 110};
+// A trace decides how many hooks, stages, deviations and notes there are: a
+// report shows a bounded number of each.
+constexpr size_t kMaxRows = 200;
+
+// ---- words ----------------------------------------------------------------
+
+class Words {
+ public:
+  explicit Words(const std::string& lang) : zh_(lang == "zh") {}
+  bool zh() const { return zh_; }
+  std::string operator()(const char* en, const char* zh) const { return zh_ ? zh : en; }
+  std::string operator()(const std::string& en, const std::string& zh) const { return zh_ ? zh : en; }
+
+  // A canonical place of the textbook model (disk, page_cache, ...).
+  std::string place(const std::string& p) const {
+    static const std::map<std::string, std::pair<const char*, const char*>> kPlaces = {
+        {"disk", {"disk", "磁盘"}},
+        {"page_cache", {"page cache", "页缓存"}},
+        {"user_buffer", {"user buffer", "用户缓冲区"}},
+        {"pipe", {"pipe", "管道"}},
+        {"dest_pipe", {"destination pipe", "目标管道"}},
+        {"socket_buffer", {"socket buffer", "套接字缓冲区"}},
+        {"nic", {"NIC", "网卡"}},
+        {"dest_page_cache", {"destination page cache", "目标文件的页缓存"}},
+        {"dest_disk", {"destination disk", "目标磁盘"}},
+        {"shared_page", {"shared page", "共享页"}},
+        {"child_page", {"child's page", "子进程的页"}},
+        {"null_device", {"/dev/null", "/dev/null"}},
+    };
+    auto it = kPlaces.find(p);
+    return it == kPlaces.end() ? spaced(p) : (zh_ ? it->second.second : it->second.first);
+  }
+  // A deviation's `what`.
+  std::string quantity(const std::string& what) const {
+    static const std::map<std::string, const char*> kZh = {
+        {"mode_switches", "模式切换"},
+        {"context_switches", "上下文切换"},
+        {"cpu_copies", "CPU 拷贝"},
+        {"dma_copies", "DMA 拷贝"},
+        {"alignment", "对齐"},
+        {"calls_per_chunk", "每块的调用次数"},
+        {"io_uring_enter_per_chunk", "每块的 io_uring_enter 次数"},
+        {"splice_calls_per_chunk", "每块的 splice 调用次数"},
+        {"outcome", "结果"},
+        {"page_copies", "页拷贝"},
+        {"reflink", "reflink（共享数据块）"},
+        {"zero_copy_send", "零拷贝发送"},
+    };
+    auto it = kZh.find(what);
+    return zh_ && it != kZh.end() ? it->second : spaced(what);
+  }
+  std::string stage_kind(StageKind k) const {
+    switch (k) {
+      case StageKind::CpuCopy:
+        return (*this)("CPU copy", "CPU 拷贝");
+      case StageKind::Dma:
+        return "DMA";
+      case StageKind::PageRef:
+        return (*this)("page reference", "页引用");
+      case StageKind::Handoff:
+        return (*this)("hand-off (no DMA)", "软件交接（非 DMA）");
+    }
+    return "";
+  }
+  std::string accounting(const std::string& a) const {
+    if (!zh_) return a;
+    return a == "measured" ? "实测" : a == "attributed" ? "推算" : a == "live" ? "实时" : a;
+  }
+  std::string sink(const std::string& s) const {
+    if (!zh_) return s;
+    return s == "tcp" ? "TCP" : s == "file" ? "文件" : s == "pipe" ? "管道" : s == "null" ? "/dev/null" : s;
+  }
+  std::string cache(const std::string& c) const {
+    if (!zh_) return c;
+    return c == "cold" ? "冷（先清出页缓存）" : c == "warm" ? "热（已在页缓存中）" : c;
+  }
+
+ private:
+  static std::string spaced(std::string s) {
+    std::replace(s.begin(), s.end(), '_', ' ');
+    return s;
+  }
+  bool zh_;
+};
 
 std::string opt(const std::optional<double>& v) { return v ? format_figure(*v) : "-"; }
 
@@ -28,248 +111,197 @@ std::string mark(double measured, const std::optional<double>& tb) {
   return std::llround(measured) == std::llround(*tb) ? " =" : " *";
 }
 
-// ---- charts -------------------------------------------------------------
-
-struct Series {
-  std::string name;
-  Rgb color;
-  std::vector<double> values;
-  std::vector<std::optional<double>> textbook;  // drawn as a black tick
-};
-
-Canvas bar_chart(const std::string& title, const std::vector<std::string>& groups, const std::vector<Series>& series) {
-  const int bar_w = 34, gap = 14, group_gap = 40, left = 70, top = 70, plot_h = 300, bottom = 90;
-  const int group_w = static_cast<int>(series.size()) * (bar_w + 4) - 4;
-  // Names alternate between two rows, so a group needs half its name's width.
-  int slot = group_w + group_gap;
-  for (const std::string& g : groups) slot = std::max(slot, Canvas::text_width(g) / 2 + 12);
-  int width = left + static_cast<int>(groups.size()) * slot + 40;
-  int legend_w = left + Canvas::text_width("textbook") + 60;
-  for (const Series& s : series) legend_w += Canvas::text_width(s.name) + 46;
-  width = std::max({width, legend_w, 640});
-  Canvas c(width, top + plot_h + bottom);
-  c.text(left, 14, title, kInk, 3);
-  double vmax = 1;
-  for (const Series& s : series) {
-    for (double v : s.values) vmax = std::max(vmax, v);
-    for (const auto& t : s.textbook)
-      if (t) vmax = std::max(vmax, *t);
-  }
-  // Round the axis up to 1, 2 or 5 times a power of ten.
-  const double mag = std::pow(10.0, std::floor(std::log10(vmax)));
-  double top_v = mag;
-  int ticks = 4;
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * mag >= vmax) {
-      top_v = m * mag;
-      ticks = m == 5.0 ? 5 : 4;
-      break;
-    }
-  const int y0 = top + plot_h;
-  auto ypos = [&](double v) { return y0 - v / top_v * plot_h; };
-  for (int i = 0; i <= ticks; ++i) {
-    const double v = top_v * i / ticks;
-    c.line(left, ypos(v), width - 20, ypos(v), kGrid);
-    const std::string label = format_figure(v, 3);
-    c.text(left - 8 - Canvas::text_width(label), ypos(v) - 6, label, kMuted);
-  }
-  c.line(left, top - 5, left, y0, kInk, 2);
-  c.line(left, y0, width - 20, y0, kInk, 2);
-  for (size_t g = 0; g < groups.size(); ++g) {
-    const int gx = left + gap + static_cast<int>(g) * slot + (slot - group_gap - group_w) / 2;
-    for (size_t k = 0; k < series.size(); ++k) {
-      const Series& s = series[k];
-      const int x = gx + static_cast<int>(k) * (bar_w + 4);
-      const double v = g < s.values.size() ? s.values[g] : 0;
-      c.fill_rect(x, ypos(v), x + bar_w, y0, s.color);
-      double label_at = v;
-      if (g < s.textbook.size() && s.textbook[g]) {
-        c.fill_rect(x - 3, ypos(*s.textbook[g]) - 2, x + bar_w + 3, ypos(*s.textbook[g]) + 2, kInk);
-        label_at = std::max(label_at, *s.textbook[g]);
-      }
-      const std::string label = format_figure(v, 1);
-      c.text(x + (bar_w - Canvas::text_width(label)) / 2.0, ypos(label_at) - 20, label, kInk);
-    }
-    std::string name = groups[g];
-    c.text(gx + (group_w - Canvas::text_width(name)) / 2.0, y0 + 10 + (g % 2) * 20, name, kInk);
-  }
-  // Legend.
-  int lx = left;
-  const int ly = top + plot_h + 62;
-  for (const Series& s : series) {
-    c.fill_rect(lx, ly, lx + 16, ly + 16, s.color);
-    c.text(lx + 22, ly + 2, s.name, kInk);
-    lx += 22 + Canvas::text_width(s.name) + 24;
-  }
-  c.fill_rect(lx, ly + 6, lx + 22, ly + 10, kInk);
-  c.text(lx + 28, ly + 2, "textbook", kInk);
-  return c;
-}
-
-// Colours by order of first use, so the few syscalls of one excerpt never share one.
-Rgb syscall_color(unsigned sys, std::map<unsigned, size_t>& order) {
-  auto it = order.emplace(sys, order.size()).first;
-  return palette::kSyscalls[it->second % std::size(palette::kSyscalls)];
-}
-
-// The first stretch of the transfer: every thread's syscall spans and the
-// disk requests in flight, on one time axis.
-Canvas timeline_chart(const Run& run) {
-  std::vector<const Event*> spans;
-  for (const Event& e : run.events)
-    if (e.type == CS_EV_SYSCALL || e.type == CS_EV_BLOCK) spans.push_back(&e);
-  std::sort(spans.begin(), spans.end(), [](const Event* a, const Event* b) { return a->ts < b->ts; });
-  uint64_t t0 = 0, t1 = 1;
-  if (!spans.empty()) {
-    t0 = spans.front()->ts;
-    size_t last = std::min<size_t>(spans.size(), 60) - 1;
-    t1 = t0 + 1;
-    for (size_t i = 0; i <= last; ++i) t1 = std::max<uint64_t>(t1, spans[i]->ts + std::max<uint64_t>(spans[i]->dur, 1));
-  }
-  // Lanes: threads (sender first), then disk lanes.
-  std::map<std::pair<uint8_t, uint32_t>, int> thread_lane;
-  for (const Event* e : spans)
-    if (e->type == CS_EV_SYSCALL && e->ts < t1) thread_lane.emplace(std::make_pair(e->role, e->tid), 0);
-  int n = 0;
-  for (auto& [k, lane] : thread_lane) lane = n++;
-  LaneAllocator disk;
-  std::vector<std::pair<const Event*, int>> placed;
-  for (const Event* e : spans) {
-    if (e->ts >= t1) continue;
-    if (e->type == CS_EV_SYSCALL)
-      placed.push_back({e, thread_lane[{e->role, e->tid}]});
-    else
-      placed.push_back({e, n + static_cast<int>(disk.place(e->ts, e->ts + e->dur))});
-  }
-  const int disk_lanes = static_cast<int>(disk.count());
-  const int lanes = std::max(1, n + disk_lanes);
-  const int left = 190, top = 60, lane_h = 30, width = 1100, right = 60;
-  Canvas c(width, top + lanes * lane_h + 110);
-  const std::string shown = format_duration(static_cast<double>(t1 - t0));
-  c.text(16, 14, "timeline excerpt: " + run.params.method + " (first " + shown + ")", kInk, 3);
-  const double scale = (width - left - right) / static_cast<double>(t1 - t0);
-  auto xpos = [&](uint64_t ts) { return left + (ts - t0) * scale; };
-  // Each lane's name after a mark in its role's colour, as in the window's timeline.
-  auto lane_label = [&](int lane, Rgb mark, const std::string& label) {
-    c.fill_rect(10, top + lane * lane_h + 7, 15, top + (lane + 1) * lane_h - 7, mark);
-    c.text(22, top + lane * lane_h + 8, label, kInk);
-  };
-  for (auto& [k, lane] : thread_lane) {
-    const bool sink = k.first == CS_ROLE_RECEIVER;
-    lane_label(lane, sink ? palette::kReceiver : palette::kSender,
-               std::string(sink ? "receiver" : "sender") + " " + std::to_string(k.second));
-  }
-  for (int l = 0; l < disk_lanes; ++l) lane_label(n + l, palette::kBlockIo, "disk I/O " + std::to_string(l + 1));
-  for (int l = 0; l <= lanes; ++l) c.line(left, top + l * lane_h, width - right, top + l * lane_h, kGrid);
-  std::map<unsigned, bool> used;
-  std::map<unsigned, size_t> order;
-  for (const auto& [e, lane] : placed) {
-    const double x0 = xpos(e->ts), x1 = std::max(x0 + 1.5, xpos(std::min<uint64_t>(e->ts + e->dur, t1)));
-    const double y = top + lane * lane_h;
-    Rgb col = e->type == CS_EV_BLOCK ? palette::kBlockIo : syscall_color(e->sys, order);
-    if (e->type == CS_EV_SYSCALL) used[e->sys] = true;
-    c.fill_rect(x0, y + 5, x1, y + lane_h - 5, col);
-  }
-  const int axis_y = top + lanes * lane_h;
-  c.line(left, axis_y, width - right, axis_y, kInk, 2);
-  for (int i = 0; i <= 5; ++i) {
-    const double x = left + (width - left - right) * i / 5.0;
-    c.line(x, axis_y, x, axis_y + 6, kInk, 2);
-    const std::string label = format_duration(static_cast<double>(t1 - t0) * i / 5.0);
-    c.text(x - Canvas::text_width(label) / 2.0, axis_y + 12, label, kMuted);
-  }
-  int lx = left;
-  const int ly = axis_y + 50;
-  for (const auto& [sys, _] : used) {
-    c.fill_rect(lx, ly, lx + 16, ly + 16, syscall_color(sys, order));
-    c.text(lx + 22, ly + 2, syscall_name(sys), kInk);
-    lx += 22 + Canvas::text_width(syscall_name(sys)) + 24;
-  }
-  c.fill_rect(lx, ly, lx + 16, ly + 16, palette::kBlockIo);
-  c.text(lx + 22, ly + 2, "block I/O (disk DMA)", kInk);
-  return c;
-}
-
-// ---- text ---------------------------------------------------------------
-
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) switch (ch) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      default:
-        o += ch;
-    }
-  return o;
-}
-
-std::string md_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    if (ch == '|' || ch == '*' || ch == '_' || ch == '`') o += '\\';
-    o += ch == '\n' ? ' ' : ch;
-  }
-  return o;
-}
-
-std::string words(std::string s) {
-  std::replace(s.begin(), s.end(), '_', ' ');
-  return s;
-}
-
 std::string value_text(const nlohmann::json& v) {
   if (v.is_number()) return format_figure(v.get<double>());
   if (v.is_null()) return "-";
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
+// ---- the document, in either format ---------------------------------------
+
+struct Span {
+  std::string text;
+  bool bold = false;
+};
+using Para = std::vector<Span>;
+
 struct Table {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
+  bool numbers = false;  // right-aligned columns after the first
 };
 
-Table comparison(const std::vector<Summary>& ss) {
-  Table t;
-  t.header = {"method",
-              "sink",
-              "cache",
-              "bytes",
-              "time",
-              "throughput",
-              "mode switches / unit (textbook)",
-              "CPU copies / unit (textbook)",
-              "DMA copies / unit (textbook)",
-              "context switches",
-              "page faults",
-              "events dropped"};
-  for (const Summary& s : ss)
-    t.rows.push_back({s.params.method + (s.partial ? " (partial)" : ""), s.params.sink, s.params.cache,
-                      format_bytes(s.bytes), format_duration(static_cast<double>(s.duration_ns)),
-                      format_rate(s.throughput_mib_s * kMiB),
-                      format_figure(s.per_call.mode_switches) + " (" + opt(s.textbook.mode_switches) + ")" +
-                          mark(s.per_call.mode_switches, s.textbook.mode_switches),
-                      format_figure(s.per_call.cpu_copies) + " (" + opt(s.textbook.cpu_copies) + ")" +
-                          mark(s.per_call.cpu_copies, s.textbook.cpu_copies),
-                      format_figure(s.per_call.dma_copies) + " (" + opt(s.textbook.dma_copies) + ")" +
-                          mark(s.per_call.dma_copies, s.textbook.dma_copies),
-                      format_count(s.counters.context_switches), format_count(s.counters.page_faults),
-                      format_count(s.counters.events_dropped)});
-  return t;
+// Text handed to a Format is raw (from a run, a trace or the textbook): the
+// format bounds and escapes it.
+class Format {
+ public:
+  virtual ~Format() = default;
+  virtual void begin(const std::string& title) = 0;
+  virtual void end() = 0;
+  virtual void heading(int level, const std::string& text) = 0;
+  virtual void para(const Para& p, bool note = false) = 0;
+  virtual void list(const std::vector<std::string>& items, bool ordered) = 0;
+  virtual void table(const Table& t) = 0;
+  // `file`: where the Markdown report puts the picture (one of report_files()).
+  // `small`: may stand beside the next one (the bar charts).
+  virtual void figure(const std::string& svg_element, const std::string& file, const std::string& caption,
+                      bool small = false) = 0;
+  std::string text() const { return o_.str(); }
+
+ protected:
+  std::ostringstream o_;
+};
+
+class Html : public Format {
+ public:
+  explicit Html(bool zh) : zh_(zh) {}
+  void begin(const std::string& title) override {
+    o_ << "<!DOCTYPE html>\n<html lang=\"" << (zh_ ? "zh-CN" : "en") << "\">\n<head>\n<meta charset=\"utf-8\">\n"
+       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" << svg::xml_text(title)
+       << "</title>\n<style>\nbody{font-family:" << svg::kFontFamily
+       << ";max-width:1150px;margin:2em auto;padding:0 1em;color:#222;line-height:1.5}\n"
+          "h1{font-size:1.9em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}"
+          "h3{margin-top:1.6em}\n"
+          "table{border-collapse:collapse;margin:1em 0;font-size:92%}td,th{border:1px solid #bbb;padding:4px 8px;"
+          "text-align:left;vertical-align:top}th{background:#eee}table.num td{text-align:right}"
+          "table.num td:first-child{text-align:left}td{white-space:nowrap}td:last-child{white-space:normal}\n"
+          "figure{margin:1.2em 0}figure svg{max-width:100%;height:auto;border:1px solid #ddd;display:block}"
+          "figcaption{color:#555;font-size:90%;margin-top:.3em}"
+          "figure.small{display:inline-block;vertical-align:top;max-width:100%;margin-right:1.5em}"
+          "figure.small figcaption{width:0;min-width:100%}\n"
+          ".note{color:#555}summary{cursor:pointer}\n</style>\n</head>\n<body>\n";
+  }
+  void end() override { o_ << "</body>\n</html>\n"; }
+  void heading(int level, const std::string& text) override {
+    o_ << "<h" << level << ">" << svg::xml_text(text, svg::kMaxLabel * 2) << "</h" << level << ">\n";
+  }
+  void para(const Para& p, bool note) override {
+    o_ << (note ? "<p class=\"note\">" : "<p>");
+    for (const Span& s : p) o_ << (s.bold ? "<b>" : "") << svg::xml_text(s.text) << (s.bold ? "</b>" : "");
+    o_ << "</p>\n";
+  }
+  void list(const std::vector<std::string>& items, bool ordered) override {
+    o_ << (ordered ? "<ol>\n" : "<ul>\n");
+    for (size_t i = 0; i < items.size() && i < kMaxRows; ++i) o_ << "<li>" << svg::xml_text(items[i]) << "</li>\n";
+    o_ << (ordered ? "</ol>\n" : "</ul>\n");
+  }
+  void table(const Table& t) override {
+    o_ << "<table" << (t.numbers ? " class=\"num\"" : "") << ">\n<tr>";
+    for (const auto& h : t.header) o_ << "<th>" << svg::xml_text(h, svg::kMaxLabel) << "</th>";
+    o_ << "</tr>\n";
+    for (size_t r = 0; r < t.rows.size() && r < kMaxRows; ++r) {
+      o_ << "<tr>";
+      for (const auto& f : t.rows[r]) o_ << "<td>" << svg::xml_text(f) << "</td>";
+      o_ << "</tr>\n";
+    }
+    o_ << "</table>\n";
+  }
+  void figure(const std::string& svg_element, const std::string&, const std::string& caption, bool small) override {
+    o_ << (small ? "<figure class=\"small\">\n" : "<figure>\n") << svg_element << "<figcaption>"
+       << svg::xml_text(caption) << "</figcaption>\n</figure>\n";
+  }
+  // A collapsed section (the probe list).
+  void details(const std::string& summary, const Table& t) {
+    o_ << "<details><summary>" << svg::xml_text(summary) << "</summary>\n";
+    table(t);
+    o_ << "</details>\n";
+  }
+
+ private:
+  bool zh_;
+};
+
+// Markdown: every character that could start emphasis, a link, an autolink,
+// an entity or raw HTML is escaped ("(" needs no escape once "[" has one), and
+// web addresses are broken up, so a trace's text cannot link anything: the
+// only links are to the pictures this report writes.
+std::string md_escape(const std::string& raw, size_t max_chars = svg::kMaxSentence) {
+  const std::string s = svg::bounded_utf8(raw, max_chars);
+  std::string o;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    if (ch == '\n' || ch == '\r' || ch == '\t') {
+      o += ' ';
+      continue;
+    }
+    const bool url = (ch == ':' && s.compare(i + 1, 2, "//") == 0) ||
+                     (ch == '.' && i >= 3 && (s.compare(i - 3, 3, "www") == 0 || s.compare(i - 3, 3, "WWW") == 0));
+    if (url || std::string_view("\\`*_[]<>#|&~@").find(ch) != std::string_view::npos) o += '\\';
+    o += ch;
+  }
+  return o;
+}
+
+// A file name beside the report as a link target: percent-encoded.
+std::string md_link_target(const std::string& name) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string o;
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      o += static_cast<char>(c);
+    } else {
+      o += '%';
+      o += kHex[c >> 4];
+      o += kHex[c & 15];
+    }
+  }
+  return o;
 }
 
 std::string base_name(const std::string& path) {
   auto slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+class Markdown : public Format {
+ public:
+  struct Picture {
+    std::string file, svg;
+  };
+  void begin(const std::string&) override {}
+  void end() override {}
+  void heading(int level, const std::string& text) override {
+    o_ << std::string(static_cast<size_t>(level), '#') << " " << md_escape(text, svg::kMaxLabel * 2) << "\n\n";
+  }
+  void para(const Para& p, bool note) override {
+    if (note) o_ << "_";
+    for (const Span& s : p) o_ << (s.bold ? "**" : "") << md_escape(s.text) << (s.bold ? "**" : "");
+    o_ << (note ? "_\n\n" : "\n\n");
+  }
+  void list(const std::vector<std::string>& items, bool ordered) override {
+    for (size_t i = 0; i < items.size() && i < kMaxRows; ++i)
+      o_ << (ordered ? std::to_string(i + 1) + ". " : "- ") << md_escape(items[i]) << "\n";
+    o_ << "\n";
+  }
+  void table(const Table& t) override {
+    o_ << "|";
+    for (const auto& h : t.header) o_ << " " << md_escape(h, svg::kMaxLabel) << " |";
+    o_ << "\n|";
+    for (size_t i = 0; i < t.header.size(); ++i) o_ << (i && t.numbers ? "---:|" : "---|");
+    o_ << "\n";
+    for (size_t r = 0; r < t.rows.size() && r < kMaxRows; ++r) {
+      o_ << "|";
+      for (const auto& f : t.rows[r]) o_ << " " << md_escape(f) << " |";
+      o_ << "\n";
+    }
+    o_ << "\n";
+  }
+  void figure(const std::string& svg_element, const std::string& file, const std::string& caption, bool) override {
+    o_ << "![" << md_escape(caption) << "](" << md_link_target(base_name(file)) << ")\n\n"
+       << "_" << md_escape(caption) << "_\n\n";
+    pictures.push_back({file, svg::document(svg_element)});
+  }
+  std::vector<Picture> pictures;
+};
+
+// ---- names ------------------------------------------------------------------
+
+bool is_html(const std::string& path) {
+  auto ends = [&](const char* suffix) {
+    const std::string s = suffix;
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
+  return ends(".html") || ends(".htm");
 }
 
 std::string stem(const std::string& path) {
@@ -279,30 +311,109 @@ std::string stem(const std::string& path) {
   return path.substr(0, dot);
 }
 
-struct Chart {
-  std::string file;  // beside the report
-  std::string caption;
-};
-
-}  // namespace
-
-void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, const std::string& path) {
-  std::vector<const Run*> refs;
-  for (const Run& r : runs) refs.push_back(&r);
-  write_report(refs, ss, path);
+// A picture beside a Markdown report, named by what it shows and the run's position.
+std::string picture_file(const std::string& report, const std::string& what, size_t run = 0) {
+  return stem(report) + "-" + what + (run ? "-" + std::to_string(run) : "") + ".svg";
 }
 
-void write_report(const std::vector<const Run*>& runs, const std::vector<Summary>& ss, const std::string& path) {
-  if (ss.empty()) throw std::runtime_error("report " + path + ": no runs to report");
-  const bool html =
-      path.size() >= 5 && (path.substr(path.size() - 5) == ".html" || path.substr(path.size() - 4) == ".htm");
+// ---- content ----------------------------------------------------------------
 
-  // Charts first: the report refers to them by name.
-  std::vector<Chart> charts;
+Table comparison(const std::vector<Summary>& ss, const Words& w) {
+  Table t;
+  t.numbers = true;
+  t.header = {w("method", "方法"),
+              w("sink", "接收端"),
+              w("cache", "缓存"),
+              w("bytes", "字节数"),
+              w("time", "耗时"),
+              w("throughput", "吞吐量"),
+              w("mode switches / unit (textbook)", "每单元模式切换（教材）"),
+              w("CPU copies / unit (textbook)", "每单元 CPU 拷贝（教材）"),
+              w("DMA copies / unit (textbook)", "每单元 DMA 拷贝（教材）"),
+              w("context switches", "上下文切换"),
+              w("page faults", "缺页异常"),
+              w("events dropped", "丢弃的事件")};
+  for (const Summary& s : ss)
+    t.rows.push_back(
+        {svg::bounded_utf8(s.params.method, svg::kMaxLabel) + (s.partial ? w(" (partial)", "（未完成）") : ""),
+         w.sink(s.params.sink), w.cache(s.params.cache), format_bytes(s.bytes),
+         format_duration(static_cast<double>(s.duration_ns)), format_rate(s.throughput_mib_s * kMiB),
+         format_figure(s.per_call.mode_switches) + " (" + opt(s.textbook.mode_switches) + ")" +
+             mark(s.per_call.mode_switches, s.textbook.mode_switches),
+         format_figure(s.per_call.cpu_copies) + " (" + opt(s.textbook.cpu_copies) + ")" +
+             mark(s.per_call.cpu_copies, s.textbook.cpu_copies),
+         format_figure(s.per_call.dma_copies) + " (" + opt(s.textbook.dma_copies) + ")" +
+             mark(s.per_call.dma_copies, s.textbook.dma_copies),
+         format_count(s.counters.context_switches), format_count(s.counters.page_faults),
+         format_count(s.counters.events_dropped)});
+  return t;
+}
+
+const TextbookMethod* textbook_of(const std::string& method) {
+  try {
+    return Textbook::builtin().find(method);
+  } catch (const std::exception&) {
+    return nullptr;  // no assets: the report goes without diagrams
+  }
+}
+
+void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const std::vector<Summary>& ss,
+             const std::string& path, const Words& w, const std::string& lang) {
+  const Summary& first = ss.front();
+  f.begin(w("copyscope report", "copyscope 报告"));
+  f.heading(1, w("copyscope report", "copyscope 报告"));
+
+  bool one_sink = true;
+  for (const Summary& s : ss) one_sink &= s.params.sink == first.params.sink;
+  f.heading(2, w("Parameters", "参数"));
+  f.table({{w("size", "数据量"), w("buffer", "缓冲区"), w("cache", "缓存"), w("sink", "接收端")},
+           {{format_bytes(first.params.size), format_bytes(first.params.buffer), w.cache(first.params.cache),
+             one_sink ? w.sink(first.params.sink) : w("per method (see the table)", "因方法而异（见下表）")}}});
+
+  f.heading(2, w("Kernel and accounting", "内核与计数方式"));
+  const bool measured = first.kernel.copy_accounting == "measured";
+  Para k = {{w("Kernel ", "内核 ")},
+            {svg::bounded_utf8(first.kernel.release, svg::kMaxLabel), true},
+            {w("; CPU copies are ", "；CPU 拷贝为")},
+            {w.accounting(svg::bounded_utf8(first.kernel.copy_accounting, svg::kMaxLabel)), true},
+            {measured ? w(" (the copy routines were hooked).", "（挂钩了内核的拷贝函数）。")
+                      : w(" from syscall results and fd kinds (the copy routines could not be hooked on this kernel).",
+                          "，依据系统调用的结果和文件描述符的类型推算（此内核上无法挂钩拷贝函数）。")}};
+  if (!first.kernel.copy_accounting_why.empty()) k.push_back({" " + first.kernel.copy_accounting_why + "."});
+  f.para(k);
+  if (!first.kernel.hooks.empty()) {
+    Table hooks;
+    hooks.header = {w("hook", "探针"), w("status", "状态"), w("detail", "详情")};
+    size_t attached = 0;
+    for (const Hook& h : first.kernel.hooks) {
+      attached += h.status == "attached";
+      hooks.rows.push_back({h.name, h.status, h.detail});
+    }
+    const std::string what = w.zh() ? std::to_string(first.kernel.hooks.size()) + " 个探针中有 " +
+                                          std::to_string(attached) + " 个已挂载（列表）"
+                                    : std::to_string(attached) + " of " + std::to_string(first.kernel.hooks.size()) +
+                                          " probes attached (the list)";
+    if (html) {
+      html->details(what, hooks);
+    } else {
+      f.para({{what}});
+      f.table(hooks);
+    }
+  }
+
+  f.heading(2, w("Comparison", "对比"));
+  f.table(comparison(ss, w));
+  f.para({{w("= matches the textbook, * differs (explained below). A transfer unit is one chunk (one pass of the "
+             "method's loop).",
+             "= 与教材一致，* 与教材不同（原因见下文）。一个传输单元是一块数据（方法循环的一次迭代）。")}},
+         true);
+
+  f.heading(2, w("Charts", "图表"));
   std::vector<std::string> groups;
-  Series cpu{"CPU copies / unit", palette::kCpuCopy, {}, {}}, dma{"DMA copies / unit", palette::kDma, {}, {}};
-  Series mode{"mode switches / unit", palette::kModeSwitch, {}, {}};
-  Series ctx{"context switches / unit", palette::kContextSwitch, {}, {}};
+  svg::BarSeries cpu{w("CPU copies / unit", "每单元 CPU 拷贝"), palette::kCpuCopy, {}, {}};
+  svg::BarSeries dma{w("DMA copies / unit", "每单元 DMA 拷贝"), palette::kDma, {}, {}};
+  svg::BarSeries mode{w("mode switches / unit", "每单元模式切换"), palette::kModeSwitch, {}, {}};
+  svg::BarSeries ctx{w("context switches / unit", "每单元上下文切换"), palette::kContextSwitch, {}, {}};
   for (const Summary& s : ss) {
     groups.push_back(s.params.method);
     cpu.values.push_back(s.per_call.cpu_copies);
@@ -314,168 +425,129 @@ void write_report(const std::vector<const Run*>& runs, const std::vector<Summary
     ctx.values.push_back(s.per_call.context_switches);
     ctx.textbook.push_back(std::nullopt);
   }
+  f.figure(svg::bar_chart(w("Copies per transfer unit", "每个传输单元的拷贝次数"), groups, {cpu, dma}, lang),
+           picture_file(path, "copies"),
+           w("Copies per transfer unit, measured (bars) against the textbook (black marks).",
+             "每个传输单元的拷贝次数：柱为实测值，黑色横线为教材值。"),
+           true);
+  f.figure(svg::bar_chart(w("Switches per transfer unit", "每个传输单元的切换次数"), groups, {mode, ctx}, lang),
+           picture_file(path, "switches"),
+           w("User/kernel mode switches and scheduler context switches per transfer unit.",
+             "每个传输单元的用户态/内核态模式切换与调度器上下文切换。"),
+           true);
+
+  f.heading(2, w("Each method: its data path, and where the measurement differs from the textbook",
+                 "各方法：数据路径，以及测量与教材的差异"));
+  for (size_t i = 0; i < ss.size(); ++i) {
+    const Summary& s = ss[i];
+    const Run& run = *runs[i];
+    const TextbookMethod* tb = textbook_of(s.params.method);
+    const std::string method = svg::bounded_utf8(s.params.method, svg::kMaxLabel);
+    f.heading(3, tb ? method + " \u2014 " + tb->title.in(lang) : method);
+    if (tb && !tb->summary.en.empty()) f.para({{tb->summary.in(lang)}});
+    if (!s.row_title.en.empty())
+      f.para({{w("Textbook row: ", "教材情形：")}, {s.row_title.in(lang), true}, {w(".", "。")}});
+    const DiagramState d = build_diagram(run, s, place_stages(run, s.stages), tb, true);
+    f.figure(svg::datapath(d, s, lang), picture_file(path, "datapath", i + 1),
+             w("Data path of " + method + ": each arrow carries the bytes this run moved along it.",
+               method + " 的数据路径：每个箭头标出本次运行沿它移动的字节数。"));
+    if (d.row && !d.row->steps.empty()) {
+      f.para({{w("Steps (textbook)", "步骤（教材）"), true}});
+      std::vector<std::string> steps;
+      for (const DiagramStep& st : d.row->steps) steps.push_back(st.text.in(lang));
+      f.list(steps, true);
+    }
+    if (!s.row_note.en.empty()) f.para({{s.row_note.in(lang)}}, true);
+    if (!s.stages.empty()) {
+      Table t;
+      t.header = {w("stage", "阶段"),          w("from", "从"), w("to", "到"), w("bytes", "字节数"),
+                  w("accounting", "计数方式"), w("why", "原因")};
+      for (const Stage& st : s.stages)
+        t.rows.push_back({w.stage_kind(st.kind), w.place(st.from), w.place(st.to), format_bytes(st.bytes),
+                          w.accounting(st.accounting), st.rule});
+      f.table(t);
+    }
+    f.para({{w("Measured against the textbook", "实测与教材对比"), true}});
+    if (s.deviations.empty()) f.para({{w("Matches the textbook.", "与教材一致。")}});
+    for (size_t k = 0; k < s.deviations.size() && k < kMaxRows; ++k) {
+      const Deviation& dv = s.deviations[k];
+      Para p = {{w.quantity(dv.what), true},
+                {w(": textbook ", "：教材 ") + value_text(dv.textbook) + w(", measured ", "，实测 ") +
+                 value_text(dv.measured)}};
+      if (!dv.attributed.is_null())
+        p.push_back({w(", attribution would say ", "，推算值为 ") + value_text(dv.attributed)});
+      p.push_back({w(". ", "。") + dv.why});
+      f.para(p);
+    }
+    for (size_t k = 0; k < s.notes.size() && k < kMaxRows; ++k) f.para({{s.notes[k]}}, true);
+    if (tb && !tb->teaching_points.empty()) {
+      f.para({{w("Teaching points", "教学要点"), true}});
+      std::vector<std::string> points;
+      for (const Text& t : tb->teaching_points) points.push_back(t.in(lang));
+      f.list(points, false);
+    }
+    if (i < kMaxTimelineCharts)
+      f.figure(svg::timeline(run, lang), picture_file(path, "timeline", i + 1),
+               w("Timeline excerpt of " + method + ": syscall spans per thread and disk requests in flight.",
+                 method + " 的时间线片段：每个线程的系统调用区间，以及进行中的磁盘请求。"));
+  }
+  f.end();
+}
+
+}  // namespace
+
+bool is_report_lang(const std::string& lang) { return lang == "en" || lang == "zh"; }
+
+void write_report(const std::vector<Run>& runs, const std::vector<Summary>& ss, const std::string& path,
+                  const std::string& lang) {
+  std::vector<const Run*> refs;
+  for (const Run& r : runs) refs.push_back(&r);
+  write_report(refs, ss, path, lang);
+}
+
+void write_report(const std::vector<const Run*>& runs, const std::vector<Summary>& ss, const std::string& path,
+                  const std::string& lang) {
+  if (ss.empty()) throw std::runtime_error("report " + path + ": no runs to report");
+  if (runs.size() != ss.size()) throw std::runtime_error("report " + path + ": each run needs its summary");
+  if (!is_report_lang(lang)) throw std::runtime_error("report " + path + ": language must be en or zh");
+  const Words w(lang);
+  const std::vector<std::string> names = report_files(path, runs.size());
+  if (is_html(path)) {
+    Html html(w.zh());
+    compose(html, &html, runs, ss, path, w, lang);
+    write_output(path, html.text(), "report");
+    return;
+  }
+  Markdown md;
+  compose(md, nullptr, runs, ss, path, w, lang);
+  // report_files() is the truth the CLI checks paths against: the pictures
+  // written must be exactly the ones it names.
+  std::vector<std::string> written = {path};
+  for (const auto& p : md.pictures) written.push_back(p.file);
+  if (written != names) throw std::logic_error("report " + path + ": pictures differ from report_files()");
   // Every file is written under a temp name first and renamed only once all
   // of them are complete: a failure leaves none of them, a planted symlink at
   // any of their names is replaced, never followed.
-  const std::vector<std::string> names = report_files(path, runs.size());
   std::vector<std::unique_ptr<OutputFile>> files;
-  auto save = [&files](const std::string& file, const Canvas& canvas) {
-    files.push_back(std::make_unique<OutputFile>(file, "chart"));
-    files.back()->write(canvas.png());
-  };
-  save(names[1], bar_chart("Copies per transfer unit", groups, {cpu, dma}));
-  charts.push_back(
-      {base_name(names[1]), "Copies per transfer unit, measured (bars) against the textbook (black marks)."});
-  save(names[2], bar_chart("Switches per transfer unit", groups, {mode, ctx}));
-  charts.push_back(
-      {base_name(names[2]), "User/kernel mode switches and scheduler context switches per transfer unit."});
-  for (size_t i = 0; i < runs.size() && i < kMaxTimelineCharts; ++i) {
-    if (runs[i]->events.empty()) continue;
-    // Named by position: the method name may come from a trace, and a name
-    // from a trace never becomes part of a path.
-    save(names[3 + i], timeline_chart(*runs[i]));
-    charts.push_back({base_name(names[3 + i]), "Timeline excerpt of " + runs[i]->params.method +
-                                                   ": syscall spans per thread and disk requests in flight."});
-  }
-
-  const Summary& first = ss.front();
-  bool one_sink = true;
-  for (const Summary& s : ss) one_sink &= s.params.sink == first.params.sink;
-  const std::string sink = one_sink ? first.params.sink : "per method (see the table)";
-  const Table table = comparison(ss);
-  std::ostringstream o;
-  if (html) {
-    o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>copyscope report</title>\n"
-         "<style>body{font-family:sans-serif;max-width:1150px;margin:2em auto;color:#222;line-height:1.45}"
-         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}"
-         "td:first-child,th:first-child{text-align:left}th{background:#eee}figure{margin:1.5em 0}"
-         "img{max-width:100%;border:1px solid #ddd}figcaption{color:#555;font-size:90%}"
-         ".text td,.text th{text-align:left}.dev{margin:.3em 0}.note{color:#555}</style></head><body>\n";
-    o << "<h1>copyscope report</h1>\n";
-    o << "<h2>Parameters</h2>\n<table><tr><th>size</th><th>buffer</th><th>cache</th><th>sink</th></tr><tr><td>"
-      << format_bytes(first.params.size) << "</td><td>" << format_bytes(first.params.buffer) << "</td><td>"
-      << html_escape(first.params.cache) << "</td><td>" << html_escape(sink) << "</td></tr></table>\n";
-    o << "<h2>Kernel and accounting</h2>\n<p>Kernel <b>" << html_escape(first.kernel.release)
-      << "</b>; CPU copies are <b>" << html_escape(first.kernel.copy_accounting) << "</b>"
-      << (first.kernel.copy_accounting == "measured"
-              ? " (the copy routines were hooked)."
-              : " from syscall results and fd kinds (the copy routines could not "
-                "be hooked on this kernel).")
-      << (first.kernel.copy_accounting_why.empty() ? std::string()
-                                                   : " " + html_escape(first.kernel.copy_accounting_why) + ".")
-      << "</p>\n";
-    if (!first.kernel.hooks.empty()) {
-      size_t attached = 0;
-      for (const Hook& h : first.kernel.hooks) attached += h.status == "attached";
-      o << "<details><summary>" << attached << " of " << first.kernel.hooks.size()
-        << " probes attached (the list)</summary>\n<table "
-           "class=\"text\"><tr><th>hook</th><th>status</th><th>detail</th></tr>\n";
-      for (const Hook& h : first.kernel.hooks)
-        o << "<tr><td>" << html_escape(h.name) << "</td><td>" << html_escape(h.status) << "</td><td>"
-          << html_escape(h.detail) << "</td></tr>\n";
-      o << "</table></details>\n";
-    }
-    o << "<h2>Comparison</h2>\n<table><tr>";
-    for (const auto& h : table.header) o << "<th>" << html_escape(h) << "</th>";
-    o << "</tr>\n";
-    for (const auto& row : table.rows) {
-      o << "<tr>";
-      for (const auto& f : row) o << "<td>" << html_escape(f) << "</td>";
-      o << "</tr>\n";
-    }
-    o << "</table>\n<p class=\"note\">= matches the textbook, * differs (explained below). A transfer unit is one "
-         "chunk (one pass of the method's loop).</p>\n<h2>Charts</h2>\n";
-    for (const Chart& ch : charts)
-      o << "<figure><img src=\"" << html_escape(ch.file) << "\" alt=\"" << html_escape(ch.caption) << "\"><figcaption>"
-        << html_escape(ch.caption) << "</figcaption></figure>\n";
-    o << "<h2>Where the measurement differs from the textbook, and why</h2>\n";
-    for (const Summary& s : ss) {
-      o << "<h3>" << html_escape(s.params.method) << "</h3>\n";
-      if (!s.row_title.en.empty()) o << "<p>Textbook row: <b>" << html_escape(s.row_title.en) << "</b>.</p>\n";
-      if (!s.stages.empty()) {
-        o << "<table class=\"text\"><tr><th>stage</th><th>from</th><th>to</th><th>bytes</th><th>accounting</th>"
-             "<th>why</th></tr>\n";
-        for (const Stage& st : s.stages)
-          o << "<tr><td>" << stage_kind_name(st.kind) << "</td><td>" << html_escape(words(st.from)) << "</td><td>"
-            << html_escape(words(st.to)) << "</td><td>" << format_bytes(st.bytes) << "</td><td>"
-            << html_escape(st.accounting) << "</td><td>" << html_escape(st.rule) << "</td></tr>\n";
-        o << "</table>\n";
-      }
-      if (s.deviations.empty()) o << "<p>Matches the textbook.</p>\n";
-      for (const auto& d : s.deviations)
-        o << "<p class=\"dev\"><b>" << html_escape(words(d.what)) << "</b>: textbook "
-          << html_escape(value_text(d.textbook)) << ", measured " << html_escape(value_text(d.measured))
-          << (d.attributed.is_null() ? std::string()
-                                     : ", attribution would say " + html_escape(value_text(d.attributed)))
-          << ". " << html_escape(d.why) << "</p>\n";
-      for (const auto& n : s.notes) o << "<p class=\"note\">" << html_escape(n) << "</p>\n";
-    }
-    o << "</body></html>\n";
-  } else {
-    o << "# copyscope report\n\n## Parameters\n\n| size | buffer | cache | sink |\n|---|---|---|---|\n| "
-      << format_bytes(first.params.size) << " | " << format_bytes(first.params.buffer) << " | "
-      << md_escape(first.params.cache) << " | " << md_escape(sink) << " |\n\n";
-    o << "## Kernel and accounting\n\nKernel **" << md_escape(first.kernel.release) << "**; CPU copies are **"
-      << first.kernel.copy_accounting << "**"
-      << (first.kernel.copy_accounting == "measured" ? " (the copy routines were hooked)."
-                                                     : " from syscall results and fd kinds (the copy routines could "
-                                                       "not be hooked on this kernel).")
-      << (first.kernel.copy_accounting_why.empty() ? std::string()
-                                                   : " " + md_escape(first.kernel.copy_accounting_why) + ".")
-      << "\n\n";
-    if (!first.kernel.hooks.empty()) {
-      o << "| hook | status | detail |\n|---|---|---|\n";
-      for (const Hook& h : first.kernel.hooks)
-        o << "| " << md_escape(h.name) << " | " << md_escape(h.status) << " | " << md_escape(h.detail) << " |\n";
-      o << "\n";
-    }
-    o << "## Comparison\n\n|";
-    for (const auto& h : table.header) o << " " << md_escape(h) << " |";
-    o << "\n|";
-    for (size_t i = 0; i < table.header.size(); ++i) o << (i ? "---:|" : "---|");
-    o << "\n";
-    for (const auto& row : table.rows) {
-      o << "|";
-      for (const auto& f : row) o << " " << md_escape(f) << " |";
-      o << "\n";
-    }
-    o << "\n= matches the textbook, \\* differs (explained below). A transfer unit is one chunk (one pass of the "
-         "method's loop).\n\n## Charts\n\n";
-    for (const Chart& ch : charts)
-      o << "![" << md_escape(ch.caption) << "](" << ch.file << ")\n\n" << ch.caption << "\n\n";
-    o << "## Where the measurement differs from the textbook, and why\n\n";
-    for (const Summary& s : ss) {
-      o << "### " << md_escape(s.params.method) << "\n\n";
-      if (!s.row_title.en.empty()) o << "Textbook row: **" << md_escape(s.row_title.en) << "**.\n\n";
-      if (!s.stages.empty()) {
-        o << "| stage | from | to | bytes | accounting | why |\n|---|---|---|---:|---|---|\n";
-        for (const Stage& st : s.stages)
-          o << "| " << stage_kind_name(st.kind) << " | " << md_escape(words(st.from)) << " | "
-            << md_escape(words(st.to)) << " | " << format_bytes(st.bytes) << " | " << md_escape(st.accounting) << " | "
-            << md_escape(st.rule) << " |\n";
-        o << "\n";
-      }
-      if (s.deviations.empty()) o << "Matches the textbook.\n\n";
-      for (const auto& d : s.deviations)
-        o << "- **" << md_escape(words(d.what)) << "**: textbook " << md_escape(value_text(d.textbook)) << ", measured "
-          << md_escape(value_text(d.measured))
-          << (d.attributed.is_null() ? std::string() : ", attribution would say " + md_escape(value_text(d.attributed)))
-          << ". " << md_escape(d.why) << "\n";
-      for (const auto& n : s.notes) o << "- _note_: " << md_escape(n) << "\n";
-      o << "\n";
-    }
+  for (const auto& p : md.pictures) {
+    files.push_back(std::make_unique<OutputFile>(p.file, "report picture"));
+    files.back()->write(p.svg);
   }
   OutputFile report(path, "report");
-  report.write(o.str());
+  report.write(md.text());
   for (auto& f : files) f->commit();
   report.commit();
 }
 
 std::vector<std::string> report_files(const std::string& path, size_t runs) {
-  const std::string base = stem(path);
-  std::vector<std::string> names = {path, base + "-copies.png", base + "-switches.png"};
-  for (size_t i = 0; i < runs && i < kMaxTimelineCharts; ++i)
-    names.push_back(base + "-timeline-" + std::to_string(i + 1) + ".png");
+  std::vector<std::string> names = {path};
+  if (is_html(path)) return names;
+  names.push_back(picture_file(path, "copies"));
+  names.push_back(picture_file(path, "switches"));
+  for (size_t i = 0; i < runs; ++i) {
+    names.push_back(picture_file(path, "datapath", i + 1));
+    if (i < kMaxTimelineCharts) names.push_back(picture_file(path, "timeline", i + 1));
+  }
   return names;
 }
 
