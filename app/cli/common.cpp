@@ -42,7 +42,13 @@ void add_export_options(CLI::App* app, CommonOptions& o) {
   app->add_option("--trace", o.trace,
                   "write a Chrome Trace Event JSON file (ui.perfetto.dev; 'copyscope replay' reopens it)");
   app->add_option("--csv", o.csv, "write a CSV file: one row per run, every counter a column");
-  app->add_option("--report", o.report, "write a report (.md or .html) with PNG charts beside it");
+  app->add_option("--report", o.report,
+                  "write a report: FILE.html is one self-contained page (charts and data-path diagrams inline), "
+                  "FILE.md is Markdown with FILE-*.svg pictures beside it");
+  app->add_option("--lang", o.lang, "language of the report: en or zh (简体中文), e.g. --report r.html --lang zh")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& v) { return is_report_lang(v) ? std::string() : "'" + v + "' is not en or zh"; }, "en|zh"));
 }
 
 void usage_error(const std::string& msg) {

@@ -18,6 +18,7 @@ EXAMPLES
   copyscope run sendfile --size 64M --json
   copyscope compare --all --size 64M
   copyscope compare read_write sendfile --cache warm --json
+  copyscope compare --all --report report.html --lang zh
 
 Exit codes: 0 ok, 1 the run failed, 2 usage or environment (with the reason).
 Live capture needs a kernel with BTF and root, or the installed package and
@@ -32,9 +33,10 @@ struct CommonOptions {
   unsigned timeout = 60;
   size_t max_events = kDefaultMaxEvents;
   bool json = false;
-  std::string trace;   // --trace FILE: Chrome Trace Event JSON
-  std::string csv;     // --csv FILE: one row per run
-  std::string report;  // --report FILE.md|.html: report with charts beside it
+  std::string trace;        // --trace FILE: Chrome Trace Event JSON
+  std::string csv;          // --csv FILE: one row per run
+  std::string report;       // --report FILE.html|.md: one self-contained page, or Markdown with SVG files beside it
+  std::string lang = "en";  // --lang en|zh: the report's language
 };
 
 void add_common(CLI::App* app, CommonOptions& o);
@@ -48,7 +50,7 @@ struct RunOutcome {
 // `progress`: a progress line on a terminal (cli/progress.h), named `label`
 // (the method when empty).
 RunOutcome run_one(const RunParams& p, const CommonOptions& o, bool progress, const std::string& label = {});
-// --trace/--csv/--report; checked before a run and written after it by
+// --trace/--csv/--report/--lang; checked before a run and written after it by
 // check_outputs() and finish_run() / finish_compare() in cli/output.h.
 void add_export_options(CLI::App* app, CommonOptions& o);
 
