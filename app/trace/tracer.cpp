@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -547,6 +548,28 @@ void Tracer::poll_loop() {
   staged_cv_.notify_one();
 }
 
+void Tracer::note_threads(const EventLog& batch) {
+  // A bound: a scenario has a few dozen threads (a JVM's included).
+  constexpr size_t kMaxNames = 4096;
+  uint32_t last = 0;
+  for (const Event& e : batch) {
+    if (e.tid == last || e.tid == 0) continue;
+    last = e.tid;
+    if (thread_names_.size() >= kMaxNames || thread_names_.count(e.tid)) continue;
+    std::string name;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%u/task/%u/comm", e.tgid, e.tid);
+    if (FILE* f = std::fopen(path, "re")) {
+      char buf[32] = {};
+      if (std::fgets(buf, sizeof buf, f))
+        for (const char* c = buf; *c && *c != '\n'; ++c)
+          name += (*c >= 0x20 && *c < 0x7f) ? *c : '?';  // comm is the program's to set: printable only
+      std::fclose(f);
+    }
+    thread_names_[e.tid] = name;  // empty: gone already; not asked again
+  }
+}
+
 void Tracer::store_loop() {
   EventLog& out = store_out_;
   std::unique_lock<std::mutex> lock(staged_mu_);
@@ -555,7 +578,10 @@ void Tracer::store_loop() {
     const bool done = capture_done_;
     out.swap(staged_);  // the capture thread goes on in the emptied vector, its pages already in use
     lock.unlock();
-    if (!out.empty()) live_->append(out);
+    if (!out.empty()) {
+      note_threads(out);
+      live_->append(out);
+    }
     out.clear();
     lock.lock();
     if (done && staged_.empty()) return;
@@ -670,6 +696,8 @@ void Tracer::collect(Run& run) const {
       c.copy_calls = c.copy_to_user_bytes = c.copy_from_user_bytes = c.copy_kernel_bytes = 0;
   }
   run.kernel = kernel_;
+  for (const auto& [tid, name] : thread_names_)
+    if (!name.empty()) run.thread_names[tid] = name;
   collect_dma(run);
 }
 

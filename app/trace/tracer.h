@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -109,6 +110,11 @@ class Tracer {
   EventLog store_out_;         // the store thread's block, swapped with staged_
   bool capture_done_ = false;  // under staged_mu_: nothing more will be staged
   std::thread store_thread_;
+  // Thread names (comm) read from /proc when the store thread first sees a
+  // thread, while it is still alive: the timeline's roles (JVM GC, compiler...)
+  // need them, and the threads are gone by the end. Store thread only until stop().
+  std::map<uint32_t, std::string> thread_names_;
+  void note_threads(const EventLog& batch);
 };
 
 }  // namespace copyscope
