@@ -178,7 +178,7 @@ std::vector<std::string> write_outputs(const CommonOptions& o, const std::vector
     attempt("report " + o.report, [&] {
       std::vector<const Run*> all;
       for (const RunOutcome* r : runs) all.push_back(&r->run);
-      write_report(all, summaries, o.report);
+      write_report(all, summaries, o.report, o.lang);
     });
   return failed;
 }

@@ -1,5 +1,5 @@
 // The colours of the things copyscope shows, one table for every picture: the
-// window (ui/ converts them to ImGui's), the report's charts (export/raster).
+// window (ui/ converts them to ImGui's), the report's SVG charts and diagrams (export/svg).
 // Colours of chrome (backgrounds, text, grid) belong to each theme, not here.
 #pragma once
 

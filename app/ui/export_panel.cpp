@@ -53,7 +53,7 @@ void draw_export_panel(App& app) {
     attempt([&](const std::string& f) { write_csv({r->summary}, f); }, stem(".csv"));
   ImGui::SameLine();
   if (ImGui::Button(L(p, "Save report", "保存报告")))
-    attempt([&](const std::string& f) { write_report({r->run}, {r->summary}, f); }, stem(".md"));
+    attempt([&](const std::string& f) { write_report({r->run}, {r->summary}, f, p.lang); }, stem(".html"));
   ImGui::TextWrapped(
       "%s", L(p, "The trace opens in ui.perfetto.dev or chrome://tracing, and in this window with Open recording.",
               "追踪文件可在 ui.perfetto.dev 或 chrome://tracing 中打开，也可在本窗口用“打开录制文件”重新打开。"));

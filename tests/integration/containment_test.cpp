@@ -130,15 +130,15 @@ TEST(Containment, DirectoryAsTraceIsExit2BeforeAnyRun) {
   EXPECT_NE(r.err.find("it is a directory"), std::string::npos) << r.err;
   EXPECT_TRUE(tmp.entries().empty()) << "no workspace: the run never started";
   EXPECT_LT(r.seconds, 5.0) << "refused only after a run";
-  // A report chart's name that is a directory is found before the run too.
-  fs::create_directory(out.path / "r-copies.png");
+  // A Markdown report's chart name that is a directory is found before the run too.
+  fs::create_directory(out.path / "r-copies.svg");
   const Result c = shell("TMPDIR=" + tmp.path.string() + " " + bin() + " run read_write --size 64M --report " +
                          (out.path / "r.md").string());
   EXPECT_EQ(c.exit_code, 2) << c.err;
-  EXPECT_NE(c.err.find("r-copies.png: it is a directory"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("r-copies.svg: it is a directory"), std::string::npos) << c.err;
   // Two exports at one name would overwrite each other: refused before the run too.
   const Result d = shell("TMPDIR=" + tmp.path.string() + " " + bin() + " run read_write --size 64M --report " +
-                         (out.path / "s.md").string() + " --trace " + (out.path / "s-copies.png").string());
+                         (out.path / "s.md").string() + " --trace " + (out.path / "s-copies.svg").string());
   EXPECT_EQ(d.exit_code, 2) << d.err;
   EXPECT_EQ(lines(d.err), 1u) << d.err;
   EXPECT_NE(d.err.find("would both be written to"), std::string::npos) << d.err;
@@ -146,16 +146,20 @@ TEST(Containment, DirectoryAsTraceIsExit2BeforeAnyRun) {
 }
 
 // Symlinks at every name the exports write, each to a file of "someone else".
+// An HTML report is one file; a Markdown one writes its charts and the run's
+// diagram beside it as SVG (FILE-copies.svg ...), named by position only.
 void check_symlinks_not_followed(const std::string& report_name) {
   TempDir tmp, out, victims;
   const std::string stem = report_name.substr(0, report_name.find('.'));
-  const std::vector<std::string> names = {report_name,
-                                          stem + "-copies.png",
-                                          stem + "-switches.png",
-                                          stem + "-timeline-1.png",
-                                          stem + "-timeline-2.png",
-                                          "t.json",
-                                          "t.csv"};
+  const bool md = report_name.size() > 3 && report_name.substr(report_name.size() - 3) == ".md";
+  std::vector<std::string> written = {report_name, "t.json", "t.csv"};
+  if (md)
+    for (const char* s : {"-copies.svg", "-switches.svg", "-datapath-1.svg", "-timeline-1.svg"})
+      written.push_back(stem + s);
+  // Names a second run would use: one run leaves the links planted there as they were.
+  const std::vector<std::string> unused = {stem + "-timeline-2.svg", stem + "-datapath-2.svg"};
+  std::vector<std::string> names = written;
+  names.insert(names.end(), unused.begin(), unused.end());
   for (const std::string& n : names) {
     spit(victims.path / n, "precious " + n);
     ASSERT_EQ(symlink((victims.path / n).c_str(), (out.path / n).c_str()), 0) << n;
@@ -166,16 +170,14 @@ void check_symlinks_not_followed(const std::string& report_name) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const std::string& n : names)
     EXPECT_EQ(slurp(victims.path / n), "precious " + n) << n << ": the symlink was followed";
-  for (const std::string& n : {report_name, stem + "-copies.png", stem + "-switches.png", stem + "-timeline-1.png",
-                               std::string("t.json"), std::string("t.csv")}) {
+  for (const std::string& n : written) {
     struct stat st {};
     ASSERT_EQ(lstat((out.path / n).c_str(), &st), 0) << n;
     EXPECT_TRUE(S_ISREG(st.st_mode)) << n << " should now be the export itself, not the planted link";
     EXPECT_GT(st.st_size, 0) << n;
   }
-  // One run: no second timeline, so the link planted there is left as it was.
-  EXPECT_TRUE(fs::is_symlink(out.path / (stem + "-timeline-2.png")));
-  EXPECT_NE(slurp(out.path / report_name).find(stem + "-timeline-1.png"), std::string::npos);
+  for (const std::string& n : unused) EXPECT_TRUE(fs::is_symlink(out.path / n)) << n;
+  if (md) EXPECT_NE(slurp(out.path / report_name).find(stem + "-timeline-1.svg"), std::string::npos);
   for (const auto& e : fs::directory_iterator(out.path))
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "temp file left: " << e.path();
   EXPECT_TRUE(tmp.entries().empty());
