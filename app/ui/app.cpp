@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "backends/imgui_impl_glfw.h"
@@ -16,6 +17,7 @@
 #include "launch/runner.h"
 #include "model/size.h"
 #include "ui/draw.h"
+#include "ui/layout_check.h"
 
 namespace copyscope::ui {
 
@@ -141,7 +143,18 @@ void App::draw_frame() {
   }
   ImGui::EndChild();
   end_child_border(0);
-  ImGui::TextDisabled("%s", session.status().c_str());
+  // One line: a long status (a recording's path) ends in "..." rather than run off the window.
+  std::string status = session.status();
+  const float room = ImGui::GetContentRegionAvail().x;
+  if (ImGui::CalcTextSize(status.c_str()).x > room) {
+    while (!status.empty() && ImGui::CalcTextSize((status + "...").c_str()).x > room) {
+      status.pop_back();
+      while (!status.empty() && (static_cast<unsigned char>(status.back()) & 0xC0) == 0x80) status.pop_back();
+      if (!status.empty() && (static_cast<unsigned char>(status.back()) & 0xC0) == 0xC0) status.pop_back();
+    }
+    status += "...";
+  }
+  ImGui::TextDisabled("%s", status.c_str());
   ImGui::End();
 }
 
@@ -281,7 +294,14 @@ bool App::write_screenshot(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 3, flipped.data(), static_cast<int>(row)) != 0;
 }
 
-// Where things are, for tests that check the picture (pixels, not pixels scaled).
+namespace {
+std::string as_json(const std::vector<std::string>& lines) {
+  return nlohmann::json(lines).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
+// Where things are, for tests that check the picture (pixels, not pixels scaled),
+// and what did not fit (check_layout).
 void App::write_regions(const std::string& path, int w, int h) {
   FILE* f = std::fopen(path.c_str(), "w");
   if (!f) return;
@@ -292,11 +312,14 @@ void App::write_regions(const std::string& path, int w, int h) {
     std::snprintf(one, sizeof one, "%s[%d, %d, %d, %d]", panes.empty() ? "" : ", ", b.x, b.y, b.w, b.h);
     panes += one;
   }
+  const LayoutCheck fit = check_layout();
   std::fprintf(f,
                "{\"panel\": \"%s\", \"method\": \"%s\", \"width\": %d, \"height\": %d, "
-               "\"diagram\": [%.0f, %.0f, %.0f, %.0f], \"panes\": [%s]}\n",
-               panel_id(prefs.panel), cur ? cur->run.params.method.c_str() : "", w, h, diagram_rect[0], diagram_rect[1],
-               diagram_rect[2], diagram_rect[3], panes.c_str());
+               "\"font_px\": %.1f, \"diagram\": [%.0f, %.0f, %.0f, %.0f], \"panes\": [%s], "
+               "\"clipped\": %s, \"scrolls\": %s}\n",
+               panel_id(prefs.panel), cur ? cur->run.params.method.c_str() : "", w, h, ImGui::GetFontSize(),
+               diagram_rect[0], diagram_rect[1], diagram_rect[2], diagram_rect[3], panes.c_str(),
+               as_json(fit.clipped).c_str(), as_json(fit.scrolls).c_str());
   std::fclose(f);
 }
 

@@ -86,6 +86,7 @@ class App {
   GLFWwindow* window_ = nullptr;
   uint64_t selections_seen_ = 0;
   std::string fonts_for_;        // lang + size the atlas was built for
+  float content_scale_ = 1.0f;   // the monitor's DPI / 96, from GLFW
   float pane_rects_[2][4] = {};  // scenario and panel panes (x, y, w, h), cleared as backgrounds
   struct PaneBox {
     int x, y, w, h;  // framebuffer pixels, rows counted from the top

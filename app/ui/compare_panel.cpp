@@ -18,31 +18,37 @@ namespace copyscope::ui {
 
 namespace {
 
+// One cell: the measured figure per unit, its mark against the textbook, and
+// the textbook's figure after it, dimmed.
 void cell_pair(const std::optional<double>& tbv, double m) {
   ImGui::TableNextColumn();
-  ImGui::TextUnformatted(tbv ? format_figure(*tbv).c_str() : "-");
-  ImGui::TableNextColumn();
   ImGui::TextUnformatted(format_figure(m).c_str());
-  if (tbv) {
-    ImGui::SameLine();
-    const bool ok = std::round(m) == *tbv;
-    ImGui::PushStyleColor(ImGuiCol_Text, col(ok ? palette::kMatches : palette::kDiffers));
-    ImGui::TextUnformatted(ok ? "\u2713" : "\u2717");
-    ImGui::PopStyleColor();
-  }
+  if (!tbv) return;
+  ImGui::SameLine();
+  const bool ok = std::round(m) == *tbv;
+  ImGui::PushStyleColor(ImGuiCol_Text, col(ok ? palette::kMatches : palette::kDiffers));
+  ImGui::TextUnformatted(ok ? "\u2713" : "\u2717");
+  ImGui::PopStyleColor();
+  ImGui::SameLine();
+  ImGui::TextDisabled("tb %s", format_figure(*tbv).c_str());
 }
 
 constexpr size_t kSideBySide = 3;
 
 // "4 (tb 4)" coloured by whether it matches the textbook.
-void figure(ImDrawList* dl, ImVec2& at, const char* what, double measured, const std::optional<double>& tb) {
+// A figure that does not fit in what is left of the line starts the next one
+// at `left`; `right` is the column's edge.
+void figure(ImDrawList* dl, ImVec2& at, float left, float right, const char* what, double measured,
+            const std::optional<double>& tb) {
   const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
-  std::string s = std::string(what) + " " + format_figure(measured);
+  const std::string s = std::string(what) + " " + format_figure(measured);
+  const bool ok = tb && std::round(measured) == *tb;
+  const std::string t = tb ? std::string(" (") + (ok ? "\u2713" : "\u2717 tb " + format_figure(*tb)) + ")" : "";
+  const float w = ImGui::CalcTextSize(s.c_str()).x + ImGui::CalcTextSize(t.c_str()).x;
+  if (at.x > left && at.x + w > right) at = ImVec2(left, at.y + ImGui::GetTextLineHeightWithSpacing());
   dl->AddText(at, text, s.c_str());
   at.x += ImGui::CalcTextSize(s.c_str()).x;
   if (tb) {
-    const bool ok = std::round(measured) == *tb;
-    const std::string t = std::string(" (") + (ok ? "\u2713" : "\u2717 tb " + format_figure(*tb)) + ")";
     dl->AddText(at, col(ok ? palette::kMatches : palette::kDiffers), t.c_str());
     at.x += ImGui::CalcTextSize(t.c_str()).x;
   }
@@ -61,8 +67,10 @@ void draw_side_by_side(App& app, const std::vector<size_t>& picks) {
   const float gap = fs;
   const float n = static_cast<float>(picks.size());
   const float w = (avail.x - gap * (n - 1)) / n;
-  const float caption = ImGui::GetTextLineHeightWithSpacing() * 3.2f;
-  const float dh = std::max(fs * 8, avail.y - caption - fs * 0.5f);
+  // Title, textbook row, figures (on two lines when three runs share a narrow window).
+  const float caption = ImGui::GetTextLineHeightWithSpacing() * (n > 2 && avail.x < fs * 75 ? 4.2f : 3.2f);
+  // Never squeezed below a readable height: the panel scrolls instead.
+  const float dh = std::max(fs * 12, avail.y - caption - fs * 0.5f);
   ImGui::Dummy(ImVec2(avail.x, caption + dh));
   for (size_t k = 0; k < picks.size(); ++k) {
     const SessionRun& r = *session.runs()[picks[k]];
@@ -79,9 +87,10 @@ void draw_side_by_side(App& app, const std::vector<size_t>& picks) {
     if (row && tb->rows.size() > 1)
       dl->AddText(ImVec2(at.x, at.y + line), col(palette::kDma), row->title.in(p.lang).c_str());
     ImVec2 fig(at.x, at.y + line * 2);
-    figure(dl, fig, L(p, "mode sw.", "模式切换"), s.per_call.mode_switches, s.textbook.mode_switches);
-    figure(dl, fig, L(p, "CPU", "CPU 拷贝"), s.per_call.cpu_copies, s.textbook.cpu_copies);
-    figure(dl, fig, "DMA", s.per_call.dma_copies, s.textbook.dma_copies);
+    const float right = at.x + w;
+    figure(dl, fig, at.x, right, L(p, "mode sw.", "模式切换"), s.per_call.mode_switches, s.textbook.mode_switches);
+    figure(dl, fig, at.x, right, L(p, "CPU", "CPU 拷贝"), s.per_call.cpu_copies, s.textbook.cpu_copies);
+    figure(dl, fig, at.x, right, "DMA", s.per_call.dma_copies, s.textbook.dma_copies);
     if (tb && r.view.textbook == tb && r.view.diagram.row)
       draw_diagram(app, dl, ImVec2(at.x, at.y + caption), w, dh, *tb, r.view.diagram, &r, r.view.t1);
     dl->PopClipRect();
@@ -104,10 +113,12 @@ void draw_compare_panel(App& app) {
                                "还没有完成的运行：在场景面板中按“全部运行”。"));
     return;
   }
-  ImGui::TextDisabled("%s", L(p,
-                              "Per transfer unit. tb = textbook. Click a row to open that run; tick up to three "
+  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+  ImGui::TextWrapped("%s", L(p,
+                              "Measured per transfer unit (tb = textbook) and in total. Click a row to open that run; tick up to three "
                               "to see their diagrams side by side.",
-                              "按每个传输单元计。tb = 教材。点击一行打开该运行；勾选最多三个运行可并排查看其示意图。"));
+                              "每个传输单元的实测值（tb = 教材）及总量。点击一行打开该运行；勾选最多三个运行可并排查看其示意图。"));
+  ImGui::PopStyleColor();
   // Until the user ticks some: the first runs of different methods.
   auto& picks = app.side_by_side;
   picks.erase(std::remove_if(picks.begin(), picks.end(),
@@ -127,19 +138,19 @@ void draw_compare_panel(App& app) {
   const ImGuiTableFlags flags = ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit |
                                 ImGuiTableFlags_ScrollX | ImGuiTableFlags_ScrollY;
   const float table_h = std::min(ImGui::GetContentRegionAvail().y * 0.5f,
-                                 ImGui::GetFrameHeightWithSpacing() * (static_cast<float>(rows.size()) + 2.5f));
-  if (ImGui::BeginTable("compare", 12, flags, ImVec2(0, table_h))) {
+                                 ImGui::GetFrameHeightWithSpacing() * (static_cast<float>(rows.size()) + 1.0f) +
+                                     ImGui::GetStyle().ScrollbarSize + 2.0f);
+  if (ImGui::BeginTable("compare", 11, flags, ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(2, 1);
     ImGui::TableSetupColumn(L(p, "side by side", "并排"));
     ImGui::TableSetupColumn(L(p, "run", "运行"));
     ImGui::TableSetupColumn(L(p, "sink", "接收端"));
-    ImGui::TableSetupColumn(L(p, "mode sw. tb", "模式切换 tb"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "CPU copies tb", "CPU 拷贝 tb"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "DMA tb", "DMA tb"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "ctx sw.", "上下文切换"));
+    ImGui::TableSetupColumn(L(p, "mode sw./unit", "模式切换/单元"));
+    ImGui::TableSetupColumn(L(p, "CPU copies/unit", "CPU 拷贝/单元"));
+    ImGui::TableSetupColumn(L(p, "DMA/unit", "DMA/单元"));
+    ImGui::TableSetupColumn(L(p, "ctx sw./unit", "上下文切换/单元"));
+    ImGui::TableSetupColumn(L(p, "mode sw. total", "模式切换总数"));
+    ImGui::TableSetupColumn(L(p, "CPU-copied total", "CPU 拷贝总量"));
     ImGui::TableSetupColumn(L(p, "throughput", "吞吐量"));
     ImGui::TableSetupColumn(L(p, "copies", "拷贝"));
     ImGui::TableHeadersRow();
@@ -173,6 +184,10 @@ void draw_compare_panel(App& app) {
       cell_pair(s.textbook.dma_copies, s.per_call.dma_copies);
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(format_figure(s.per_call.context_switches).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(format_count(s.counters.mode_switches).c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(format_bytes(s.counters.cpu_copy_bytes).c_str());
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(format_rate(s.throughput_mib_s * kMiB).c_str());
       ImGui::TableNextColumn();

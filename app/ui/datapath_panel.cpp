@@ -84,7 +84,9 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
   for (int b = 0; b < 3; ++b) {
     const float y0 = o.y + band_h * b;
     fill_opaque_rect(dl, ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
-    dl->AddText(ImVec2(o.x + fs * 0.5f, y0 + fs * 0.4f), text_col, L(p, band_en[b], band_zh[b]));
+    // Narrow: the band's name smaller, in its corner, above the boxes (which sit lower).
+    dl->AddText(ImGui::GetFont(), compact ? min_text : fs, ImVec2(o.x + fs * (compact ? 0.3f : 0.5f), y0 + fs * (compact ? 0.2f : 0.4f)),
+                text_col, L(p, band_en[b], band_zh[b]));
   }
 
   std::map<std::string, int> column;
@@ -108,7 +110,7 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
   for (const DiagramBox* b : order) {
     int band = b->band == "user" ? 0 : b->band == "kernel" ? 1 : 2;
     const float cx = o.x + label_w + col_w * (static_cast<float>(column[b->id]) + 0.5f);
-    const float cy = o.y + band_h * (static_cast<float>(band) + 0.55f);
+    const float cy = o.y + band_h * (static_cast<float>(band) + (compact ? 0.6f : 0.55f));
     const float tw = ImGui::CalcTextSize(view->box_label(*b).in(p.lang).c_str()).x;
     const float hw = std::min(col_w * 0.42f, std::max(tw * 0.5f + fs * 0.6f, fs * 3.5f));
     geom[b->id] = {ImVec2(cx, cy), ImVec2(hw, std::min(band_h * 0.24f, fs * 1.3f))};

@@ -1,5 +1,6 @@
 // The window's look: the theme's colours and spacing, and the fonts (Latin
 // and, for Chinese, a CJK font from Debian's packages found at run time).
+#include <GLFW/glfw3.h>
 #include <imgui.h>
 
 #include <filesystem>
@@ -56,15 +57,25 @@ void App::apply_theme() {
     s.Colors[ImGuiCol_WindowBg] = ImVec4(0.10f, 0.11f, 0.13f, 1);
     s.Colors[ImGuiCol_ChildBg] = ImVec4(0.13f, 0.14f, 0.17f, 1);
   }
+  const float k = content_scale_;
   s.WindowRounding = 0;
-  s.ChildRounding = 4;
-  s.FrameRounding = 4;
-  s.ItemSpacing = ImVec2(8, 6);
-  s.FramePadding = ImVec2(8, 4);
+  s.ChildRounding = 4 * k;
+  s.FrameRounding = 4 * k;
+  s.ItemSpacing = ImVec2(8 * k, 6 * k);
+  s.FramePadding = ImVec2(8 * k, 4 * k);
+  s.WindowPadding = ImVec2(8 * k, 8 * k);
+  s.ScrollbarSize = 14 * k;
 }
 
 void App::apply_fonts() {
-  const float px = prefs.classroom ? 26.0f : 18.0f;
+  // The window's size and the monitor's scale decide the size (font_px): a
+  // classroom window fits its screen, a HiDPI monitor gets larger text.
+  int ww = 0, wh = 0;
+  float xs = 1, ys = 1;
+  glfwGetWindowSize(window_, &ww, &wh);
+  glfwGetWindowContentScale(window_, &xs, &ys);
+  content_scale_ = std::clamp(ys, 1.0f, 4.0f);
+  const float px = font_px(prefs.classroom, ww, wh, content_scale_);
   const std::string want = prefs.lang + std::to_string(px);
   if (want == fonts_for_) return;
   ImGuiIO& io = ImGui::GetIO();

@@ -22,47 +22,65 @@ void draw_toolbar(App& app) {
                       {Panel::Timeline, "Timeline", "时间线"},
                       {Panel::Compare, "Compare", "对比"},
                       {Panel::Export, "Export", "导出"}};
+  // Each control goes on the current row when it fits there, else starts a
+  // new one: nothing runs off the window at any size or font.
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  bool first = true;
+  auto place = [&](float w) {
+    if (!first && ImGui::GetItemRectMax().x + st.ItemSpacing.x + w <= right) ImGui::SameLine();
+    first = false;
+  };
+  auto button_w = [&](const char* s) { return ImGui::CalcTextSize(s, nullptr, true).x + st.FramePadding.x * 2; };
+  auto check_w = [&](const char* s) {
+    return ImGui::GetFrameHeight() + st.ItemInnerSpacing.x + ImGui::CalcTextSize(s, nullptr, true).x;
+  };
   for (const Tab& t : tabs) {
     const bool on = prefs.panel == t.p;
+    const char* label = L(prefs, t.en, t.zh);
+    place(button_w(label));
     if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
-    if (ImGui::Button(L(prefs, t.en, t.zh))) prefs.panel = t.p;
+    if (ImGui::Button(label)) prefs.panel = t.p;
     if (on) ImGui::PopStyleColor();
-    ImGui::SameLine();
   }
-  const float controls_w = fs * 30.0f;
-  if (ImGui::GetContentRegionAvail().x < controls_w) ImGui::NewLine();
   SessionRun* r = app.session.current();
   const bool can_play = r && r->finished && r->view.event_count > 0;
   ImGui::BeginDisabled(!can_play);
-  if (ImGui::Button(prefs.playing ? L(prefs, "Pause", "暂停") : L(prefs, "Play", "播放"))) {
+  const char* play = prefs.playing ? L(prefs, "Pause", "暂停") : L(prefs, "Play", "播放");
+  place(button_w(play));
+  if (ImGui::Button(play)) {
     if (!prefs.playing && r && r->cursor >= r->view.t1) r->cursor = r->view.t0;
     prefs.playing = !prefs.playing;
   }
-  ImGui::SameLine();
-  if (ImGui::Button(L(prefs, "Step", "下一步")) && r) {
+  const char* step = L(prefs, "Step", "下一步");
+  place(button_w(step));
+  if (ImGui::Button(step) && r) {
     prefs.playing = false;
     if (r->cursor >= r->view.t1) r->cursor = r->view.t0;
     r->cursor = r->view.next_step_time(r->cursor);
   }
-  ImGui::SameLine();
-  if (ImGui::Button(L(prefs, "Restart", "重来")) && r) r->cursor = r->view.t0;
+  const char* restart = L(prefs, "Restart", "重来");
+  place(button_w(restart));
+  if (ImGui::Button(restart) && r) r->cursor = r->view.t0;
   ImGui::EndDisabled();
-  ImGui::SameLine();
+  place(fs * 6);
   ImGui::SetNextItemWidth(fs * 6);
   ImGui::SliderFloat("##speed", &prefs.speed, 0.1f, 1.0f, L(prefs, "speed %.1fx", "速度 %.1fx"));
-  ImGui::SameLine();
+  place(fs * 5.5f);
   ImGui::SetNextItemWidth(fs * 5.5f);
   const char* langs[] = {"English", "简体中文"};
   int li = prefs.lang == "zh" ? 1 : 0;
   if (ImGui::Combo("##lang", &li, langs, 2)) prefs.lang = li ? "zh" : "en";
-  ImGui::SameLine();
   bool light = prefs.theme == "light";
-  if (ImGui::Checkbox(L(prefs, "Light", "浅色"), &light)) prefs.theme = light ? "light" : "dark";
-  ImGui::SameLine();
-  if (ImGui::Checkbox(L(prefs, "Classroom", "课堂模式"), &prefs.classroom))
-    prefs.theme = prefs.classroom ? "light" : "dark";
-  ImGui::SameLine();
-  ImGui::Checkbox(L(prefs, "Scenario pane", "场景栏"), &prefs.sidebar);
+  const char* light_label = L(prefs, "Light", "浅色");
+  place(check_w(light_label));
+  if (ImGui::Checkbox(light_label, &light)) prefs.theme = light ? "light" : "dark";
+  const char* classroom = L(prefs, "Classroom", "课堂模式");
+  place(check_w(classroom));
+  if (ImGui::Checkbox(classroom, &prefs.classroom)) prefs.theme = prefs.classroom ? "light" : "dark";
+  const char* pane = L(prefs, "Scenario pane", "场景栏");
+  place(check_w(pane));
+  ImGui::Checkbox(pane, &prefs.sidebar);
   if (app.cjk_missing)
     ImGui::TextColored(ImVec4(0.9f, 0.3f, 0.2f, 1),
                        "No Chinese font found (install fonts-noto-cjk); showing English where glyphs are missing.");

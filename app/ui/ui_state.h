@@ -29,4 +29,10 @@ constexpr double kReplaySeconds = 10.0;
 // through here so that both languages stay side by side in the source.
 const char* L(const UiPrefs& p, const char* en, const char* zh);
 
+// The text size in pixels for a window of w x h screen units on a monitor whose
+// content scale (DPI / 96) is `scale`. Normal: 18 px at scale 1. Classroom:
+// as large as the window allows (26 px at 1600x900, 31 at 1920x1080), never
+// so large that the data path and its buttons stop fitting (21 px at 1280x720).
+float font_px(bool classroom, int w, int h, float scale);
+
 }  // namespace copyscope::ui

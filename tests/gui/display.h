@@ -1,4 +1,4 @@
-// A display for the GUI tests: the one in DISPLAY, or a private Xvfb started
+// A display for the GUI tests: the one in DISPLAY, or a private 1920x1080 Xvfb started
 // for this test process (Xvfb picks a free display itself with -displayfd, so
 // tests that ctest runs side by side never race for one, as xvfb-run -a can).
 #pragma once
@@ -39,7 +39,7 @@ class PrivateXvfb : public ::testing::Environment {
       close(fds[0]);
       if (FILE* null = std::freopen("/dev/null", "w", stderr)) (void)null;
       const std::string fd = std::to_string(fds[1]);
-      execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "1600x900x24", "-nolisten", "tcp",
+      execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "1920x1080x24", "-nolisten", "tcp",
              static_cast<char*>(nullptr));
       _exit(127);
     }

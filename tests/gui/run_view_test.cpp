@@ -7,6 +7,7 @@
 
 #include "model/synthetic.h"
 #include "model/textbook.h"
+#include "ui/ui_state.h"
 #include "ui/run_view.h"
 
 using namespace copyscope;
@@ -292,4 +293,16 @@ TEST(RunView, LevelsOfDetailKeepCountsAndExtremes) {
       }
     }
   EXPECT_GT(checked_levels, 3u);
+}
+
+// The text size follows the window and the monitor (ui_state.h font_px).
+TEST(FontSize, ClassroomTextGrowsWithTheScreenAndStillFits) {
+  using copyscope::ui::font_px;
+  EXPECT_EQ(font_px(false, 1600, 900, 1.0f), 18.0f);
+  EXPECT_EQ(font_px(true, 1600, 900, 1.0f), 26.0f);
+  EXPECT_EQ(font_px(true, 1280, 720, 1.0f), 21.0f) << "a 720p projector: smaller than at 900p, so it fits";
+  EXPECT_GT(font_px(true, 1920, 1080, 1.0f), 30.0f);
+  EXPECT_EQ(font_px(false, 1920, 1080, 2.0f), 36.0f) << "HiDPI: twice the text";
+  EXPECT_GE(font_px(true, 640, 480, 1.0f), 18.0f) << "classroom is never smaller than normal";
+  EXPECT_EQ(font_px(false, 1600, 900, 0.0f), 18.0f) << "no scale reported: 1";
 }

@@ -1,0 +1,94 @@
+// Every panel fits: rendered at the sizes a classroom has (1280x720,
+// 1600x900, 1920x1080), normal and classroom, light and dark, English and
+// Chinese, and checked by the app itself (gui --regions lists each window
+// whose items reach past its right edge, or past its bottom where it cannot
+// scroll, and each table cell cut by its column: ui/layout_check.h). Two
+// recordings are open so that Compare shows its diagrams side by side.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "display.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Look {
+  const char* name;  // for the test's name
+  int w, h;
+  const char* flags;
+};
+
+const Look kLooks[] = {
+    {"Classroom1280x720", 1280, 720, "--classroom"},
+    {"Classroom1280x720Zh", 1280, 720, "--classroom --lang zh"},
+    {"Classroom1600x900Zh", 1600, 900, "--classroom --lang zh"},
+    {"Classroom1920x1080Dark", 1920, 1080, "--classroom --theme dark"},
+    {"Normal1280x720ZhDark", 1280, 720, "--lang zh --theme dark"},
+    {"Normal1920x1080Light", 1920, 1080, "--theme light"},
+};
+
+const char* kPanels[] = {"datapath", "plots", "timeline", "compare", "export"};
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
+}
+
+class Layout : public ::testing::TestWithParam<std::tuple<const char*, Look>> {};
+
+TEST_P(Layout, NothingIsClipped) {
+  if (!gui_test::display_problem().empty()) GTEST_SKIP() << gui_test::display_problem();
+  const auto& [panel, look] = GetParam();
+  const fs::path rec = fs::path(COPYSCOPE_SOURCE_ASSETS) / "recordings";
+  if (!fs::exists(rec / "sendfile.json") || !fs::exists(rec / "read_write.json"))
+    GTEST_SKIP() << "no recordings in " << rec;
+  const fs::path dir = fs::temp_directory_path() / ("copyscope-layout-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string png = (dir / (std::string(panel) + "-" + look.name + ".png")).string();
+  const std::string cmd = std::string(COPYSCOPE_BIN) + " gui --replay " + (rec / "sendfile.json").string() +
+                          " --replay " + (rec / "read_write.json").string() + " --panel " + panel + " --width " +
+                          std::to_string(look.w) + " --height " + std::to_string(look.h) + " " + look.flags +
+                          " --frames 4 --regions --screenshot " + png + " 2>&1; echo \"exit $?\"";
+  const std::string out = run(cmd);
+  ASSERT_NE(out.find("exit 0\n"), std::string::npos) << cmd << "\n" << out;
+  std::ifstream f(png + ".json");
+  const nlohmann::json r = nlohmann::json::parse(f, nullptr, false);
+  fs::remove_all(dir);
+  ASSERT_TRUE(r.is_object() && r["clipped"].is_array()) << png << ".json";
+  EXPECT_EQ(r["width"].get<int>(), look.w);
+  EXPECT_EQ(r["height"].get<int>(), look.h);
+  std::string clipped;
+  for (const auto& c : r["clipped"]) clipped += "\n  " + c.get<std::string>();
+  EXPECT_TRUE(r["clipped"].empty()) << panel << " at " << look.name << ", text " << r["font_px"] << " px:" << clipped;
+  // The data path's diagram lies inside the window.
+  const auto& d = r["diagram"];
+  if (std::string(panel) == "datapath") {
+    ASSERT_TRUE(d.is_array() && d.size() == 4);
+    EXPECT_GT(d[2].get<double>(), 0);
+    EXPECT_LE(d[0].get<double>() + d[2].get<double>(), look.w + 1.0);
+    EXPECT_LE(d[1].get<double>() + d[3].get<double>(), look.h + 1.0);
+  }
+}
+
+std::string name_of(const ::testing::TestParamInfo<Layout::ParamType>& info) {
+  return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Panels, Layout, ::testing::Combine(::testing::ValuesIn(kPanels), ::testing::ValuesIn(kLooks)),
+                         name_of);
+
+}  // namespace
