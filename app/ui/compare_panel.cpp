@@ -79,8 +79,8 @@ void draw_side_by_side(App& app, const std::vector<size_t>& picks) {
     if (row && tb->rows.size() > 1)
       dl->AddText(ImVec2(at.x, at.y + line), col(palette::kDma), row->title.in(p.lang).c_str());
     ImVec2 fig(at.x, at.y + line * 2);
-    figure(dl, fig, L(p, "mode sw.", "模式切换"), s.per_call.mode_switches, s.textbook.mode_switches);
-    figure(dl, fig, L(p, "CPU", "CPU 拷贝"), s.per_call.cpu_copies, s.textbook.cpu_copies);
+    figure(dl, fig, tr(p, "mode sw."), s.per_call.mode_switches, s.textbook.mode_switches);
+    figure(dl, fig, tr(p, "CPU"), s.per_call.cpu_copies, s.textbook.cpu_copies);
     figure(dl, fig, "DMA", s.per_call.dma_copies, s.textbook.dma_copies);
     if (tb && r.view.textbook == tb && r.view.diagram.row)
       draw_diagram(app, dl, ImVec2(at.x, at.y + caption), w, dh, *tb, r.view.diagram, &r, r.view.t1);
@@ -94,20 +94,17 @@ void draw_compare_panel(App& app) {
   const UiPrefs& p = app.prefs;
   const Session& session = app.session;
   ImGui::PushFont(app.font_big);
-  ImGui::TextUnformatted(L(p, "Compare", "对比"));
+  ImGui::TextUnformatted(tr(p, "Compare"));
   ImGui::PopFont();
   std::vector<size_t> rows;
   for (size_t i = 0; i < session.runs().size(); ++i)
     if (session.runs()[i]->finished && !session.runs()[i]->failed) rows.push_back(i);
   if (rows.empty()) {
-    ImGui::TextWrapped("%s", L(p, "No finished runs yet: press Run all in the Scenario panel.",
-                               "还没有完成的运行：在场景面板中按“全部运行”。"));
+    ImGui::TextWrapped("%s", tr(p, "No finished runs yet: press Run all in the Scenario panel."));
     return;
   }
-  ImGui::TextDisabled("%s", L(p,
-                              "Per transfer unit. tb = textbook. Click a row to open that run; tick up to three "
-                              "to see their diagrams side by side.",
-                              "按每个传输单元计。tb = 教材。点击一行打开该运行；勾选最多三个运行可并排查看其示意图。"));
+  ImGui::TextDisabled("%s", tr(p, "Per transfer unit. tb = textbook. Click a row to open that run; tick up to three "
+                              "to see their diagrams side by side."));
   // Until the user ticks some: the first runs of different methods.
   auto& picks = app.side_by_side;
   picks.erase(std::remove_if(picks.begin(), picks.end(),
@@ -130,18 +127,18 @@ void draw_compare_panel(App& app) {
                                  ImGui::GetFrameHeightWithSpacing() * (static_cast<float>(rows.size()) + 2.5f));
   if (ImGui::BeginTable("compare", 12, flags, ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(2, 1);
-    ImGui::TableSetupColumn(L(p, "side by side", "并排"));
-    ImGui::TableSetupColumn(L(p, "run", "运行"));
-    ImGui::TableSetupColumn(L(p, "sink", "接收端"));
-    ImGui::TableSetupColumn(L(p, "mode sw. tb", "模式切换 tb"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "CPU copies tb", "CPU 拷贝 tb"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "DMA tb", "DMA tb"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "ctx sw.", "上下文切换"));
-    ImGui::TableSetupColumn(L(p, "throughput", "吞吐量"));
-    ImGui::TableSetupColumn(L(p, "copies", "拷贝"));
+    ImGui::TableSetupColumn(tr(p, "side by side"));
+    ImGui::TableSetupColumn(tr(p, "run"));
+    ImGui::TableSetupColumn(tr(p, "sink"));
+    ImGui::TableSetupColumn(tr(p, "mode sw. tb"));
+    ImGui::TableSetupColumn(tr(p, "measured"));
+    ImGui::TableSetupColumn(tr(p, "CPU copies tb"));
+    ImGui::TableSetupColumn(tr(p, "measured"));
+    ImGui::TableSetupColumn(tr(p, "DMA tb"));
+    ImGui::TableSetupColumn(tr(p, "measured"));
+    ImGui::TableSetupColumn(tr(p, "ctx sw."));
+    ImGui::TableSetupColumn(tr(p, "throughput"));
+    ImGui::TableSetupColumn(tr(p, "copies"));
     ImGui::TableHeadersRow();
     for (size_t i : rows) {
       const SessionRun& r = *session.runs()[i];
@@ -176,8 +173,8 @@ void draw_compare_panel(App& app) {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(format_rate(s.throughput_mib_s * kMiB).c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(s.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
-                                                                    : L(p, "attributed", "推算"));
+      ImGui::TextUnformatted(s.kernel.copy_accounting == "measured" ? tr(p, "measured")
+                                                                    : tr(p, "attributed"));
     }
     ImGui::EndTable();
   }
@@ -185,9 +182,9 @@ void draw_compare_panel(App& app) {
   // Below: the chosen runs' diagrams side by side, or bars for every run.
   if (picks.size() >= 2) {
     int view = app.compare_bars ? 1 : 0;
-    ImGui::RadioButton(L(p, "diagrams side by side", "示意图并排"), &view, 0);
+    ImGui::RadioButton(tr(p, "diagrams side by side"), &view, 0);
     ImGui::SameLine();
-    ImGui::RadioButton(L(p, "bars", "柱状图"), &view, 1);
+    ImGui::RadioButton(tr(p, "bars"), &view, 1);
     app.compare_bars = view == 1;
     if (!app.compare_bars) {
       draw_side_by_side(app, picks);
@@ -210,9 +207,9 @@ void draw_compare_panel(App& app) {
   const float bar_w = (avail_w - name_w - fs * 2) * 0.5f;
   ImGui::Spacing();
   ImVec2 o = ImGui::GetCursorScreenPos();
-  dl->AddText(ImVec2(o.x + name_w, o.y), ImGui::GetColorU32(ImGuiCol_Text), L(p, "throughput", "吞吐量"));
+  dl->AddText(ImVec2(o.x + name_w, o.y), ImGui::GetColorU32(ImGuiCol_Text), tr(p, "throughput"));
   dl->AddText(ImVec2(o.x + name_w + bar_w + fs, o.y), ImGui::GetColorU32(ImGuiCol_Text),
-              L(p, "CPU copies per byte (textbook mark: |)", "每字节 CPU 拷贝次数（教材值：|）"));
+              tr(p, "CPU copies per byte (textbook mark: |)"));
   ImGui::Dummy(ImVec2(avail_w, fs * 1.3f));
   const float row_h = fs * 1.5f;
   for (size_t i : rows) {

@@ -15,17 +15,16 @@ void draw_toolbar(App& app) {
   struct Tab {
     Panel p;
     const char* en;
-    const char* zh;
   };
-  const Tab tabs[] = {{Panel::DataPath, "Data path", "数据路径"},
-                      {Panel::Plots, "Live plots", "实时曲线"},
-                      {Panel::Timeline, "Timeline", "时间线"},
-                      {Panel::Compare, "Compare", "对比"},
-                      {Panel::Export, "Export", "导出"}};
+  const Tab tabs[] = {{Panel::DataPath, N_("Data path")},
+                      {Panel::Plots, N_("Live plots")},
+                      {Panel::Timeline, N_("Timeline")},
+                      {Panel::Compare, N_("Compare")},
+                      {Panel::Export, N_("Export")}};
   for (const Tab& t : tabs) {
     const bool on = prefs.panel == t.p;
     if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
-    if (ImGui::Button(L(prefs, t.en, t.zh))) prefs.panel = t.p;
+    if (ImGui::Button(tr(prefs, t.en))) prefs.panel = t.p;
     if (on) ImGui::PopStyleColor();
     ImGui::SameLine();
   }
@@ -34,22 +33,22 @@ void draw_toolbar(App& app) {
   SessionRun* r = app.session.current();
   const bool can_play = r && r->finished && r->view.event_count > 0;
   ImGui::BeginDisabled(!can_play);
-  if (ImGui::Button(prefs.playing ? L(prefs, "Pause", "暂停") : L(prefs, "Play", "播放"))) {
+  if (ImGui::Button(prefs.playing ? tr(prefs, "Pause") : tr(prefs, "Play"))) {
     if (!prefs.playing && r && r->cursor >= r->view.t1) r->cursor = r->view.t0;
     prefs.playing = !prefs.playing;
   }
   ImGui::SameLine();
-  if (ImGui::Button(L(prefs, "Step", "下一步")) && r) {
+  if (ImGui::Button(tr(prefs, "Step")) && r) {
     prefs.playing = false;
     if (r->cursor >= r->view.t1) r->cursor = r->view.t0;
     r->cursor = r->view.next_step_time(r->cursor);
   }
   ImGui::SameLine();
-  if (ImGui::Button(L(prefs, "Restart", "重来")) && r) r->cursor = r->view.t0;
+  if (ImGui::Button(tr(prefs, "Restart")) && r) r->cursor = r->view.t0;
   ImGui::EndDisabled();
   ImGui::SameLine();
   ImGui::SetNextItemWidth(fs * 6);
-  ImGui::SliderFloat("##speed", &prefs.speed, 0.1f, 1.0f, L(prefs, "speed %.1fx", "速度 %.1fx"));
+  ImGui::SliderFloat("##speed", &prefs.speed, 0.1f, 1.0f, tr(prefs, "speed %.1fx"));
   ImGui::SameLine();
   ImGui::SetNextItemWidth(fs * 5.5f);
   const char* langs[] = {"English", "简体中文"};
@@ -57,12 +56,12 @@ void draw_toolbar(App& app) {
   if (ImGui::Combo("##lang", &li, langs, 2)) prefs.lang = li ? "zh" : "en";
   ImGui::SameLine();
   bool light = prefs.theme == "light";
-  if (ImGui::Checkbox(L(prefs, "Light", "浅色"), &light)) prefs.theme = light ? "light" : "dark";
+  if (ImGui::Checkbox(tr(prefs, "Light"), &light)) prefs.theme = light ? "light" : "dark";
   ImGui::SameLine();
-  if (ImGui::Checkbox(L(prefs, "Classroom", "课堂模式"), &prefs.classroom))
+  if (ImGui::Checkbox(tr(prefs, "Classroom"), &prefs.classroom))
     prefs.theme = prefs.classroom ? "light" : "dark";
   ImGui::SameLine();
-  ImGui::Checkbox(L(prefs, "Scenario pane", "场景栏"), &prefs.sidebar);
+  ImGui::Checkbox(tr(prefs, "Scenario pane"), &prefs.sidebar);
   if (app.cjk_missing)
     ImGui::TextColored(ImVec4(0.9f, 0.3f, 0.2f, 1),
                        "No Chinese font found (install fonts-noto-cjk); showing English where glyphs are missing.");

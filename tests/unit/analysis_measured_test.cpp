@@ -93,7 +93,7 @@ TEST(AnalysisMeasured, CpuCopiesComeFromTheCopyRoutines) {
   EXPECT_EQ(s.receiver.cpu_copy_bytes, kSize);
   ASSERT_EQ(s.measured_copies.size(), 2u);
   bool noted = false;
-  for (const auto& n : s.notes) noted |= has(n, "measured at the kernel's copy routines");
+  for (const auto& n : s.notes) noted |= has(n.en, "measured at the kernel's copy routines");
   EXPECT_TRUE(noted);
 }
 
@@ -203,7 +203,7 @@ TEST(AnalysisMeasured, CopiesInsideIoUringEnterJoinTheirRequest) {
   const Stage* read = nullptr;
   for (const Stage& st : s.stages) {
     EXPECT_FALSE(st.kind == StageKind::CpuCopy && st.from == "kernel" && st.to == "kernel")
-        << "the read's copy was left outside its request: " << st.rule;
+        << "the read's copy was left outside its request: " << st.rule.en;
     if (st.kind == StageKind::CpuCopy && st.sys == CS_FLOW_URING_READ) read = &st;
   }
   ASSERT_NE(read, nullptr);

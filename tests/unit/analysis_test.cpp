@@ -158,6 +158,6 @@ TEST(Analysis, UnknownFlowIsNotCountedButNoted) {
   Summary s = summarize(r, nullptr);
   EXPECT_EQ(s.counters.cpu_copy_bytes, 2u << 20);
   bool noted = false;
-  for (const auto& n : s.notes) noted |= n.find("unattributed") != std::string::npos;
+  for (const auto& n : s.notes) noted |= n.en.find("unattributed") != std::string::npos;
   EXPECT_TRUE(noted);
 }
