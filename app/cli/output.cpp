@@ -58,8 +58,8 @@ std::string format_summary(const Summary& s) {
   per_unit("CPU copies", s.per_call.cpu_copies, s.textbook.cpu_copies);
   per_unit("DMA copies", s.per_call.dma_copies, s.textbook.dma_copies);
   if (!s.deviations.empty()) o << "  why it differs (* above):\n";
-  for (const auto& d : s.deviations) o << "    - " << d.what << ": " << d.why << "\n";
-  for (const auto& n : s.notes) o << "  note: " << n << "\n";
+  for (const auto& d : s.deviations) o << "    - " << d.what << ": " << d.why.en << "\n";
+  for (const auto& n : s.notes) o << "  note: " << n.en << "\n";
   if (s.sink_report.is_object() && s.sink_report.contains("received_bytes"))
     o << "  receiver: " << format_bytes(s.sink_report["received_bytes"].get<uint64_t>()) << " in "
       << format_count(s.sink_report.value("receive_calls", uint64_t{0})) << " calls, its CPU copies "

@@ -27,73 +27,60 @@ constexpr size_t kMaxRows = 200;
 
 class Words {
  public:
-  explicit Words(const std::string& lang) : zh_(lang == "zh") {}
-  bool zh() const { return zh_; }
-  std::string operator()(const char* en, const char* zh) const { return zh_ ? zh : en; }
-  std::string operator()(const std::string& en, const std::string& zh) const { return zh_ ? zh : en; }
+  explicit Words(const std::string& lang) : lang_(lang_from(lang)) {}
+  bool zh() const { return lang_ == Lang::Zh; }
+  Lang lang() const { return lang_; }
+  // A catalogue msgid (assets/i18n/zh.json) in the report's language.
+  std::string operator()(const char* en) const { return tr(lang_, en); }
 
   // A canonical place of the textbook model (disk, page_cache, ...).
   std::string place(const std::string& p) const {
-    static const std::map<std::string, std::pair<const char*, const char*>> kPlaces = {
-        {"disk", {"disk", "磁盘"}},
-        {"page_cache", {"page cache", "页缓存"}},
-        {"user_buffer", {"user buffer", "用户缓冲区"}},
-        {"pipe", {"pipe", "管道"}},
-        {"dest_pipe", {"destination pipe", "目标管道"}},
-        {"socket_buffer", {"socket buffer", "套接字缓冲区"}},
-        {"nic", {"NIC", "网卡"}},
-        {"dest_page_cache", {"destination page cache", "目标文件的页缓存"}},
-        {"dest_disk", {"destination disk", "目标磁盘"}},
-        {"shared_page", {"shared page", "共享页"}},
-        {"child_page", {"child's page", "子进程的页"}},
-        {"null_device", {"/dev/null", "/dev/null"}},
+    static const std::map<std::string, const char*> kPlaces = {
+        {"disk", N_("disk")},
+        {"page_cache", N_("page cache")},
+        {"user_buffer", N_("user buffer")},
+        {"pipe", N_("pipe")},
+        {"dest_pipe", N_("destination pipe")},
+        {"socket_buffer", N_("socket buffer")},
+        {"nic", N_("NIC")},
+        {"dest_page_cache", N_("destination page cache")},
+        {"dest_disk", N_("destination disk")},
+        {"shared_page", N_("shared page")},
+        {"child_page", N_("child's page")},
+        {"null_device", "/dev/null"},
     };
     auto it = kPlaces.find(p);
-    return it == kPlaces.end() ? spaced(p) : (zh_ ? it->second.second : it->second.first);
+    return it == kPlaces.end() ? spaced(p) : (*this)(it->second);
   }
   // A deviation's `what`.
   std::string quantity(const std::string& what) const {
-    static const std::map<std::string, const char*> kZh = {
-        {"mode_switches", "模式切换"},
-        {"context_switches", "上下文切换"},
-        {"cpu_copies", "CPU 拷贝"},
-        {"dma_copies", "DMA 拷贝"},
-        {"alignment", "对齐"},
-        {"calls_per_chunk", "每块的调用次数"},
-        {"io_uring_enter_per_chunk", "每块的 io_uring_enter 次数"},
-        {"splice_calls_per_chunk", "每块的 splice 调用次数"},
-        {"outcome", "结果"},
-        {"page_copies", "页拷贝"},
-        {"reflink", "reflink（共享数据块）"},
-        {"zero_copy_send", "零拷贝发送"},
-    };
-    auto it = kZh.find(what);
-    return zh_ && it != kZh.end() ? it->second : spaced(what);
+    const char* name = quantity_name(what);
+    return name == what.c_str() ? spaced(what) : (*this)(name);
   }
   std::string stage_kind(StageKind k) const {
     switch (k) {
       case StageKind::CpuCopy:
-        return (*this)("CPU copy", "CPU 拷贝");
+        return (*this)(N_("CPU copy"));
       case StageKind::Dma:
         return "DMA";
       case StageKind::PageRef:
-        return (*this)("page reference", "页引用");
+        return (*this)(N_("page reference"));
       case StageKind::Handoff:
-        return (*this)("hand-off (no DMA)", "软件交接（非 DMA）");
+        return (*this)(N_("hand-off (no DMA)"));
     }
     return "";
   }
   std::string accounting(const std::string& a) const {
-    if (!zh_) return a;
-    return a == "measured" ? "实测" : a == "attributed" ? "推算" : a == "live" ? "实时" : a;
+    return a == "measured" ? (*this)(N_("measured")) : a == "attributed" ? (*this)(N_("attributed"))
+                                                     : a == "live"     ? (*this)(N_("live"))
+                                                                       : a;
   }
   std::string sink(const std::string& s) const {
-    if (!zh_) return s;
-    return s == "tcp" ? "TCP" : s == "file" ? "文件" : s == "pipe" ? "管道" : s == "null" ? "/dev/null" : s;
+    return s == "tcp" ? (*this)(N_("tcp")) : s == "file" ? (*this)(N_("file")) : s == "pipe" ? (*this)(N_("pipe"))
+                      : s == "null" ? "/dev/null" : s;
   }
   std::string cache(const std::string& c) const {
-    if (!zh_) return c;
-    return c == "cold" ? "冷（先清出页缓存）" : c == "warm" ? "热（已在页缓存中）" : c;
+    return c == "cold" ? (*this)(N_("cold")) : c == "warm" ? (*this)(N_("warm")) : c;
   }
 
  private:
@@ -101,7 +88,7 @@ class Words {
     std::replace(s.begin(), s.end(), '_', ' ');
     return s;
   }
-  bool zh_;
+  Lang lang_;
 };
 
 std::string opt(const std::optional<double>& v) { return v ? format_figure(*v) : "-"; }
@@ -321,21 +308,21 @@ std::string picture_file(const std::string& report, const std::string& what, siz
 Table comparison(const std::vector<Summary>& ss, const Words& w) {
   Table t;
   t.numbers = true;
-  t.header = {w("method", "方法"),
-              w("sink", "接收端"),
-              w("cache", "缓存"),
-              w("bytes", "字节数"),
-              w("time", "耗时"),
-              w("throughput", "吞吐量"),
-              w("mode switches / unit (textbook)", "每单元模式切换（教材）"),
-              w("CPU copies / unit (textbook)", "每单元 CPU 拷贝（教材）"),
-              w("DMA copies / unit (textbook)", "每单元 DMA 拷贝（教材）"),
-              w("context switches", "上下文切换"),
-              w("page faults", "缺页异常"),
-              w("events dropped", "丢弃的事件")};
+  t.header = {w("method"),
+              w("sink"),
+              w("cache"),
+              w("bytes"),
+              w("time"),
+              w("throughput"),
+              w("mode switches / unit (textbook)"),
+              w("CPU copies / unit (textbook)"),
+              w("DMA copies / unit (textbook)"),
+              w("context switches"),
+              w("page faults"),
+              w("events dropped")};
   for (const Summary& s : ss)
     t.rows.push_back(
-        {svg::bounded_utf8(s.params.method, svg::kMaxLabel) + (s.partial ? w(" (partial)", "（未完成）") : ""),
+        {svg::bounded_utf8(s.params.method, svg::kMaxLabel) + (s.partial ? w(" (partial)") : ""),
          w.sink(s.params.sink), w.cache(s.params.cache), format_bytes(s.bytes),
          format_duration(static_cast<double>(s.duration_ns)), format_rate(s.throughput_mib_s * kMiB),
          format_figure(s.per_call.mode_switches) + " (" + opt(s.textbook.mode_switches) + ")" +
@@ -360,39 +347,36 @@ const TextbookMethod* textbook_of(const std::string& method) {
 void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const std::vector<Summary>& ss,
              const std::string& path, const Words& w, const std::string& lang) {
   const Summary& first = ss.front();
-  f.begin(w("copyscope report", "copyscope 报告"));
-  f.heading(1, w("copyscope report", "copyscope 报告"));
+  f.begin(w("copyscope report"));
+  f.heading(1, w("copyscope report"));
 
   bool one_sink = true;
   for (const Summary& s : ss) one_sink &= s.params.sink == first.params.sink;
-  f.heading(2, w("Parameters", "参数"));
-  f.table({{w("size", "数据量"), w("buffer", "缓冲区"), w("cache", "缓存"), w("sink", "接收端")},
+  f.heading(2, w("Parameters"));
+  f.table({{w("size"), w("buffer"), w("cache"), w("sink")},
            {{format_bytes(first.params.size), format_bytes(first.params.buffer), w.cache(first.params.cache),
-             one_sink ? w.sink(first.params.sink) : w("per method (see the table)", "因方法而异（见下表）")}}});
+             one_sink ? w.sink(first.params.sink) : w("per method (see the table)")}}});
 
-  f.heading(2, w("Kernel and accounting", "内核与计数方式"));
+  f.heading(2, w("Kernel and accounting"));
   const bool measured = first.kernel.copy_accounting == "measured";
-  Para k = {{w("Kernel ", "内核 ")},
+  Para k = {{w("Kernel ")},
             {svg::bounded_utf8(first.kernel.release, svg::kMaxLabel), true},
-            {w("; CPU copies are ", "；CPU 拷贝为")},
+            {w("; CPU copies are ")},
             {w.accounting(svg::bounded_utf8(first.kernel.copy_accounting, svg::kMaxLabel)), true},
-            {measured ? w(" (the copy routines were hooked).", "（挂钩了内核的拷贝函数）。")
-                      : w(" from syscall results and fd kinds (the copy routines could not be hooked on this kernel).",
-                          "，依据系统调用的结果和文件描述符的类型推算（此内核上无法挂钩拷贝函数）。")}};
+            {measured ? w(" (the copy routines were hooked).")
+                      : w(" from syscall results and fd kinds (the copy routines could not be hooked on this kernel).")}};
   if (!first.kernel.copy_accounting_why.empty()) k.push_back({" " + first.kernel.copy_accounting_why + "."});
   f.para(k);
   if (!first.kernel.hooks.empty()) {
     Table hooks;
-    hooks.header = {w("hook", "探针"), w("status", "状态"), w("detail", "详情")};
+    hooks.header = {w("hook"), w("status"), w("detail")};
     size_t attached = 0;
     for (const Hook& h : first.kernel.hooks) {
       attached += h.status == "attached";
       hooks.rows.push_back({h.name, h.status, h.detail});
     }
-    const std::string what = w.zh() ? std::to_string(first.kernel.hooks.size()) + " 个探针中有 " +
-                                          std::to_string(attached) + " 个已挂载（列表）"
-                                    : std::to_string(attached) + " of " + std::to_string(first.kernel.hooks.size()) +
-                                          " probes attached (the list)";
+    const std::string what = trf(w.lang(), "%s of %s probes attached (the list)", attached,
+                                 first.kernel.hooks.size());
     if (html) {
       html->details(what, hooks);
     } else {
@@ -401,19 +385,18 @@ void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const s
     }
   }
 
-  f.heading(2, w("Comparison", "对比"));
+  f.heading(2, w("Comparison"));
   f.table(comparison(ss, w));
   f.para({{w("= matches the textbook, * differs (explained below). A transfer unit is one chunk (one pass of the "
-             "method's loop).",
-             "= 与教材一致，* 与教材不同（原因见下文）。一个传输单元是一块数据（方法循环的一次迭代）。")}},
+             "method's loop).")}},
          true);
 
-  f.heading(2, w("Charts", "图表"));
+  f.heading(2, w("Charts"));
   std::vector<std::string> groups;
-  svg::BarSeries cpu{w("CPU copies / unit", "每单元 CPU 拷贝"), palette::kCpuCopy, {}, {}};
-  svg::BarSeries dma{w("DMA copies / unit", "每单元 DMA 拷贝"), palette::kDma, {}, {}};
-  svg::BarSeries mode{w("mode switches / unit", "每单元模式切换"), palette::kModeSwitch, {}, {}};
-  svg::BarSeries ctx{w("context switches / unit", "每单元上下文切换"), palette::kContextSwitch, {}, {}};
+  svg::BarSeries cpu{w("CPU copies / unit"), palette::kCpuCopy, {}, {}};
+  svg::BarSeries dma{w("DMA copies / unit"), palette::kDma, {}, {}};
+  svg::BarSeries mode{w("mode switches / unit"), palette::kModeSwitch, {}, {}};
+  svg::BarSeries ctx{w("context switches / unit"), palette::kContextSwitch, {}, {}};
   for (const Summary& s : ss) {
     groups.push_back(s.params.method);
     cpu.values.push_back(s.per_call.cpu_copies);
@@ -425,19 +408,16 @@ void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const s
     ctx.values.push_back(s.per_call.context_switches);
     ctx.textbook.push_back(std::nullopt);
   }
-  f.figure(svg::bar_chart(w("Copies per transfer unit", "每个传输单元的拷贝次数"), groups, {cpu, dma}, lang),
+  f.figure(svg::bar_chart(w("Copies per transfer unit"), groups, {cpu, dma}, lang),
            picture_file(path, "copies"),
-           w("Copies per transfer unit, measured (bars) against the textbook (black marks).",
-             "每个传输单元的拷贝次数：柱为实测值，黑色横线为教材值。"),
+           w("Copies per transfer unit, measured (bars) against the textbook (black marks)."),
            true);
-  f.figure(svg::bar_chart(w("Switches per transfer unit", "每个传输单元的切换次数"), groups, {mode, ctx}, lang),
+  f.figure(svg::bar_chart(w("Switches per transfer unit"), groups, {mode, ctx}, lang),
            picture_file(path, "switches"),
-           w("User/kernel mode switches and scheduler context switches per transfer unit.",
-             "每个传输单元的用户态/内核态模式切换与调度器上下文切换。"),
+           w("User/kernel mode switches and scheduler context switches per transfer unit."),
            true);
 
-  f.heading(2, w("Each method: its data path, and where the measurement differs from the textbook",
-                 "各方法：数据路径，以及测量与教材的差异"));
+  f.heading(2, w("Each method: its data path, and where the measurement differs from the textbook"));
   for (size_t i = 0; i < ss.size(); ++i) {
     const Summary& s = ss[i];
     const Run& run = *runs[i];
@@ -446,13 +426,12 @@ void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const s
     f.heading(3, tb ? method + " \u2014 " + tb->title.in(lang) : method);
     if (tb && !tb->summary.en.empty()) f.para({{tb->summary.in(lang)}});
     if (!s.row_title.en.empty())
-      f.para({{w("Textbook row: ", "教材情形：")}, {s.row_title.in(lang), true}, {w(".", "。")}});
+      f.para({{w("Textbook row: ")}, {s.row_title.in(lang), true}, {w(".")}});
     const DiagramState d = build_diagram(run, s, place_stages(run, s.stages), tb, true);
     f.figure(svg::datapath(d, s, lang), picture_file(path, "datapath", i + 1),
-             w("Data path of " + method + ": each arrow carries the bytes this run moved along it.",
-               method + " 的数据路径：每个箭头标出本次运行沿它移动的字节数。"));
+             trf(w.lang(), "Data path of %s: each arrow carries the bytes this run moved along it.", method));
     if (d.row && !d.row->steps.empty()) {
-      f.para({{w("Steps (textbook)", "步骤（教材）"), true}});
+      f.para({{w("Steps (textbook)"), true}});
       std::vector<std::string> steps;
       for (const DiagramStep& st : d.row->steps) steps.push_back(st.text.in(lang));
       f.list(steps, true);
@@ -460,36 +439,35 @@ void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const s
     if (!s.row_note.en.empty()) f.para({{s.row_note.in(lang)}}, true);
     if (!s.stages.empty()) {
       Table t;
-      t.header = {w("stage", "阶段"),          w("from", "从"), w("to", "到"), w("bytes", "字节数"),
-                  w("accounting", "计数方式"), w("why", "原因")};
+      t.header = {w("stage"),          w("from"), w("to"), w("bytes"),
+                  w("accounting"), w("why")};
       for (const Stage& st : s.stages)
         t.rows.push_back({w.stage_kind(st.kind), w.place(st.from), w.place(st.to), format_bytes(st.bytes),
-                          w.accounting(st.accounting), st.rule});
+                          w.accounting(st.accounting), st.rule.in(lang)});
       f.table(t);
     }
-    f.para({{w("Measured against the textbook", "实测与教材对比"), true}});
-    if (s.deviations.empty()) f.para({{w("Matches the textbook.", "与教材一致。")}});
+    f.para({{w("Measured against the textbook"), true}});
+    if (s.deviations.empty()) f.para({{w("Matches the textbook.")}});
     for (size_t k = 0; k < s.deviations.size() && k < kMaxRows; ++k) {
       const Deviation& dv = s.deviations[k];
       Para p = {{w.quantity(dv.what), true},
-                {w(": textbook ", "：教材 ") + value_text(dv.textbook) + w(", measured ", "，实测 ") +
+                {w(": textbook ") + value_text(dv.textbook) + w(", measured ") +
                  value_text(dv.measured)}};
       if (!dv.attributed.is_null())
-        p.push_back({w(", attribution would say ", "，推算值为 ") + value_text(dv.attributed)});
-      p.push_back({w(". ", "。") + dv.why});
+        p.push_back({w(", attribution would say ") + value_text(dv.attributed)});
+      p.push_back({w(". ") + dv.why.in(lang)});
       f.para(p);
     }
-    for (size_t k = 0; k < s.notes.size() && k < kMaxRows; ++k) f.para({{s.notes[k]}}, true);
+    for (size_t k = 0; k < s.notes.size() && k < kMaxRows; ++k) f.para({{s.notes[k].in(lang)}}, true);
     if (tb && !tb->teaching_points.empty()) {
-      f.para({{w("Teaching points", "教学要点"), true}});
+      f.para({{w("Teaching points"), true}});
       std::vector<std::string> points;
       for (const Text& t : tb->teaching_points) points.push_back(t.in(lang));
       f.list(points, false);
     }
     if (i < kMaxTimelineCharts)
       f.figure(svg::timeline(run, lang), picture_file(path, "timeline", i + 1),
-               w("Timeline excerpt of " + method + ": syscall spans per thread and disk requests in flight.",
-                 method + " 的时间线片段：每个线程的系统调用区间，以及进行中的磁盘请求。"));
+               trf(w.lang(), "Timeline excerpt of %s: syscall spans per thread and disk requests in flight.", method));
   }
   f.end();
 }

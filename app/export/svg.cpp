@@ -266,14 +266,13 @@ std::string datapath(const Run& run, const Summary& s, const TextbookMethod* tb,
 }
 
 std::string datapath(const DiagramState& d, const Summary& s, const std::string& lang) {
-  const bool zh = lang == "zh";
-  auto L = [zh](const char* en, const char* z) { return std::string(zh ? z : en); };
+  auto L = [l = lang_from(lang)](const char* en) { return std::string(tr(l, en)); };
   const double W = 1000, fs = 15, pad = 16;
   Picture p;
   const std::string method = xml_text(s.params.method, kMaxLabel);
   if (!d.method || !d.row) {
     p.text(pad, 30, method, 20, kInk, "start", true);
-    p.text(pad, 58, xml_text(L("No textbook diagram for this method.", "这种方法没有教材示意图。")), fs, kMuted);
+    p.text(pad, 58, xml_text(L("No textbook diagram for this method.")), fs, kMuted);
     return p.finish(W, 76, method);
   }
   const TextbookMethod& tb = *d.method;
@@ -282,11 +281,11 @@ std::string datapath(const DiagramState& d, const Summary& s, const std::string&
   // Title, what was measured, the legend.
   const std::string title = tb.title.in(lang) + (row.title.in(lang).empty() ? "" : " \u2014 " + row.title.in(lang));
   p.text(pad, 28, xml_text(title, kMaxLabel * 2), 20, kInk, "start", true);
-  const std::string acc = s.kernel.copy_accounting == "measured" ? L("measured", "实测") : L("attributed", "推算");
-  const std::string sub = L("kernel ", "内核 ") + bounded_utf8(s.kernel.release, kMaxLabel) + " \u00b7 " +
-                          L("CPU copies ", "CPU 拷贝") + acc + " \u00b7 " + format_bytes(s.bytes) + L(" in ", "，") +
-                          format_count(s.units) + L(" transfer units", " 个传输单元") +
-                          (s.partial ? L(" (partial run)", "（未完成的运行）") : "");
+  const std::string acc = s.kernel.copy_accounting == "measured" ? L("measured") : L("attributed");
+  const std::string sub = L("kernel ") + bounded_utf8(s.kernel.release, kMaxLabel) + " \u00b7 " +
+                          L("CPU copies ") + acc + " \u00b7 " + format_bytes(s.bytes) + L(" in ") +
+                          format_count(s.units) + L(" transfer units") +
+                          (s.partial ? L(" (partial run)") : "");
   p.text(pad, 50, xml_text(sub), 13, kMuted);
   double lx = pad;
   const double ly = 72;
@@ -295,16 +294,16 @@ std::string datapath(const DiagramState& d, const Summary& s, const std::string&
     p.text(lx + 40, ly + 5, xml_text(text), 13, kInk);
     lx += 40 + text_width(text, 13) + 22;
   };
-  swatch(palette::kDma, false, L("DMA (device copies)", "DMA（设备拷贝）"));
-  swatch(palette::kCpuCopy, false, L("CPU copy", "CPU 拷贝"));
-  swatch(palette::kPageRef, true, L("shared pages / descriptor", "共享页 / 描述符"));
-  swatch(palette::kHandoff, true, L("software hand-off (loopback)", "软件交接（回环）"));
+  swatch(palette::kDma, false, L("DMA (device copies)"));
+  swatch(palette::kCpuCopy, false, L("CPU copy"));
+  swatch(palette::kPageRef, true, L("shared pages / descriptor"));
+  swatch(palette::kHandoff, true, L("software hand-off (loopback)"));
   p.polygon({{lx, ly - 6}, {lx + 12, ly - 6}, {lx + 6, ly + 6}}, palette::kModeSwitch);
-  p.text(lx + 18, ly + 5, xml_text(L("mode switch", "模式切换")), 13, kInk);
+  p.text(lx + 18, ly + 5, xml_text(L("mode switch")), 13, kInk);
 
   // The diagram: three bands, boxes placed left to right in the order data reaches them.
   const double oy = 90, dh = 390, band_h = dh / 3;
-  const std::string bands[] = {L("User space", "用户态"), L("Kernel space", "内核态"), L("Hardware", "硬件")};
+  const std::string bands[] = {L("User space"), L("Kernel space"), L("Hardware")};
   double label_w = 0;
   for (const auto& b : bands) label_w = std::max(label_w, text_width(b, fs));
   label_w += fs;
@@ -343,9 +342,9 @@ std::string datapath(const DiagramState& d, const Summary& s, const std::string&
   // The user/kernel boundary; marks for one unit's crossings go around what arrows and labels cover.
   const double by = oy + band_h;
   p.line(0, by, W, by, palette::kModeSwitch, 2, 6);
-  const std::string switch_count = L("mode switches: ", "模式切换次数：") + format_count(s.counters.mode_switches) +
-                                   L(" (", "（每单元 ") + format_figure(s.per_call.mode_switches) +
-                                   L(" per unit)", "）");
+  const std::string switch_count = L("mode switches: ") + format_count(s.counters.mode_switches) +
+                                   L(" (") + format_figure(s.per_call.mode_switches) +
+                                   L(" per unit)");
   p.text(fs * 0.5, by - fs * 0.5, xml_text(switch_count), 13, kInk);
   std::vector<std::pair<double, double>> boundary_taken = {{0, fs * 0.5 + text_width(switch_count, 13)}};
 
@@ -384,17 +383,17 @@ std::string datapath(const DiagramState& d, const Summary& s, const std::string&
       p.line(mx - k, my - k, mx + k, my + k, palette::kDiffers, 3);
       p.line(mx - k, my + k, mx + k, my - k, palette::kDiffers, 3);
       notes.push_back(std::to_string(a.step) + ". " + label +
-                      L(": did not happen in this run. ", "：本次运行中没有发生。") + t.why);
+                      L(": did not happen in this run. ") + t.why.in(lang));
     } else if (software && !t.why.empty()) {
-      notes.push_back(std::to_string(a.step) + ". " + label + ": " + t.why);
+      notes.push_back(std::to_string(a.step) + ". " + label + ": " + t.why.in(lang));
     }
     // Label: step number, kind, bytes over the run; beside the arrow, never on it.
-    const std::string line1 = std::to_string(a.step) + ". " + (software ? L("hand-off", "软件交接") : label);
+    const std::string line1 = std::to_string(a.step) + ". " + (software ? L("hand-off") : label);
     std::string line2 = format_bytes(t.total);
     if (ghost)
-      line2 = cpu ? L("no CPU copy", "没有 CPU 拷贝") : L("did not happen", "没有发生");
+      line2 = cpu ? L("no CPU copy") : L("did not happen");
     else if (signal)
-      line2 = L("signal sent", "已发出信号");
+      line2 = L("signal sent");
     const double w1 = text_width(line1, fs), w2 = text_width(line2, fs);
     const double lfs = std::min(fs, fs * (col_w * 0.8) / (std::max(w1, w2) + fs * 0.6));
     const double lw = std::max(w1, w2) * lfs / fs + lfs * 0.8, lh = lfs * 2.7;
@@ -454,10 +453,10 @@ std::string datapath(const DiagramState& d, const Summary& s, const std::string&
       std::optional<double> textbook;
       double measured;
     };
-    const Figure figures[] = {{L("mode switches", "模式切换"), s.textbook.mode_switches, s.per_call.mode_switches},
-                              {L("CPU copies", "CPU 拷贝"), s.textbook.cpu_copies, s.per_call.cpu_copies},
-                              {L("DMA copies", "DMA 拷贝"), s.textbook.dma_copies, s.per_call.dma_copies}};
-    const std::string head = L("Per transfer unit, textbook \u2192 measured:", "每个传输单元，教材 \u2192 实测：");
+    const Figure figures[] = {{L("mode switches"), s.textbook.mode_switches, s.per_call.mode_switches},
+                              {L("CPU copies"), s.textbook.cpu_copies, s.per_call.cpu_copies},
+                              {L("DMA copies"), s.textbook.dma_copies, s.per_call.dma_copies}};
+    const std::string head = L("Per transfer unit, textbook \u2192 measured:");
     p.text(pad, y, xml_text(head), 14, kInk, "start", true);
     double x = pad + text_width(head, 14) + 14;
     for (const Figure& f : figures) {
@@ -478,13 +477,12 @@ std::string datapath(const DiagramState& d, const Summary& s, const std::string&
       y += 19;
       p.text(pad, y, xml_text(line), 13, kMuted);
     }
-  return p.finish(W, y + 14, xml_text(L("data path of ", "数据路径：") + s.params.method, kMaxLabel));
+  return p.finish(W, y + 14, xml_text(L("data path of ") + s.params.method, kMaxLabel));
 }
 
 std::string bar_chart(const std::string& title, const std::vector<std::string>& groups,
                       const std::vector<BarSeries>& series, const std::string& lang) {
-  const bool zh = lang == "zh";
-  const std::string textbook = zh ? "教材" : "textbook";
+  const std::string textbook = tr(lang_from(lang), "textbook");
   const double left = 64, right = 24, top = 56, plot_h = 280, fs = 13;
   const size_t n = std::max<size_t>(1, groups.size()), ns = std::max<size_t>(1, series.size());
   const double slot = std::clamp((1100 - left - right) / static_cast<double>(n), 64.0, 170.0);
@@ -576,8 +574,7 @@ Rgb syscall_color(unsigned sys, std::map<unsigned, size_t>& order) {
 }  // namespace
 
 std::string timeline(const Run& run, const std::string& lang) {
-  const bool zh = lang == "zh";
-  auto L = [zh](const char* en, const char* z) { return std::string(zh ? z : en); };
+  auto L = [l = lang_from(lang)](const char* en) { return std::string(tr(l, en)); };
   // A trace decides how many threads and requests there are: the picture shows a bounded few.
   constexpr size_t kMaxSpans = 60, kMaxPlaced = 4000;
   constexpr int kMaxThreadLanes = 24, kMaxDiskLanes = 8;
@@ -618,8 +615,8 @@ std::string timeline(const Run& run, const std::string& lang) {
   Picture p;
   const std::string shown = format_duration(static_cast<double>(t1 - t0));
   p.text(16, 30,
-         xml_text(L("Timeline excerpt: ", "时间线片段：") + bounded_utf8(run.params.method, kMaxLabel) +
-                  L(" (first ", "（前 ") + shown + L(")", "）")),
+         xml_text(L("Timeline excerpt: ") + bounded_utf8(run.params.method, kMaxLabel) +
+                  L(" (first ") + shown + L(")")),
          18, kInk, "start", true);
   const double scale = (width - left - right) / static_cast<double>(t1 - t0);
   auto xpos = [&](uint64_t ts) { return left + static_cast<double>(ts - t0) * scale; };
@@ -632,10 +629,10 @@ std::string timeline(const Run& run, const std::string& lang) {
     const bool sink = k.first == CS_ROLE_RECEIVER;
     lane_label(
         lane, sink ? palette::kReceiver : palette::kSender,
-        (sink ? L("receiver", "接收方") : L("sender", "发送方")) + L(" thread ", " 线程 ") + std::to_string(k.second));
+        (sink ? L("receiver") : L("sender")) + L(" thread ") + std::to_string(k.second));
   }
   for (int l = 0; l < disk_lanes; ++l)
-    lane_label(n + l, palette::kBlockIo, L("disk I/O ", "磁盘 I/O ") + std::to_string(l + 1));
+    lane_label(n + l, palette::kBlockIo, L("disk I/O ") + std::to_string(l + 1));
   for (int l = 0; l <= lanes; ++l) p.line(left, top + l * lane_h, width - right, top + l * lane_h, kGrid, 1);
   std::map<unsigned, bool> used;
   std::map<unsigned, size_t> order;
@@ -663,8 +660,8 @@ std::string timeline(const Run& run, const std::string& lang) {
     lx += w;
   };
   for (const auto& [sys, _] : used) legend(syscall_color(sys, order), syscall_name(sys));
-  legend(palette::kBlockIo, L("block I/O (disk DMA)", "块 I/O（磁盘 DMA）"));
-  return p.finish(width, ly + 30, xml_text(L("timeline excerpt of ", "时间线片段：") + run.params.method, kMaxLabel));
+  legend(palette::kBlockIo, L("block I/O (disk DMA)"));
+  return p.finish(width, ly + 30, xml_text(L("timeline excerpt of ") + run.params.method, kMaxLabel));
 }
 
 }  // namespace copyscope::svg

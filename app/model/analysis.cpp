@@ -13,6 +13,25 @@
 
 namespace copyscope {
 
+const char* quantity_name(const std::string& what) {
+  static const std::map<std::string, const char*> kNames = {
+      {"mode_switches", N_("mode switches")},
+      {"context_switches", N_("context switches")},
+      {"cpu_copies", N_("CPU copies")},
+      {"dma_copies", N_("DMA copies")},
+      {"alignment", N_("alignment")},
+      {"calls_per_chunk", N_("calls per chunk")},
+      {"io_uring_enter_per_chunk", N_("io_uring_enter per chunk")},
+      {"splice_calls_per_chunk", N_("splice calls per chunk")},
+      {"outcome", N_("outcome")},
+      {"page_copies", N_("page copies")},
+      {"reflink", N_("reflink")},
+      {"zero_copy_send", N_("zero-copy send")},
+  };
+  auto it = kNames.find(what);
+  return it != kNames.end() ? it->second : what.c_str();
+}
+
 using analysis_detail::add_method_notes;
 using analysis_detail::ratio;
 using analysis_detail::round2;
@@ -55,22 +74,22 @@ bool is_write_like(uint8_t sys) {
 
 std::string page_refs_reason(bool nic_sg) {
   if (nic_sg)
-    return "the socket takes references to the page-cache pages instead of copying them, because the device does "
+    return N_("the socket takes references to the page-cache pages instead of copying them, because the device does "
            "scatter-gather (loopback does): the articles' SG-DMA row. TCP has sent page-cache pages this way since "
-           "Linux 2.4; Linux 6.5 (MSG_SPLICE_PAGES) changed only the route, not the copy count";
-  return "the device cannot gather from page-cache pages (no scatter-gather), so just before the driver the kernel "
+           "Linux 2.4; Linux 6.5 (MSG_SPLICE_PAGES) changed only the route, not the copy count");
+  return N_("the device cannot gather from page-cache pages (no scatter-gather), so just before the driver the kernel "
          "copies each packet's pages into one contiguous buffer (skb_segment, or a linearize for a small packet): the "
-         "articles' 1-copy row";
+         "articles' 1-copy row");
 }
 
 // "2", "0.25", or "1 in all" when a call is too rare to show per unit.
-std::string per_unit_text(uint64_t n, uint64_t units) {
+Text per_unit_text(uint64_t n, uint64_t units) {
   const double r = ratio(n, units);
-  if (n && r < 0.005) return std::to_string(n) + " in all";
-  return format_figure(round2(r));
+  if (n && r < 0.005) return say("%s in all", n);
+  return same(format_figure(round2(r)));
 }
 
-std::string measured_copies_why(const Run& run, const Summary& s);
+Text measured_copies_why(const Run& run, const Summary& s);
 
 }  // namespace
 
@@ -78,65 +97,65 @@ CopyRule copy_rule(const Flow& f, const KernelVersion& kv, bool nic_sg) {
   (void)kv;
   const uint8_t s = f.src, d = f.dst;
   if (is_read_like(f.sys)) {
-    if (s == CS_FD_FILE_DIRECT) return {0, "O_DIRECT read: the disk DMAs straight into the user buffer"};
-    if (s == CS_FD_FILE) return {1, "read copies page-cache pages into the user buffer (copy_to_user)"};
-    if (is_socket(s)) return {1, "receiving copies socket-buffer data into the user buffer"};
-    if (s == CS_FD_PIPE) return {1, "reading a pipe copies its pages into the user buffer"};
-    if (s == CS_FD_CHAR) return {0, "a character device such as /dev/zero fills the buffer without a data copy"};
+    if (s == CS_FD_FILE_DIRECT) return {0, N_("O_DIRECT read: the disk DMAs straight into the user buffer")};
+    if (s == CS_FD_FILE) return {1, N_("read copies page-cache pages into the user buffer (copy_to_user)")};
+    if (is_socket(s)) return {1, N_("receiving copies socket-buffer data into the user buffer")};
+    if (s == CS_FD_PIPE) return {1, N_("reading a pipe copies its pages into the user buffer")};
+    if (s == CS_FD_CHAR) return {0, N_("a character device such as /dev/zero fills the buffer without a data copy")};
   }
   if (is_write_like(f.sys)) {
-    if (d == CS_FD_FILE_DIRECT) return {0, "O_DIRECT write: the disk DMAs straight from the user buffer"};
-    if (d == CS_FD_FILE) return {1, "write copies the user buffer into the destination's page cache"};
-    if (is_socket(d)) return {1, "sending copies the user buffer into the socket buffer (copy_from_user)"};
-    if (d == CS_FD_PIPE) return {1, "writing a pipe copies the user buffer into pipe pages"};
-    if (d == CS_FD_CHAR) return {0, "/dev/null discards the data without reading it"};
+    if (d == CS_FD_FILE_DIRECT) return {0, N_("O_DIRECT write: the disk DMAs straight from the user buffer")};
+    if (d == CS_FD_FILE) return {1, N_("write copies the user buffer into the destination's page cache")};
+    if (is_socket(d)) return {1, N_("sending copies the user buffer into the socket buffer (copy_from_user)")};
+    if (d == CS_FD_PIPE) return {1, N_("writing a pipe copies the user buffer into pipe pages")};
+    if (d == CS_FD_CHAR) return {0, N_("/dev/null discards the data without reading it")};
   }
   switch (f.sys) {
     case CS_SYS_SENDFILE:
     case CS_SYS_SPLICE:
       if (d == CS_FD_TCP && (s == CS_FD_FILE || s == CS_FD_PIPE)) return {nic_sg ? 0.0 : 1.0, page_refs_reason(nic_sg)};
       if (s == CS_FD_FILE && d == CS_FD_PIPE)
-        return {0, "file -> pipe: the pipe takes references to the page-cache folios (filemap_splice_read)"};
+        return {0, N_("file -> pipe: the pipe takes references to the page-cache folios (filemap_splice_read)")};
       if (d == CS_FD_FILE)
-        return {1, "-> file: iter_file_splice_write copies the pages into the destination's page cache"};
-      if (d == CS_FD_CHAR) return {0, "-> /dev/null: the pages are dropped without being read"};
-      if (s == CS_FD_PIPE && d == CS_FD_PIPE) return {0, "pipe -> pipe: buffers are moved, not copied"};
-      if (s == CS_FD_FILE_DIRECT) return {1, "O_DIRECT source: the data is read into a bounce buffer first"};
+        return {1, N_("-> file: iter_file_splice_write copies the pages into the destination's page cache")};
+      if (d == CS_FD_CHAR) return {0, N_("-> /dev/null: the pages are dropped without being read")};
+      if (s == CS_FD_PIPE && d == CS_FD_PIPE) return {0, N_("pipe -> pipe: buffers are moved, not copied")};
+      if (s == CS_FD_FILE_DIRECT) return {1, N_("O_DIRECT source: the data is read into a bounce buffer first")};
       break;
     case CS_SYS_TEE:
-      return {0, "tee duplicates pipe buffers by reference"};
+      return {0, N_("tee duplicates pipe buffers by reference")};
     case CS_SYS_VMSPLICE:
-      if (d == CS_FD_PIPE) return {0, "vmsplice maps the user pages into the pipe by reference"};
+      if (d == CS_FD_PIPE) return {0, N_("vmsplice maps the user pages into the pipe by reference")};
       break;
     case CS_SYS_COPY_FILE_RANGE:
       return {1,
-              "copy_file_range without reflink support copies page-cache pages inside the kernel "
+              N_("copy_file_range without reflink support copies page-cache pages inside the kernel "
               "(splice_file_range: file -> internal pipe by reference, then into the destination's page "
-              "cache; no user copy); only a reflink filesystem (btrfs, XFS) shares the extents with 0 copies"};
+              "cache; no user copy); only a reflink filesystem (btrfs, XFS) shares the extents with 0 copies")};
     case CS_FLOW_URING_READ:
-      if (s == CS_FD_FILE_DIRECT) return {0, "io_uring O_DIRECT read: the disk DMAs into the user buffer"};
-      if (s == CS_FD_FILE) return {1, "io_uring read copies page-cache pages into the user buffer, like read()"};
-      if (is_socket(s) || s == CS_FD_PIPE) return {1, "io_uring read copies the data into the user buffer"};
+      if (s == CS_FD_FILE_DIRECT) return {0, N_("io_uring O_DIRECT read: the disk DMAs into the user buffer")};
+      if (s == CS_FD_FILE) return {1, N_("io_uring read copies page-cache pages into the user buffer, like read()")};
+      if (is_socket(s) || s == CS_FD_PIPE) return {1, N_("io_uring read copies the data into the user buffer")};
       break;
     case CS_FLOW_URING_RECV:
-      return {1, "io_uring recv copies socket-buffer data into the user buffer"};
+      return {1, N_("io_uring recv copies socket-buffer data into the user buffer")};
     case CS_FLOW_URING_WRITE:
     case CS_FLOW_URING_SEND:
-      if (d == CS_FD_FILE_DIRECT) return {0, "io_uring O_DIRECT write: the disk DMAs from the user buffer"};
-      if (d == CS_FD_CHAR) return {0, "/dev/null discards the data without reading it"};
+      if (d == CS_FD_FILE_DIRECT) return {0, N_("io_uring O_DIRECT write: the disk DMAs from the user buffer")};
+      if (d == CS_FD_CHAR) return {0, N_("/dev/null discards the data without reading it")};
       if (d == CS_FD_FILE || d == CS_FD_PIPE || is_socket(d))
-        return {1, "io_uring write/send copies the user buffer into the kernel, like write()"};
+        return {1, N_("io_uring write/send copies the user buffer into the kernel, like write()")};
       break;
     case CS_FLOW_URING_SEND_ZC:
       return {0,
-              "IORING_OP_SEND_ZC pins the user pages and hands them to the device (no CPU copy) unless "
-              "the notification reports a copy"};
+              N_("IORING_OP_SEND_ZC pins the user pages and hands them to the device (no CPU copy) unless "
+              "the notification reports a copy")};
     case kFlowCowFault:
       return {1,
-              "copy-on-write: the first write to a page shared after fork faults and the kernel copies "
-              "that page (wp_page_copy)"};
+              N_("copy-on-write: the first write to a page shared after fork faults and the kernel copies "
+              "that page (wp_page_copy)")};
   }
-  return {0, "no attribution rule for this combination: not counted", false};
+  return {0, N_("no attribution rule for this combination: not counted"), false};
 }
 
 std::string flow_name(uint8_t sys) {
@@ -285,9 +304,9 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   s.dma_mappings = run.dma_mappings;
   s.where = run.where;
   if (run.where != "host")
-    s.notes.push_back("measured in the lab VM (" + run.where.substr(3) +
-                      ", qemu software emulation): its times and throughput are the emulator's, not this machine's; "
-                      "its counts, copies and DMA are the guest kernel's own.");
+    s.notes.push_back(say("measured in the lab VM (%s, qemu software emulation): its times and throughput are the "
+                          "emulator's, not this machine's; its counts, copies and DMA are the guest kernel's own.",
+                          run.where.substr(3)));
   s.events_kept = run.events.size();
   s.events_thinned = run.thinned.events;
   s.event_stride = run.event_stride;
@@ -353,67 +372,62 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     std::map<std::string, uint64_t> by_role;
     for (const ThreadUse& t : s.threads)
       if (t.role != "transfer") by_role[t.role] += t.syscalls;
-    std::string others;
-    for (const auto& [role, n] : by_role) others += (others.empty() ? "" : "; ") + role + ": " + std::to_string(n);
+    std::vector<Text> parts;
+    for (const auto& [role, n] : by_role) parts.push_back(say("%s: %s", both(role.c_str()), n));
+    const Text others = join(parts, "; ", "；");
     std::string own;
     if (tb)
       for (const std::string& n : tb->calls) own += (own.empty() ? "" : ", ") + n;
-    s.notes.push_back("mode switches per unit count the transfer thread's own calls (" + own + ": " +
-                      std::to_string(transfer_calls) + " over " + std::to_string(s.units) +
-                      " units). Apart from them the transfer thread made " + std::to_string(transfer_other) +
-                      " other traced syscalls (memory, reporting), and the other threads made " +
-                      std::to_string(other_syscalls) + " (" + others +
-                      "); counters.mode_switches counts every syscall of every thread, untraced kinds included");
+    s.notes.push_back(say("mode switches per unit count the transfer thread's own calls (%s: %s over %s units). "
+                          "Apart from them the transfer thread made %s other traced syscalls (memory, reporting), "
+                          "and the other threads made %s (%s); counters.mode_switches counts every syscall of "
+                          "every thread, untraced kinds included",
+                          own, transfer_calls, s.units, transfer_other, other_syscalls, others));
   }
   if (s.extra.is_object() && s.extra.contains("clamps") && s.extra["clamps"].is_array())
     for (const json& cl : s.extra["clamps"])
       if (cl.is_object())
-        s.notes.push_back(cl.value("what", std::string("a parameter")) + " was changed from " +
-                          cl.value("requested", json(nullptr)).dump() + " to " +
-                          cl.value("used", json(nullptr)).dump() + ": " + cl.value("why", std::string()));
+        s.notes.push_back(say("%s was changed from %s to %s: %s", cl.value("what", std::string("a parameter")),
+                              cl.value("requested", json(nullptr)).dump(), cl.value("used", json(nullptr)).dump(),
+                              cl.value("why", std::string())));
 
   if (run.event_stride > 1)
-    s.notes.push_back("the event log kept " + format_count(run.events.size()) + " of " +
-                      format_count(run.events.size() + run.thinned.events) +
-                      " events: past its memory budget it keeps the events of one 1 ms window in " +
-                      std::to_string(run.event_stride) +
-                      " (the timeline shows those); counters, stages and per-unit figures count every event.");
+    s.notes.push_back(say("the event log kept %s of %s events: past its memory budget it keeps the events of one "
+                          "1 ms window in %s (the timeline shows those); counters, stages and per-unit figures "
+                          "count every event.",
+                          format_count(run.events.size()), format_count(run.events.size() + run.thinned.events),
+                          run.event_stride));
   const bool attributed = !c.copies_measured;
   const double attributed_per_call = ratio(c.attributed_cpu_copy_bytes, s.bytes);
   if (attributed) {
-    s.notes.push_back(
-        "CPU copies are attributed from syscall results and fd kinds: the copy routines cannot be "
-        "hooked on this kernel (see kernel.hooks)." +
-        (run.kernel.copy_accounting_why.empty() ? std::string() : " " + run.kernel.copy_accounting_why));
+    const Text note = say("CPU copies are attributed from syscall results and fd kinds: the copy routines cannot be "
+                          "hooked on this kernel (see kernel.hooks).");
+    s.notes.push_back(run.kernel.copy_accounting_why.empty() ? note
+                                                             : note + same(" " + run.kernel.copy_accounting_why));
   } else {
-    s.notes.push_back(
-        "CPU copies are measured at the kernel's copy routines (" +
-        (run.kernel.copy_accounting_why.empty() ? std::string("see kernel.hooks") : run.kernel.copy_accounting_why) +
-        "): " + format_bytes(c.copy_to_user_bytes) + " to user, " + format_bytes(c.copy_from_user_bytes) +
-        " from user, " + format_bytes(c.copy_kernel_bytes) +
-        " kernel to kernel; attribution from syscall results would say " + format_figure(round2(attributed_per_call)) +
-        " per transfer unit.");
+    s.notes.push_back(say("CPU copies are measured at the kernel's copy routines (%s): %s to user, %s from user, %s "
+                          "kernel to kernel; attribution from syscall results would say %s per transfer unit.",
+                          run.kernel.copy_accounting_why.empty() ? both(N_("see kernel.hooks"))
+                                                                 : same(run.kernel.copy_accounting_why),
+                          format_bytes(c.copy_to_user_bytes), format_bytes(c.copy_from_user_bytes),
+                          format_bytes(c.copy_kernel_bytes), format_figure(round2(attributed_per_call))));
   }
   for (const auto& a : s.copies)
     if (!a.rule.known)
-      s.notes.push_back(std::string("unattributed flow: ") + flow_name(a.flow.sys) + " " + fd_kind_name(a.flow.src) +
-                        " -> " + fd_kind_name(a.flow.dst));
+      s.notes.push_back(say("unattributed flow: %s %s -> %s", flow_name(a.flow.sys), fd_kind_name(a.flow.src),
+                            fd_kind_name(a.flow.dst)));
 
   // Per-unit syscall mix, used to explain mode-switch figures.
-  std::ostringstream mix;
-  bool first = true;
-  for (const auto& [name, n] : c.syscalls) {
-    mix << (first ? "" : " + ") << per_unit_text(n, s.units) << " " << name;
-    first = false;
-  }
+  std::vector<Text> mix;
+  for (const auto& [name, n] : c.syscalls) mix.push_back(per_unit_text(n, s.units) + same(" " + name));
 
   {
     const RoleCounters& rc = run.counters[CS_ROLE_SENDER];
     uint64_t known = 0;
     for (unsigned i = 1; i < CS_SYS_MAX; ++i) known += rc.sys_calls[i];
     if (rc.sys_calls[0] || rc.syscall_exits > known)
-      mix << (first ? "" : " + ") << per_unit_text(rc.syscall_exits - known, s.units)
-          << " other syscalls (not transfers: e.g. futex, poll, the JVM's service threads)";
+      mix.push_back(say("%s other syscalls (not transfers: e.g. futex, poll, the JVM's service threads)",
+                        per_unit_text(rc.syscall_exits - known, s.units)));
   }
 
   if (s.textbook.mode_switches) {
@@ -421,17 +435,16 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     if (m != tbv)
       s.deviations.push_back(
           {"mode_switches", tbv, round2(s.per_call.mode_switches),
-           "each syscall is one user->kernel and one kernel->user switch; per transfer unit the sender made " +
-               mix.str() + " (" + std::to_string(c.mode_switches) + " switches over " + std::to_string(s.units) +
-               " units)"});
+           say("each syscall is one user->kernel and one kernel->user switch; per transfer unit the sender made %s "
+               "(%s switches over %s units)",
+               join(mix, " + ", " + "), c.mode_switches, s.units)});
     s.deviations.push_back(
         {"context_switches", tbv, round2(s.per_call.context_switches),
-         "the articles say 'context switch' for a user/kernel mode switch; a real scheduler context switch "
-         "(another thread takes the CPU) happened " +
-             std::to_string(c.context_switches) + " times: " + std::to_string(c.context_switches_involuntary) +
-             " involuntary (preempted while runnable) and " +
-             std::to_string(c.context_switches - std::min(c.context_switches, c.context_switches_involuntary)) +
-             " voluntary (blocked, e.g. waiting for the disk or the socket)"});
+         say("the articles say 'context switch' for a user/kernel mode switch; a real scheduler context switch "
+             "(another thread takes the CPU) happened %s times: %s involuntary (preempted while runnable) and %s "
+             "voluntary (blocked, e.g. waiting for the disk or the socket)",
+             c.context_switches, c.context_switches_involuntary,
+             c.context_switches - std::min(c.context_switches, c.context_switches_involuntary))});
   }
 
   if (s.textbook.cpu_copies && !attributed) {
@@ -442,24 +455,21 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
   } else if (s.textbook.cpu_copies) {
     double tbv = *s.textbook.cpu_copies, m = std::round(s.per_call.cpu_copies);
     if (m != tbv) {
-      std::ostringstream why;
-      why << (attributed ? "attributed: " : "measured: ");
-      bool sep = false;
-      for (const auto& a : s.copies) {
-        why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
-            << fd_kind_name(a.flow.dst) << " (" << format_bytes(a.flow.bytes)
-            << "): " << format_figure(a.rule.copies_per_byte) << " copy per byte, " << a.rule.why;
-        sep = true;
-      }
-      if (!sep) why << "no data-moving syscall was seen";
-      s.deviations.push_back({"cpu_copies", tbv, round2(s.per_call.cpu_copies), why.str()});
+      std::vector<Text> flows;
+      for (const auto& a : s.copies)
+        flows.push_back(say("%s %s -> %s (%s): %s copy per byte, %s", flow_name(a.flow.sys), fd_kind_name(a.flow.src),
+                            fd_kind_name(a.flow.dst), format_bytes(a.flow.bytes),
+                            format_figure(a.rule.copies_per_byte), both(a.rule.why.c_str())));
+      const Text why = flows.empty() ? both(N_("no data-moving syscall was seen")) : join(flows, "; ", "；");
+      s.deviations.push_back({"cpu_copies", tbv, round2(s.per_call.cpu_copies),
+                              attributed ? say("attributed: %s", why) : say("measured: %s", why)});
     }
   }
 
   if (s.textbook.dma_copies) {
     double tbv = *s.textbook.dma_copies, m = s.per_call.dma_copies;
     if (m != tbv) {
-      std::vector<std::string> reasons;
+      std::vector<Text> reasons;
       // Which DMA the textbook row draws: from the disk into the page cache,
       // and out to a device. Reasons speak only of what the row counts.
       const bool no_diagram = !tb || tb->arrows.empty();
@@ -470,34 +480,35 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
           (a.from == "disk" ? row_reads_disk : row_writes_device) = true;
         }
       if (!row_reads_disk && c.disk_dma_bytes > 0)
-        reasons.push_back("the scenario's set-up brought the file in from disk by DMA (" +
-                          format_bytes(c.disk_dma_bytes) + ", cold cache) before " + run.params.method +
-                          " itself ran; the textbook row counts only " + run.params.method +
-                          "'s own calls, which move no data by DMA");
+        reasons.push_back(say("the scenario's set-up brought the file in from disk by DMA (%s, cold cache) before "
+                              "%s itself ran; the textbook row counts only %s's own calls, which move no data by "
+                              "DMA",
+                              format_bytes(c.disk_dma_bytes), run.params.method, run.params.method));
       if (row_reads_disk && c.disk_dma_bytes < s.bytes / 2) {
         if (run.params.cache == "warm")
-          reasons.push_back("the file was already in the page cache (warm cache): no disk DMA was needed");
+          reasons.push_back(say("the file was already in the page cache (warm cache): no disk DMA was needed"));
         else
-          reasons.push_back("disk DMA carried only " + format_bytes(c.disk_dma_bytes) + " of " + format_bytes(s.bytes) +
-                            (run.result.cache_resident_pages
-                                 ? " (" + std::to_string(run.result.cache_resident_pages) + " pages were still cached)"
-                                 : std::string()));
+          reasons.push_back(
+              run.result.cache_resident_pages
+                  ? say("disk DMA carried only %s of %s (%s pages were still cached)", format_bytes(c.disk_dma_bytes),
+                        format_bytes(s.bytes), run.result.cache_resident_pages)
+                  : say("disk DMA carried only %s of %s", format_bytes(c.disk_dma_bytes), format_bytes(s.bytes)));
       }
       if (row_writes_device) {
         if (run.params.sink == "tcp" && c.nic_dma_bytes == 0)
-          reasons.push_back("loopback has no NIC: the last stage handed " + format_bytes(c.loopback_bytes) +
-                            " to the receiver in software (loopback_xmit), which is not DMA");
+          reasons.push_back(say("loopback has no NIC: the last stage handed %s to the receiver in software "
+                                "(loopback_xmit), which is not DMA",
+                                format_bytes(c.loopback_bytes)));
         else if (run.params.sink == "file")
           reasons.push_back(
-              "the sink is a file: its device DMA does happen, at writeback, when the flusher "
-              "threads write the dirty pages back (after about 30 s, under memory pressure, or at "
-              "fsync), which is usually after the transfer phase measured here");
+              say("the sink is a file: its device DMA does happen, at writeback, when the flusher "
+                  "threads write the dirty pages back (after about 30 s, under memory pressure, or at "
+                  "fsync), which is usually after the transfer phase measured here"));
         else if (run.params.sink != "tcp")
-          reasons.push_back("the sink is " + run.params.sink + ", not a device: no DMA on the way out");
+          reasons.push_back(say("the sink is %s, not a device: no DMA on the way out", run.params.sink));
       }
-      std::string why;
-      for (size_t i = 0; i < reasons.size(); ++i) why += (i ? "; " : "") + reasons[i];
-      s.deviations.push_back({"dma_copies", tbv, m, why.empty() ? "unexplained difference" : why});
+      s.deviations.push_back(
+          {"dma_copies", tbv, m, reasons.empty() ? say("unexplained difference") : join(reasons, "; ", "；")});
     }
   }
   add_method_notes(run, s);
@@ -508,7 +519,7 @@ namespace {
 
 // Per flow: what the copy routines measured, beside the attribution rule (whose
 // reason is the kernel's: e.g. sendfile hands page references to the socket).
-std::string measured_copies_why(const Run& run, const Summary& s) {
+Text measured_copies_why(const Run& run, const Summary& s) {
   struct Measured {
     uint64_t bytes = 0, calls = 0;
     std::array<uint64_t, CS_COPY_DIR_MAX> by_dir{};
@@ -526,48 +537,41 @@ std::string measured_copies_why(const Run& run, const Summary& s) {
     if (std::find(g.routines.begin(), g.routines.end(), r) == g.routines.end()) g.routines.push_back(r);
   }
   auto detail = [](const Measured& g) {
-    std::string out;
+    std::vector<Text> dirs;
     for (unsigned d = 0; d < CS_COPY_DIR_MAX; ++d)
-      if (g.by_dir[d]) out += (out.empty() ? "" : ", ") + format_bytes(g.by_dir[d]) + " " + copy_dir_name(d);
+      if (g.by_dir[d]) dirs.push_back(say("%s %s", format_bytes(g.by_dir[d]), both(copy_dir_name(d))));
     std::string via;
     for (const auto& r : g.routines) via += (via.empty() ? "" : ", ") + r;
-    return out + " in " + std::to_string(g.calls) + " calls of " + via;
+    return say("%s in %s calls of %s", join(dirs, ", ", "，"), g.calls, via);
   };
-  std::ostringstream why;
-  why << "measured at the copy routines: ";
-  bool sep = false;
+  std::vector<Text> parts;
   for (const auto& a : s.copies) {
     auto it = measured.find({a.flow.sys, a.flow.src, a.flow.dst});
-    why << (sep ? "; " : "") << flow_name(a.flow.sys) << " " << fd_kind_name(a.flow.src) << " -> "
-        << fd_kind_name(a.flow.dst) << " (" << format_bytes(a.flow.bytes) << " moved): ";
+    const Text flow = say("%s %s -> %s (%s moved)", flow_name(a.flow.sys), fd_kind_name(a.flow.src),
+                          fd_kind_name(a.flow.dst), format_bytes(a.flow.bytes));
     const bool copied = it != measured.end() && it->second.bytes > 0;
     if (!copied && a.copy_bytes == 0) {
-      why << "no CPU copy, because " << a.rule.why << " (attribution agrees)";
-    } else {
-      if (copied) {
-        why << format_bytes(it->second.bytes) << " copied (" << detail(it->second) << ")";
-        it->second.shown = true;
-      } else {
-        why << "no CPU copy";
-      }
-      why << "; attribution: " << format_bytes(a.copy_bytes) << " (" << format_figure(a.rule.copies_per_byte)
-          << " copy per byte) because " << a.rule.why;
+      parts.push_back(say("%s: no CPU copy, because %s (attribution agrees)", flow, both(a.rule.why.c_str())));
+      continue;
     }
-    sep = true;
+    Text seen = both(N_("no CPU copy"));
+    if (copied) {
+      seen = say("%s copied (%s)", format_bytes(it->second.bytes), detail(it->second));
+      it->second.shown = true;
+    }
+    parts.push_back(say("%s: %s; attribution: %s (%s copy per byte) because %s", flow, seen,
+                        format_bytes(a.copy_bytes), format_figure(a.rule.copies_per_byte), both(a.rule.why.c_str())));
   }
   for (const auto& [key, g] : measured) {
     if (g.shown || g.bytes == 0) continue;
     const auto [sys, src, dst] = key;
-    why << (sep ? "; " : "");
-    if (sys == CS_SYS_OTHER && src == CS_FD_NONE && dst == CS_FD_NONE)
-      why << "outside any transfer syscall";
-    else
-      why << flow_name(sys) << " " << fd_kind_name(src) << " -> " << fd_kind_name(dst) << " (no data flow)";
-    why << ": " << format_bytes(g.bytes) << " copied (" << detail(g) << "), not attributed";
-    sep = true;
+    const Text where = sys == CS_SYS_OTHER && src == CS_FD_NONE && dst == CS_FD_NONE
+                           ? both(N_("outside any transfer syscall"))
+                           : say("%s %s -> %s (no data flow)", flow_name(sys), fd_kind_name(src), fd_kind_name(dst));
+    parts.push_back(say("%s: %s copied (%s), not attributed", where, format_bytes(g.bytes), detail(g)));
   }
-  if (!sep) why << "no data-moving syscall and no copy were seen";
-  return why.str();
+  if (parts.empty()) return say("measured at the copy routines: %s", both(N_("no data-moving syscall and no copy were seen")));
+  return say("measured at the copy routines: %s", join(parts, "; ", "；"));
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ namespace copyscope {
 // How many times the CPU copies each byte of one flow, and why.
 struct CopyRule {
   double copies_per_byte = 0;
-  std::string why;
+  std::string why;  // a catalogue msgid (both(why) for the Chinese)
   bool known = true;
   bool shares_extents = false;  // reflink: the destination shares the source's disk blocks
 };
@@ -51,9 +51,12 @@ struct Deviation {
   std::string what;
   nlohmann::json textbook;
   nlohmann::json measured;
-  std::string why;
+  Text why;  // en goes to the JSON
   nlohmann::json attributed = nullptr;  // measured copies only: what attribution would have said (else null)
 };
+// A deviation's `what` as words, a catalogue msgid ("context_switches" ->
+// "context switches"); a `what` not named here comes back as it is.
+const char* quantity_name(const std::string& what);
 
 // A thread of the sender and what it did during the phase (from its events).
 struct ThreadUse {
@@ -115,7 +118,7 @@ struct Summary {
   std::vector<CopyAttribution> copies;        // attribution, per flow (always computed)
   std::vector<MeasuredCopy> measured_copies;  // the sender's, when measured
   std::vector<Deviation> deviations;
-  std::vector<std::string> notes;
+  std::vector<Text> notes;  // en goes to the JSON
   bool partial = false;
   // The event log: events kept, those folded into Run::thinned past the
   // memory budget, and the stride (1: every event kept).

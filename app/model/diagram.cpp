@@ -14,6 +14,27 @@ uint64_t ArrowTrack::at(uint64_t t) const {
 
 namespace {
 
+// A canonical place (assets/methods/ boxes' `is`) as words, for sentences.
+const char* place_name(const std::string& id) {
+  static const std::pair<const char*, const char*> names[] = {
+      {"disk", N_("the disk")},
+      {"page_cache", N_("the page cache")},
+      {"user_buffer", N_("the user buffer")},
+      {"pipe", N_("the pipe")},
+      {"dest_pipe", N_("the destination pipe")},
+      {"socket_buffer", N_("the socket buffer")},
+      {"nic", N_("the network card")},
+      {"dest_page_cache", N_("the destination's page cache")},
+      {"dest_disk", N_("the destination disk")},
+      {"shared_page", N_("the shared page")},
+      {"child_page", N_("the child's page")},
+  };
+  for (const auto& [k, v] : names)
+    if (id == k) return v;
+  return id.c_str();
+}
+
+
 auto by_ts = [](uint64_t v, const StepHit& h) { return v < h.ts; };
 
 }  // namespace
@@ -147,7 +168,7 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
         t.ts.push_back(last_fault);
         t.cum.push_back(0);
       }
-      if (!t.happened) t.why = "the scenario reported no signal";
+      if (!t.happened) t.why = say("the scenario reported no signal");
       continue;
     }
     if (t.total > 0 || !finished) continue;
@@ -157,27 +178,28 @@ DiagramState build_diagram(const Run& run, const Summary& s, const StageTimeline
     for (const Stage& st : s.stages)
       if (st.from == from && st.to == to && !kind_matches(a.kind, st.kind)) instead = &st;
     if (instead) {
-      t.why = std::string(instead->kind == StageKind::PageRef ? "page references instead of a copy: "
-                                                              : "copied instead: ") +
-              instead->rule;
+      t.why = instead->kind == StageKind::PageRef ? say("page references instead of a copy: %s", instead->rule)
+                                                  : say("copied instead: %s", instead->rule);
     } else if (a.kind == "cpu" && s.counters.copies_measured) {
-      t.why = "measured at the copy routines: nothing was copied from " + from + " to " + to;
+      t.why = say("measured at the copy routines: nothing was copied from %s to %s", both(place_name(from)),
+                  both(place_name(to)));
     } else if (a.kind == "dma" && place(a.from) == "disk") {
-      t.why = run.params.cache == "warm" ? "the file was already in the page cache (warm cache): no disk read"
-                                         : "no block I/O was seen for the source file";
+      t.why = run.params.cache == "warm" ? say("the file was already in the page cache (warm cache): no disk read")
+                                         : say("no block I/O was seen for the source file");
     } else if (to == "none" || to == "null_device") {
-      t.why = "the sink is " + run.params.sink + ": no device at the end";
+      t.why = say("the sink is %s: no device at the end", run.params.sink);
     } else if (to == "dest_disk") {
-      t.why =
+      t.why = say(
           "the destination file's dirty pages are written back after the transfer phase (the flusher threads), "
-          "outside what was measured";
+          "outside what was measured");
     } else {
-      t.why = "no stage of this run went from " + from + " to " + to;
+      t.why = say("no stage of this run went from %s to %s", both(place_name(from)), both(place_name(to)));
     }
   }
   for (ArrowTrack& t : d.arrows)
     if (t.happened && t.software && t.why.empty())
-      t.why = "loopback has no network card: " + format_bytes(t.total) + " handed to the receiver in software, not DMA";
+      t.why = say("loopback has no network card: %s handed to the receiver in software, not DMA",
+                  format_bytes(t.total));
 
   // Steps: several may share one call (its enter, its work, its exit), spread over the call.
   std::map<int, std::vector<int>> steps_by_sys;

@@ -23,7 +23,7 @@ struct ArrowTrack {
   bool happened = true;           // false: the run shows this stage did not take place
   bool software = false;          // loopback: a software hand-off, not DMA
   bool counted = true;            // false: no byte counter stands behind it (a signal)
-  std::string why;                // why it did not happen, or what it is instead
+  Text why;                       // why it did not happen, or what it is instead
   uint64_t at(uint64_t t) const;  // bytes carried up to time t
 };
 

@@ -142,8 +142,10 @@ void name_dma_drivers(const Run& run, std::vector<Stage>& stages) {
                                        [](const auto& a, const auto& b) { return a.second < b.second; });
     if (most == by_driver.end()) continue;
     st.dma_driver = most->first;
-    st.rule += "; the dma:* tracepoints saw " + st.dma_driver + " map " + format_bytes(most->second) +
-               (direction == "to_device" ? " for the device to read" : " for the device to write");
+    st.rule = direction == "to_device" ? say("%s; the dma:* tracepoints saw %s map %s for the device to read", st.rule,
+                                             st.dma_driver, format_bytes(most->second))
+                                       : say("%s; the dma:* tracepoints saw %s map %s for the device to write", st.rule,
+                                             st.dma_driver, format_bytes(most->second));
   }
 }
 
@@ -172,15 +174,15 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
   const uint64_t disk_write = c.disk_dma_bytes - disk_read;
   const std::string dest_disk = run.params.sink == "file" ? "dest_disk" : "disk";
   add({StageKind::Dma, "disk", direct_read ? "user_buffer" : "page_cache", disk_read,
-       direct_read ? "O_DIRECT: the disk controller writes straight into the user buffer (block requests, issue to "
-                     "completion)"
-                   : "the disk controller fills page-cache pages (block requests, issue to completion; readahead "
-                     "may fetch more than the program asked for)",
+       direct_read ? N_("O_DIRECT: the disk controller writes straight into the user buffer (block requests, issue to "
+                     "completion)")
+                   : N_("the disk controller fills page-cache pages (block requests, issue to completion; readahead "
+                        "may fetch more than the program asked for)"),
        "measured", "block", StageDriver::DiskRead});
   add({StageKind::Dma, direct_write ? "user_buffer" : "dest_page_cache", dest_disk, disk_write,
-       direct_write ? "O_DIRECT: the disk controller reads straight from the user buffer"
-                    : "writeback: the disk controller reads dirty page-cache pages (usually after the transfer, when "
-                      "the flusher threads write them back)",
+       direct_write ? N_("O_DIRECT: the disk controller reads straight from the user buffer")
+                    : N_("writeback: the disk controller reads dirty page-cache pages (usually after the transfer, "
+                         "when the flusher threads write them back)"),
        "measured", "block", StageDriver::DiskWrite});
 
   // CPU copies and page references, per flow of the sender.
@@ -220,7 +222,7 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
     Stage cpu = st;
     cpu.kind = StageKind::CpuCopy;
     cpu.bytes = copied;
-    cpu.rule = name + ": " + a.rule.why;
+    cpu.rule = say("%s: %s", name, both(a.rule.why.c_str()));
     cpu.accounting = f.sys == kFlowCowFault ? "attributed" : copy_accounting;
     add(cpu);
     // What moved without a copy went by reference, unless a device moved it
@@ -234,14 +236,14 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
       ref.from = "disk";
       ref.to = "dest_disk";
       ref.bytes = f.bytes;
-      ref.rule = name + ": " + a.rule.why;
+      ref.rule = say("%s: %s", name, both(a.rule.why.c_str()));
       ref.accounting = "attributed";
       add(ref);
     } else if (a.rule.known && !by_device && !nothing && f.bytes > a.copy_bytes && f.sys != kFlowCowFault) {
       Stage ref = st;
       ref.kind = StageKind::PageRef;
       ref.bytes = f.bytes - a.copy_bytes;
-      ref.rule = name + ": " + a.rule.why;
+      ref.rule = say("%s: %s", name, both(a.rule.why.c_str()));
       ref.accounting = "attributed";
       add(ref);
     }
@@ -253,7 +255,7 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
              place_of_source(src),
              place_of_destination(dst, src),
              bytes,
-             std::string(flow_name(sys)) + ": measured at the copy routines, no data flow of the sender matched",
+             say("%s: measured at the copy routines, no data flow of the sender matched", flow_name(sys)),
              "measured",
              "",
              StageDriver::Syscalls,
@@ -266,18 +268,18 @@ std::vector<Stage> build_stages(const Run& run, const Summary& s, const EventTal
   if (mapped && c.page_faults) {
     const uint64_t cap = run.params.size ? run.params.size : mapped_bytes;
     add({StageKind::PageRef, "page_cache", "user_buffer", std::min(mapped_bytes, cap),
-         "mmap: page faults map the file's page-cache pages into the process (several at a time, fault-around); "
-         "nothing is copied",
+         N_("mmap: page faults map the file's page-cache pages into the process (several at a time, fault-around); "
+         "nothing is copied"),
          "attributed", "", StageDriver::MapFault});
   }
 
   // The way out to the network.
   add({StageKind::Dma, "socket_buffer", "nic", c.nic_dma_bytes,
-       "the network card's driver maps the packets for DMA and the card reads them (transmits counted in the kernel)",
+       N_("the network card's driver maps the packets for DMA and the card reads them (transmits counted in the kernel)"),
        "measured", "nic", StageDriver::SinkSends});
   add({StageKind::Handoff, "socket_buffer", "nic", c.loopback_bytes,
-       "loopback has no network card: each packet is handed to the receiving socket in software (loopback_xmit), "
-       "which is not DMA; the bytes are whole packets, so headers and any retransmission count too",
+       N_("loopback has no network card: each packet is handed to the receiving socket in software (loopback_xmit), "
+       "which is not DMA; the bytes are whole packets, so headers and any retransmission count too"),
        "measured", "lo", StageDriver::SinkSends});
   name_dma_drivers(run, out);
   return out;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "model/i18n.h"
+
 #include "model/run.h"
 
 namespace copyscope {
@@ -36,7 +38,7 @@ struct Stage {
   StageKind kind = StageKind::CpuCopy;
   std::string from, to;
   uint64_t bytes = 0;
-  std::string rule;        // why the bytes moved this way
+  Text rule;               // why the bytes moved this way (en goes to the JSON)
   std::string accounting;  // measured (counted in the kernel) | attributed (from a rule) | live (the run is not over)
   std::string device;      // block | lo | nic; empty for memory stages
   // Where its timing comes from (not exported).

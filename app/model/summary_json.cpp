@@ -56,7 +56,7 @@ json to_json(const Summary& s) {
                       {"why", a.rule.why}});
   json devs = json::array();
   for (const auto& d : s.deviations) {
-    json dj = {{"what", d.what}, {"textbook", d.textbook}, {"measured", d.measured}, {"why", d.why}};
+    json dj = {{"what", d.what}, {"textbook", d.textbook}, {"measured", d.measured}, {"why", d.why.en}};
     if (!d.attributed.is_null()) dj["attributed"] = d.attributed;
     devs.push_back(dj);
   }
@@ -74,7 +74,7 @@ json to_json(const Summary& s) {
   json stages = json::array();
   for (const Stage& st : s.stages) {
     json sj = {
-        {"kind", stage_kind_name(st.kind)}, {"from", st.from}, {"to", st.to}, {"bytes", st.bytes}, {"rule", st.rule},
+        {"kind", stage_kind_name(st.kind)}, {"from", st.from}, {"to", st.to}, {"bytes", st.bytes}, {"rule", st.rule.en},
         {"accounting", st.accounting}};
     if (!st.device.empty()) sj["device"] = st.device;
     if (!st.dma_driver.empty()) sj["driver"] = st.dma_driver;
@@ -87,6 +87,8 @@ json to_json(const Summary& s) {
                        {"role", t.role},
                        {"syscalls", t.syscalls},
                        {"method_calls", t.method_calls}});
+  json notes = json::array();
+  for (const Text& n : s.notes) notes.push_back(n.en);
   json out = {
       {"method", s.params.method},
       {"params",
@@ -128,7 +130,7 @@ json to_json(const Summary& s) {
       {"copies", copies},
       {"copies_measured", measured},
       {"deviations", devs},
-      {"notes", s.notes},
+      {"notes", notes},
       {"sink", sink},
       {"partial", s.partial},
       {"where", s.where == "host" ? "host" : "vm"},

@@ -7,12 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "model/i18n.h"
+
 namespace copyscope {
 
-struct Text {
-  std::string en, zh;
-  const std::string& in(const std::string& lang) const { return lang == "zh" && !zh.empty() ? zh : en; }
-};
 
 struct DiagramBox {
   std::string id;

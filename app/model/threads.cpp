@@ -14,13 +14,13 @@ namespace {
 // unnamed, from its process: the transfer's own, or another one.
 std::string thread_role_of(const std::string& name, bool same_process, bool jvm) {
   auto has = [&](const char* s) { return name.find(s) != std::string::npos; };
-  if (!same_process) return "helper process (the scenario's launcher)";
-  if (has("GC") || has("G1 ") || has("Conc")) return "garbage collector";
-  if (has("Compiler") || has("C1 ") || has("C2 ")) return "JIT compiler";
-  if (has("VM Thread") || has("VM Periodic")) return "JVM housekeeping";
+  if (!same_process) return N_("helper process (the scenario's launcher)");
+  if (has("GC") || has("G1 ") || has("Conc")) return N_("garbage collector");
+  if (has("Compiler") || has("C1 ") || has("C2 ")) return N_("JIT compiler");
+  if (has("VM Thread") || has("VM Periodic")) return N_("JVM housekeeping");
   if (has("Finalizer") || has("Reference") || has("Signal") || has("Cleaner") || has("Notification"))
-    return "JVM service";
-  return jvm ? "JVM thread (GC, JIT or service)" : "other thread";
+    return N_("JVM service");
+  return jvm ? N_("JVM thread (GC, JIT or service)") : N_("other thread");
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ void App::draw_frame() {
   ImGui::EndChild();
   end_child_border(0);
   // One line: a long status (a recording's path) ends in "..." rather than run off the window.
-  std::string status = session.status();
+  std::string status = session.status().in(prefs.lang);
   const float room = ImGui::GetContentRegionAvail().x;
   if (ImGui::CalcTextSize(status.c_str()).x > room) {
     while (!status.empty() && ImGui::CalcTextSize((status + "...").c_str()).x > room) {
@@ -379,7 +379,7 @@ int App::run() {
   // A trace that cannot be opened is reported in the window's status line,
   // which stays up (a screenshot shows it too); stderr gets the same line.
   for (const std::string& path : opt_.replay)
-    if (!session.open_recording(path)) std::fprintf(stderr, "copyscope: %s\n", session.status().c_str());
+    if (!session.open_recording(path)) std::fprintf(stderr, "copyscope: %s\n", session.status().en.c_str());
   if (opt_.synthetic) session.open_synthetic(opt_.synthetic);
   if (opt_.at >= 0)
     for (auto& r : session.runs())

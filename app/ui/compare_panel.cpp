@@ -13,6 +13,7 @@
 #include "ui/app.h"
 #include "ui/diagram_draw.h"
 #include "ui/draw.h"
+#include "ui/text_wrap.h"
 
 namespace copyscope::ui {
 
@@ -88,8 +89,8 @@ void draw_side_by_side(App& app, const std::vector<size_t>& picks) {
       dl->AddText(ImVec2(at.x, at.y + line), col(palette::kDma), row->title.in(p.lang).c_str());
     ImVec2 fig(at.x, at.y + line * 2);
     const float right = at.x + w;
-    figure(dl, fig, at.x, right, L(p, "mode sw.", "模式切换"), s.per_call.mode_switches, s.textbook.mode_switches);
-    figure(dl, fig, at.x, right, L(p, "CPU", "CPU 拷贝"), s.per_call.cpu_copies, s.textbook.cpu_copies);
+    figure(dl, fig, at.x, right, tr(p, "mode sw."), s.per_call.mode_switches, s.textbook.mode_switches);
+    figure(dl, fig, at.x, right, tr(p, "CPU"), s.per_call.cpu_copies, s.textbook.cpu_copies);
     figure(dl, fig, at.x, right, "DMA", s.per_call.dma_copies, s.textbook.dma_copies);
     if (tb && r.view.textbook == tb && r.view.diagram.row)
       draw_diagram(app, dl, ImVec2(at.x, at.y + caption), w, dh, *tb, r.view.diagram, &r, r.view.t1);
@@ -103,21 +104,18 @@ void draw_compare_panel(App& app) {
   const UiPrefs& p = app.prefs;
   const Session& session = app.session;
   ImGui::PushFont(app.font_big);
-  ImGui::TextUnformatted(L(p, "Compare", "对比"));
+  ImGui::TextUnformatted(tr(p, "Compare"));
   ImGui::PopFont();
   std::vector<size_t> rows;
   for (size_t i = 0; i < session.runs().size(); ++i)
     if (session.runs()[i]->finished && !session.runs()[i]->failed) rows.push_back(i);
   if (rows.empty()) {
-    ImGui::TextWrapped("%s", L(p, "No finished runs yet: press Run all in the Scenario panel.",
-                               "还没有完成的运行：在场景面板中按“全部运行”。"));
+    text_wrapped("%s", tr(p, "No finished runs yet: press Run all in the Scenario panel."));
     return;
   }
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("%s", L(p,
-                              "Measured per transfer unit (tb = textbook) and in total. Click a row to open that run; tick up to three "
-                              "to see their diagrams side by side.",
-                              "每个传输单元的实测值（tb = 教材）及总量。点击一行打开该运行；勾选最多三个运行可并排查看其示意图。"));
+  text_wrapped("%s", tr(p, "Measured per transfer unit (tb = textbook) and in total. Click a row to open that run; tick up to three "
+                              "to see their diagrams side by side."));
   ImGui::PopStyleColor();
   // Until the user ticks some: the first runs of different methods.
   auto& picks = app.side_by_side;
@@ -142,17 +140,17 @@ void draw_compare_panel(App& app) {
                                      ImGui::GetStyle().ScrollbarSize + 2.0f);
   if (ImGui::BeginTable("compare", 11, flags, ImVec2(0, table_h))) {
     ImGui::TableSetupScrollFreeze(2, 1);
-    ImGui::TableSetupColumn(L(p, "side by side", "并排"));
-    ImGui::TableSetupColumn(L(p, "run", "运行"));
-    ImGui::TableSetupColumn(L(p, "sink", "接收端"));
-    ImGui::TableSetupColumn(L(p, "mode sw./unit", "模式切换/单元"));
-    ImGui::TableSetupColumn(L(p, "CPU copies/unit", "CPU 拷贝/单元"));
-    ImGui::TableSetupColumn(L(p, "DMA/unit", "DMA/单元"));
-    ImGui::TableSetupColumn(L(p, "ctx sw./unit", "上下文切换/单元"));
-    ImGui::TableSetupColumn(L(p, "mode sw. total", "模式切换总数"));
-    ImGui::TableSetupColumn(L(p, "CPU-copied total", "CPU 拷贝总量"));
-    ImGui::TableSetupColumn(L(p, "throughput", "吞吐量"));
-    ImGui::TableSetupColumn(L(p, "copies", "拷贝"));
+    ImGui::TableSetupColumn(tr(p, "side by side"));
+    ImGui::TableSetupColumn(tr(p, "run"));
+    ImGui::TableSetupColumn(tr(p, "sink"));
+    ImGui::TableSetupColumn(tr(p, "mode sw./unit"));
+    ImGui::TableSetupColumn(tr(p, "CPU copies/unit"));
+    ImGui::TableSetupColumn(tr(p, "DMA/unit"));
+    ImGui::TableSetupColumn(tr(p, "ctx sw./unit"));
+    ImGui::TableSetupColumn(tr(p, "mode sw. total"));
+    ImGui::TableSetupColumn(tr(p, "CPU-copied total"));
+    ImGui::TableSetupColumn(tr(p, "throughput"));
+    ImGui::TableSetupColumn(tr(p, "copies"));
     ImGui::TableHeadersRow();
     for (size_t i : rows) {
       const SessionRun& r = *session.runs()[i];
@@ -191,8 +189,8 @@ void draw_compare_panel(App& app) {
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(format_rate(s.throughput_mib_s * kMiB).c_str());
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(s.kernel.copy_accounting == "measured" ? L(p, "measured", "实测")
-                                                                    : L(p, "attributed", "推算"));
+      ImGui::TextUnformatted(s.kernel.copy_accounting == "measured" ? tr(p, "measured")
+                                                                    : tr(p, "attributed"));
     }
     ImGui::EndTable();
   }
@@ -200,9 +198,9 @@ void draw_compare_panel(App& app) {
   // Below: the chosen runs' diagrams side by side, or bars for every run.
   if (picks.size() >= 2) {
     int view = app.compare_bars ? 1 : 0;
-    ImGui::RadioButton(L(p, "diagrams side by side", "示意图并排"), &view, 0);
+    ImGui::RadioButton(tr(p, "diagrams side by side"), &view, 0);
     ImGui::SameLine();
-    ImGui::RadioButton(L(p, "bars", "柱状图"), &view, 1);
+    ImGui::RadioButton(tr(p, "bars"), &view, 1);
     app.compare_bars = view == 1;
     if (!app.compare_bars) {
       draw_side_by_side(app, picks);
@@ -225,9 +223,9 @@ void draw_compare_panel(App& app) {
   const float bar_w = (avail_w - name_w - fs * 2) * 0.5f;
   ImGui::Spacing();
   ImVec2 o = ImGui::GetCursorScreenPos();
-  dl->AddText(ImVec2(o.x + name_w, o.y), ImGui::GetColorU32(ImGuiCol_Text), L(p, "throughput", "吞吐量"));
+  dl->AddText(ImVec2(o.x + name_w, o.y), ImGui::GetColorU32(ImGuiCol_Text), tr(p, "throughput"));
   dl->AddText(ImVec2(o.x + name_w + bar_w + fs, o.y), ImGui::GetColorU32(ImGuiCol_Text),
-              L(p, "CPU copies per byte (textbook mark: |)", "每字节 CPU 拷贝次数（教材值：|）"));
+              tr(p, "CPU copies per byte (textbook mark: |)"));
   ImGui::Dummy(ImVec2(avail_w, fs * 1.3f));
   const float row_h = fs * 1.5f;
   for (size_t i : rows) {

@@ -12,6 +12,7 @@
 #include "ui/app.h"
 #include "ui/diagram_draw.h"
 #include "ui/draw.h"
+#include "ui/text_wrap.h"
 
 namespace copyscope::ui {
 
@@ -64,8 +65,7 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
   const bool light = light_theme(app);
   const float fs = ImGui::GetFontSize();
   DiagramDrawn drawn;
-  const char* band_en[] = {"User space", "Kernel space", "Hardware"};
-  const char* band_zh[] = {"用户态", "内核态", "硬件"};
+  const char* band_en[] = {N_("User space"), N_("Kernel space"), N_("Hardware")};
   const ImU32 band_bg[] = {light ? IM_COL32(232, 242, 232, 255) : IM_COL32(34, 48, 38, 255),
                            light ? IM_COL32(236, 236, 248, 255) : IM_COL32(36, 38, 58, 255),
                            light ? IM_COL32(246, 238, 228, 255) : IM_COL32(52, 42, 34, 255)};
@@ -73,7 +73,7 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
   const ImU32 dim_col = ImGui::GetColorU32(ImGuiCol_TextDisabled);
   const float band_h = dh / 3;
   float label_w = 0;
-  for (int b = 0; b < 3; ++b) label_w = std::max(label_w, ImGui::CalcTextSize(L(p, band_en[b], band_zh[b])).x);
+  for (int b = 0; b < 3; ++b) label_w = std::max(label_w, ImGui::CalcTextSize(tr(p, band_en[b])).x);
   label_w += fs;
   // Narrow (side by side in Compare): the band names sit in the bands' top-left
   // corners above the boxes, so the boxes get the whole width.
@@ -86,7 +86,7 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
     fill_opaque_rect(dl, ImVec2(o.x, y0), ImVec2(o.x + W, y0 + band_h), band_bg[b]);
     // Narrow: the band's name smaller, in its corner, above the boxes (which sit lower).
     dl->AddText(ImGui::GetFont(), compact ? min_text : fs, ImVec2(o.x + fs * (compact ? 0.3f : 0.5f), y0 + fs * (compact ? 0.2f : 0.4f)),
-                text_col, L(p, band_en[b], band_zh[b]));
+                text_col, tr(p, band_en[b]));
   }
 
   std::map<std::string, int> column;
@@ -120,7 +120,7 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
   const float by = o.y + band_h;
   dashed(dl, ImVec2(o.x, by), ImVec2(o.x + W, by), col(palette::kModeSwitch, 200), 2.0f, 6.0f);
   const size_t nsw = view->switches_at(cursor);
-  const std::string switch_count = std::string(L(p, "mode switches: ", "模式切换次数：")) + format_count(nsw);
+  const std::string switch_count = std::string(tr(p, "mode switches: ")) + format_count(nsw);
   dl->AddText(ImVec2(o.x + fs * 0.5f, by - fs * 1.5f), text_col, switch_count.c_str());
   // Stretches of the boundary that arrows and their labels cover: the marks go around them.
   std::vector<std::pair<float, float>> boundary_taken = {
@@ -196,9 +196,9 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
       dl->AddLine(ImVec2(mid.x - k, mid.y - k), ImVec2(mid.x + k, mid.y + k), col(palette::kDiffers), 3.0f);
       dl->AddLine(ImVec2(mid.x - k, mid.y + k), ImVec2(mid.x + k, mid.y - k), col(palette::kDiffers), 3.0f);
       ghost_notes.push_back(std::to_string(a.step) + ". " + a.label.in(p.lang) + ": " +
-                            L(p, "did not happen in this run. ", "本次运行中没有发生。") + t.why);
+                            tr(p, "did not happen in this run. ") + t.why.in(p.lang));
     } else if (software && !t.why.empty()) {
-      ghost_notes.push_back(std::to_string(a.step) + ". " + a.label.in(p.lang) + ": " + t.why);
+      ghost_notes.push_back(std::to_string(a.step) + ". " + a.label.in(p.lang) + ": " + t.why.in(p.lang));
     }
     // Tokens: bytes in flight along arrows that carried data just before the cursor.
     if (animate && !ghost && t.total > 0) {
@@ -212,13 +212,13 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
     }
     // Label: step number, kind, bytes so far; centred on the arrow.
     std::string line1 = std::to_string(a.step) + ". " + a.label.in(p.lang);
-    if (software) line1 = std::to_string(a.step) + ". " + L(p, "hand-off", "软件交接");
-    std::string line2 = r ? format_bytes(t.at(cursor)) : L(p, "not run yet", "尚未运行");
+    if (software) line1 = std::to_string(a.step) + ". " + tr(p, "hand-off");
+    std::string line2 = r ? format_bytes(t.at(cursor)) : tr(p, "not run yet");
     if (ghost)
-      line2 = cpu ? L(p, "no CPU copy", "没有 CPU 拷贝") : L(p, "did not happen", "没有发生");
+      line2 = cpu ? tr(p, "no CPU copy") : tr(p, "did not happen");
     else if (r && signal)
-      line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? L(p, "signal sent", "已发出信号")
-                                                                     : L(p, "not yet", "尚未发生");
+      line2 = t.at(cursor) || t.ts.empty() || cursor >= t.ts.front() ? tr(p, "signal sent")
+                                                                     : tr(p, "not yet");
     ImVec2 s1 = ImGui::CalcTextSize(line1.c_str()), s2 = ImGui::CalcTextSize(line2.c_str());
     const float lfs = std::max(std::min(fs, fs * (col_w * 0.8f) / (std::max(s1.x, s2.x) + fs * 0.6f)), min_text);
     s1 = ImVec2(s1.x * lfs / fs, s1.y * lfs / fs);
@@ -294,7 +294,7 @@ void draw_datapath_panel(App& app) {
   if (!tb && !methods.empty()) tb = &methods.front();
   if (!tb) {
     ImGui::TextUnformatted(
-        L(p, "No textbook data (assets/methods/) was found.", "找不到教材数据（assets/methods/）。"));
+        tr(p, "No textbook data (assets/methods/) was found."));
     return;
   }
   // Without a run the diagram is the textbook's alone (the method's own row).
@@ -319,28 +319,28 @@ void draw_datapath_panel(App& app) {
     std::string others;
     for (const TextbookRow& o : tb->rows)
       if (&o != &row) others += (others.empty() ? "" : ", ") + o.title.in(p.lang);
-    ImGui::TextColored(ImVec4(0.35f, 0.55f, 0.85f, 1), "%s %s", L(p, "row:", "对应："), row.title.in(p.lang).c_str());
+    ImGui::TextColored(ImVec4(0.35f, 0.55f, 0.85f, 1), "%s %s", tr(p, "row:"), row.title.in(p.lang).c_str());
     if (ImGui::IsItemHovered() && !others.empty())
-      ImGui::SetTooltip("%s %s", L(p, "the other textbook row:", "另一种教材情形："), others.c_str());
+      ImGui::SetTooltip("%s %s", tr(p, "the other textbook row:"), others.c_str());
   }
   if (r) {
-    std::string origin = r->origin == "live"        ? L(p, "live run", "实时运行")
-                         : r->origin == "synthetic" ? L(p, "synthetic data, not a measurement", "合成数据，并非测量")
-                                                    : L(p, "recording", "录制文件");
+    std::string origin = r->origin == "live"        ? tr(p, "live run")
+                         : r->origin == "synthetic" ? tr(p, "synthetic data, not a measurement")
+                                                    : tr(p, "recording");
     // Measured in the lab VM (live or opened later): say where, and which kernel.
     if (r->run.where.rfind("vm:", 0) == 0)
-      origin = std::string(L(p, "lab VM ", "实验虚拟机 ")) + r->run.where.substr(3) + ", " + L(p, "kernel ", "内核 ") +
+      origin = std::string(tr(p, "lab VM ")) + r->run.where.substr(3) + ", " + tr(p, "kernel ") +
                r->run.kernel.release;
     const std::string line =
-        origin + " · " + r->label + " · " + L(p, "copies", "拷贝") + " " +
-        (r->run.kernel.copy_accounting == "measured" ? L(p, "measured", "实测") : L(p, "attributed", "推算"));
+        origin + " · " + r->label + " · " + tr(p, "copies") + " " +
+        (r->run.kernel.copy_accounting == "measured" ? tr(p, "measured") : tr(p, "attributed"));
     // Beside the title when it fits, else on a line of its own.
     ImGui::SameLine();
     if (ImGui::CalcTextSize(line.c_str()).x > ImGui::GetContentRegionAvail().x) ImGui::NewLine();
     ImGui::TextDisabled("%s", line.c_str());
   } else {
     ImGui::SameLine();
-    ImGui::TextDisabled("%s", L(p, "textbook only: press Run to measure", "仅教材模型：按“运行”开始测量"));
+    ImGui::TextDisabled("%s", tr(p, "textbook only: press Run to measure"));
   }
 
   // Legend, outside the diagram so that its swatches are not counted as arrows.
@@ -348,28 +348,28 @@ void draw_datapath_panel(App& app) {
   auto fits = [&](const char* text, float extra) {
     if (ImGui::GetContentRegionAvail().x < ImGui::CalcTextSize(text).x + extra) ImGui::NewLine();
   };
-  auto swatch = [&](Rgb c, bool dash, const char* en, const char* zh) {
-    fits(L(p, en, zh), fs * 2.6f);
+  auto swatch = [&](Rgb c, bool dash, const char* en) {
+    fits(tr(p, en), fs * 2.6f);
     ImVec2 pos = ImGui::GetCursorScreenPos();
     const float y = pos.y + ImGui::GetTextLineHeight() * 0.5f;
     arrow(dl, ImVec2(pos.x, y), ImVec2(pos.x + fs * 2.2f, y), col(c), fs * 0.22f, dash, fs * 0.5f);
     ImGui::Dummy(ImVec2(fs * 2.4f, ImGui::GetTextLineHeight()));
     ImGui::SameLine();
-    ImGui::TextUnformatted(L(p, en, zh));
+    ImGui::TextUnformatted(tr(p, en));
     ImGui::SameLine(0, fs * 1.2f);
   };
-  swatch(palette::kDma, false, "DMA (device copies)", "DMA（设备拷贝）");
-  swatch(palette::kCpuCopy, false, "CPU copy", "CPU 拷贝");
-  swatch(palette::kPageRef, true, "shared pages / descriptor", "共享页 / 描述符");
+  swatch(palette::kDma, false, N_("DMA (device copies)"));
+  swatch(palette::kCpuCopy, false, N_("CPU copy"));
+  swatch(palette::kPageRef, true, N_("shared pages / descriptor"));
   {
-    fits(L(p, "mode switch", "模式切换"), fs * 1.4f);
+    fits(tr(p, "mode switch"), fs * 1.4f);
     ImVec2 pos = ImGui::GetCursorScreenPos();
     const float h = ImGui::GetTextLineHeight();
     dl->AddTriangleFilled(ImVec2(pos.x, pos.y + h * 0.2f), ImVec2(pos.x + h * 0.8f, pos.y + h * 0.2f),
                           ImVec2(pos.x + h * 0.4f, pos.y + h * 0.9f), col(palette::kModeSwitch));
     ImGui::Dummy(ImVec2(h, h));
     ImGui::SameLine();
-    ImGui::TextUnformatted(L(p, "mode switch", "模式切换"));
+    ImGui::TextUnformatted(tr(p, "mode switch"));
   }
 
   // The diagram: three bands, boxes placed left to right in the order data reaches them.
@@ -392,7 +392,7 @@ void draw_datapath_panel(App& app) {
   // No background of their own: the panel's is the same colour, and under a
   // software renderer every layer of fill costs (see bench gui).
   ImGui::BeginChild("steps", ImVec2(half, below_h), true, ImGuiWindowFlags_NoBackground);
-  ImGui::TextUnformatted(L(p, "Steps", "步骤"));
+  ImGui::TextUnformatted(tr(p, "Steps"));
   for (size_t i = 0; i < row.steps.size(); ++i) {
     const DiagramStep& st = row.steps[i];
     const bool is_current = static_cast<int>(i) == cur_step;
@@ -405,10 +405,9 @@ void draw_datapath_panel(App& app) {
       }
     }
     const ImVec2 pos = ImGui::GetCursorScreenPos();
-    std::string text = std::to_string(st.n) + ". " + st.text.in(p.lang);
-    ImGui::PushTextWrapPos(0);
+    const std::string text = wrap_to(std::to_string(st.n) + ". " + st.text.in(p.lang), ImGui::GetContentRegionAvail().x);
     if (is_current) {
-      const ImVec2 sz = ImGui::CalcTextSize(text.c_str(), nullptr, false, ImGui::GetContentRegionAvail().x);
+      const ImVec2 sz = ImGui::CalcTextSize(text.c_str());
       ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(pos.x - 4, pos.y - 2),
                                                 ImVec2(pos.x + sz.x + 4, pos.y + sz.y + 2),
                                                 col(palette::kModeSwitch, light ? 90 : 70), 4);
@@ -417,36 +416,34 @@ void draw_datapath_panel(App& app) {
       ImGui::TextDisabled("%s", text.c_str());
     else
       ImGui::TextUnformatted(text.c_str());
-    ImGui::PopTextWrapPos();
   }
   if (!ghost_notes.empty()) {
     ImGui::Separator();
-    for (const auto& n : ghost_notes) ImGui::TextWrapped("%s", n.c_str());
+    for (const auto& n : ghost_notes) text_wrapped("%s", n.c_str());
   }
   ImGui::EndChild();
   end_child_border(ImGui::GetStyle().ChildRounding);
   ImGui::SameLine();
   ImGui::BeginChild("measured", ImVec2(0, below_h), true, ImGuiWindowFlags_NoBackground);
-  ImGui::TextUnformatted(L(p, "Per transfer unit: textbook vs measured", "每个传输单元：教材 vs 实测"));
+  ImGui::TextUnformatted(tr(p, "Per transfer unit: textbook vs measured"));
   const bool have = r && r->finished && !r->failed;
   if (ImGui::BeginTable("vs", 4, ImGuiTableFlags_Borders | ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
     ImGui::TableSetupColumn("", ImGuiTableColumnFlags_WidthStretch);
-    ImGui::TableSetupColumn(L(p, "textbook", "教材"));
-    ImGui::TableSetupColumn(L(p, "measured", "实测"));
-    ImGui::TableSetupColumn(L(p, "match", "一致"));
+    ImGui::TableSetupColumn(tr(p, "textbook"));
+    ImGui::TableSetupColumn(tr(p, "measured"));
+    ImGui::TableSetupColumn(tr(p, "match"));
     ImGui::TableHeadersRow();
     struct Row {
       const char* en;
-      const char* zh;
       std::optional<double> tbv;
       double m;
     };
     const Row rows[] = {
-        {"mode switches", "模式切换", row.expect.mode_switches, have ? r->summary.per_call.mode_switches : 0},
-        {"CPU copies", "CPU 拷贝", row.expect.cpu_copies, have ? r->summary.per_call.cpu_copies : 0},
-        {"DMA copies", "DMA 拷贝", row.expect.dma_copies, have ? r->summary.per_call.dma_copies : 0},
-        {"context switches", "上下文切换", std::nullopt, have ? r->summary.per_call.context_switches : 0},
-        {"  of which preempted", "  其中被抢占", std::nullopt,
+        {N_("mode switches"), row.expect.mode_switches, have ? r->summary.per_call.mode_switches : 0},
+        {N_("CPU copies"), row.expect.cpu_copies, have ? r->summary.per_call.cpu_copies : 0},
+        {N_("DMA copies"), row.expect.dma_copies, have ? r->summary.per_call.dma_copies : 0},
+        {N_("context switches"), std::nullopt, have ? r->summary.per_call.context_switches : 0},
+        {N_("  of which preempted"), std::nullopt,
          have ? static_cast<double>(r->summary.counters.context_switches_involuntary) /
                     static_cast<double>(r->summary.units)
               : 0},
@@ -454,7 +451,7 @@ void draw_datapath_panel(App& app) {
     for (const Row& row : rows) {
       ImGui::TableNextRow();
       ImGui::TableNextColumn();
-      ImGui::TextUnformatted(L(p, row.en, row.zh));
+      ImGui::TextUnformatted(tr(p, row.en));
       ImGui::TableNextColumn();
       ImGui::TextUnformatted(row.tbv ? format_figure(*row.tbv).c_str() : "-");
       ImGui::TableNextColumn();
@@ -470,34 +467,34 @@ void draw_datapath_panel(App& app) {
     ImGui::EndTable();
   }
   if (have) {
-    ImGui::TextDisabled("%s %s, %s %s", L(p, "units:", "传输单元："), format_count(r->summary.units).c_str(),
-                        L(p, "throughput", "吞吐量"), format_rate(r->summary.throughput_mib_s * kMiB).c_str());
+    ImGui::TextDisabled("%s %s, %s %s", tr(p, "units:"), format_count(r->summary.units).c_str(),
+                        tr(p, "throughput"), format_rate(r->summary.throughput_mib_s * kMiB).c_str());
     for (const Deviation& d : r->summary.deviations) {
       ImGui::PushStyleColor(ImGuiCol_Text, light ? ImVec4(0.6f, 0.25f, 0.0f, 1) : ImVec4(1.0f, 0.7f, 0.35f, 1));
       if (d.attributed.is_null())
-        ImGui::TextWrapped("%s: %s %s, %s %s", d.what.c_str(), L(p, "textbook", "教材"), d.textbook.dump().c_str(),
-                           L(p, "measured", "实测"), d.measured.dump().c_str());
+        text_wrapped("%s: %s %s, %s %s", tr(p, quantity_name(d.what)), tr(p, "textbook"), d.textbook.dump().c_str(),
+                           tr(p, "measured"), d.measured.dump().c_str());
       else  // measured at the copy routines: attribution's figure beside it
-        ImGui::TextWrapped("%s: %s %s, %s %s, %s %s", d.what.c_str(), L(p, "textbook", "教材"),
-                           d.textbook.dump().c_str(), L(p, "measured at the copy routines", "在拷贝函数处实测"),
-                           d.measured.dump().c_str(), L(p, "attribution would say", "推算值为"),
+        text_wrapped("%s: %s %s, %s %s, %s %s", tr(p, quantity_name(d.what)), tr(p, "textbook"),
+                           d.textbook.dump().c_str(), tr(p, "measured at the copy routines"),
+                           d.measured.dump().c_str(), tr(p, "attribution would say"),
                            d.attributed.dump().c_str());
       ImGui::PopStyleColor();
-      ImGui::TextWrapped("%s", d.why.c_str());
+      text_wrapped("%s", d.why.in(p.lang).c_str());
     }
-    for (const auto& n : r->summary.notes) ImGui::TextWrapped("%s", n.c_str());
+    for (const Text& n : r->summary.notes) text_wrapped("%s", n.in(p.lang).c_str());
   } else if (r && r->failed) {
-    ImGui::TextWrapped("%s %s", L(p, "The run failed:", "运行失败："), r->error.c_str());
+    text_wrapped("%s %s", tr(p, "The run failed:"), r->error.c_str());
   } else if (r) {
-    ImGui::TextDisabled("%s", L(p, "measuring...", "测量中……"));
+    ImGui::TextDisabled("%s", tr(p, "measuring..."));
   }
   if (!row.note.en.empty()) {
     ImGui::Separator();
-    ImGui::TextWrapped("%s", row.note.in(p.lang).c_str());
+    text_wrapped("%s", row.note.in(p.lang).c_str());
   }
   if (!tb->teaching_points.empty()) {
     ImGui::Separator();
-    for (const auto& t : tb->teaching_points) ImGui::TextWrapped("- %s", t.in(p.lang).c_str());
+    for (const auto& t : tb->teaching_points) text_wrapped("- %s", t.in(p.lang).c_str());
   }
   ImGui::EndChild();
   end_child_border(ImGui::GetStyle().ChildRounding);

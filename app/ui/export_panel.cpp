@@ -8,6 +8,7 @@
 #include "export/csv.h"
 #include "export/report.h"
 #include "export/trace.h"
+#include "ui/text_wrap.h"
 #define COPYSCOPE_UI_HAVE_TRACE_EXPORT 1
 #endif
 
@@ -16,16 +17,16 @@ namespace copyscope::ui {
 void draw_export_panel(App& app) {
   const UiPrefs& p = app.prefs;
   ImGui::PushFont(app.font_big);
-  ImGui::TextUnformatted(L(p, "Export", "导出"));
+  ImGui::TextUnformatted(tr(p, "Export"));
   ImGui::PopFont();
   SessionRun* r = app.session.current();
   if (!r || !r->finished || r->failed) {
-    ImGui::TextWrapped("%s", L(p, "Finish a run (or open a recording) first.", "请先完成一次运行（或打开录制文件）。"));
+    text_wrapped("%s", tr(p, "Finish a run (or open a recording) first."));
     return;
   }
   ImGui::TextDisabled("%s", r->label.c_str());
   static std::string path = "copyscope-trace.json";
-  ImGui::TextUnformatted(L(p, "File", "文件"));
+  ImGui::TextUnformatted(tr(p, "File"));
   ImGui::SameLine();
   ImGui::SetNextItemWidth(-1);
   ImGui::InputText("##path", &path);
@@ -34,11 +35,11 @@ void draw_export_panel(App& app) {
   auto attempt = [&](auto&& fn, const std::string& file) {
     try {
       fn(file);
-      result = std::string(L(p, "wrote ", "已写入 ")) + file;
+      app.session.set_status(say("wrote %s", file));
     } catch (const std::exception& e) {
-      result = e.what();
+      app.session.set_status(same(e.what()));
     }
-    app.session.set_status(result);
+    result = app.session.status().in(p.lang);
   };
   auto stem = [&](const char* ext) {
     std::string s = path;
@@ -46,28 +47,26 @@ void draw_export_panel(App& app) {
     if (dot != std::string::npos && s.find('/', dot) == std::string::npos) s.resize(dot);
     return s + ext;
   };
-  if (ImGui::Button(L(p, "Save trace (Perfetto JSON)", "保存追踪（Perfetto JSON）")))
+  if (ImGui::Button(tr(p, "Save trace (Perfetto JSON)")))
     attempt([&](const std::string& f) { write_trace(r->run, r->summary, f); }, stem(".json"));
   ImGui::SameLine();
-  if (ImGui::Button(L(p, "Save CSV", "保存 CSV")))
+  if (ImGui::Button(tr(p, "Save CSV")))
     attempt([&](const std::string& f) { write_csv({r->summary}, f); }, stem(".csv"));
   ImGui::SameLine();
-  if (ImGui::Button(L(p, "Save report", "保存报告")))
+  if (ImGui::Button(tr(p, "Save report")))
     attempt([&](const std::string& f) { write_report({r->run}, {r->summary}, f, p.lang); }, stem(".html"));
-  ImGui::TextWrapped(
-      "%s", L(p, "The trace opens in ui.perfetto.dev or chrome://tracing, and in this window with Open recording.",
-              "追踪文件可在 ui.perfetto.dev 或 chrome://tracing 中打开，也可在本窗口用“打开录制文件”重新打开。"));
-  if (!result.empty()) ImGui::TextWrapped("%s", result.c_str());
+  text_wrapped(
+      "%s", tr(p, "The trace opens in ui.perfetto.dev or chrome://tracing, and in this window with Open recording."));
+  if (!result.empty()) text_wrapped("%s", result.c_str());
 #else
   ImGui::BeginDisabled(true);
-  ImGui::Button(L(p, "Save trace (Perfetto JSON)", "保存追踪（Perfetto JSON）"));
+  ImGui::Button(tr(p, "Save trace (Perfetto JSON)"));
   ImGui::SameLine();
-  ImGui::Button(L(p, "Save CSV", "保存 CSV"));
+  ImGui::Button(tr(p, "Save CSV"));
   ImGui::SameLine();
-  ImGui::Button(L(p, "Save report", "保存报告"));
+  ImGui::Button(tr(p, "Save report"));
   ImGui::EndDisabled();
-  ImGui::TextWrapped("%s", L(p, "Export is not available in this build: it was configured without app/export.",
-                             "此版本不支持导出：构建时没有 app/export 模块。"));
+  text_wrapped("%s", tr(p, "Export is not available in this build: it was configured without app/export."));
 #endif
 }
 

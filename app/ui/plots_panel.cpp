@@ -10,6 +10,7 @@
 #include "model/format.h"
 #include "ui/app.h"
 #include "ui/draw.h"
+#include "ui/text_wrap.h"
 
 namespace copyscope::ui {
 
@@ -81,7 +82,7 @@ void draw_plots_panel(App& app) {
   ImGui::TextUnformatted(L(p, "Live plots", "实时曲线"));
   ImGui::PopFont();
   if (!r) {
-    ImGui::TextWrapped(
+    text_wrapped(
         "%s", L(p, "Run a scenario or open a recording to see its plots.", "运行一个场景或打开录制文件即可看到曲线。"));
     return;
   }

@@ -91,14 +91,14 @@ bool Session::open_recording(const std::string& path) {
     r.view = build_view(r.run, r.summary, tb, true);
     r.cursor = r.view.t1;
     add(std::move(r));
-    status_ = "opened " + path;
+    status_ = say("opened %s", path);
     return true;
   } catch (const std::exception& e) {
-    status_ = std::string("could not open ") + path + ": " + e.what();
+    status_ = say("could not open %s: %s", path, std::string(e.what()));
     return false;
   }
 #else
-  status_ = "cannot open " + path + ": this build has no trace loader (app/export/trace.h)";
+  status_ = say("cannot open %s: this build has no trace loader (app/export/trace.h)", path);
   return false;
 #endif
 }
@@ -147,7 +147,7 @@ bool Session::start_live(const RunParams& p) {
     raw->done.store(true);
   });
   job_ = std::move(job);
-  status_ = "running " + p.method + "...";
+  status_ = say("running %s...", p.method);
   return true;
 }
 
@@ -198,7 +198,7 @@ bool Session::start_vm(const std::vector<RunParams>& plans, const LabVm& vm) {
     raw->done.store(true);
   });
   job_ = std::move(job);
-  status_ = "booting the lab VM " + vm.name + "...";
+  status_ = say("booting the lab VM %s...", vm.name);
   return true;
 }
 
@@ -221,9 +221,9 @@ void Session::finish_vm() {
   }
   const auto secs =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - job_->started).count();
-  status_ = job_->error.empty() ? "the lab VM " + job_->vm.name + " ran " + std::to_string(job_->vm_runs.size()) +
-                                      " method(s) in " + std::to_string(secs) + " s"
-                                : "lab VM: " + job_->error;
+  status_ = job_->error.empty() ? say("the lab VM %s ran %s method(s) in %s s", job_->vm.name,
+                                      std::to_string(job_->vm_runs.size()), std::to_string(secs))
+                                : say("lab VM: %s", job_->error);
   if (!job_->vm_indices.empty()) select(job_->vm_indices.front());
   job_.reset();
   start_next_queued();
@@ -272,8 +272,8 @@ void Session::poll(bool follow) {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - job_->started).count();
     {
       std::lock_guard<std::mutex> lock(job_->progress_mu);
-      status_ = "lab VM " + job_->vm.name + " (" + std::to_string(secs) + " s): " +
-                (job_->progress.empty() ? std::string("booting...") : job_->progress);
+      status_ = job_->progress.empty() ? say("lab VM %s (%s s): booting...", job_->vm.name, std::to_string(secs))
+                                       : say("lab VM %s (%s s): %s", job_->vm.name, std::to_string(secs), job_->progress);
     }
     if (job_->done.load()) finish_vm();
     return;
@@ -282,8 +282,9 @@ void Session::poll(bool follow) {
   {
     std::lock_guard<std::mutex> lock(job_->progress_mu);
     if (!job_->progress.empty())
-      status_ = job_->params.method + ": " + job_->progress +
-                (queue_.empty() ? std::string() : " (" + std::to_string(queue_.size()) + " more queued)");
+      status_ = queue_.empty() ? say("%s: %s", job_->params.method, job_->progress)
+                               : say("%s: %s (%s more queued)", job_->params.method, job_->progress,
+                                     std::to_string(queue_.size()));
   }
   // The live run's lock, once per frame: copy what is new.
   job_->live.with_run([&](Run& lr) {
@@ -323,13 +324,13 @@ void Session::finish_live() {
   if (!job_->error.empty()) {
     r.failed = true;
     r.error = job_->error;
-    status_ = job_->params.method + ": " + job_->error;
+    status_ = say("%s: %s", job_->params.method, job_->error);
     queue_.clear();
   } else {
     r.run = std::move(job_->result);
     r.summary = summarize(r.run, tb);
-    status_ = job_->params.method + " finished: " + format_bytes(r.summary.bytes) + " in " +
-              format_duration(static_cast<double>(r.summary.duration_ns));
+    status_ = say("%s finished: %s in %s", job_->params.method, format_bytes(r.summary.bytes),
+                  format_duration(static_cast<double>(r.summary.duration_ns)));
   }
   r.finished = true;
   sort_events(r.run.events);

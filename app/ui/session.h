@@ -16,6 +16,7 @@
 
 #include "launch/lab_vm.h"
 #include "model/analysis.h"
+#include "model/i18n.h"
 #include "model/run.h"
 #include "ui/run_view.h"
 
@@ -80,8 +81,8 @@ class Session {
   void close();
 
   const std::string& capture_problem() const { return capture_problem_; }  // empty: live capture works
-  const std::string& status() const { return status_; }
-  void set_status(std::string s) { status_ = std::move(s); }
+  const Text& status() const { return status_; }  // in both languages
+  void set_status(Text s) { status_ = std::move(s); }
 
  private:
   struct LiveJob;
@@ -96,7 +97,7 @@ class Session {
   std::deque<RunParams> queue_;
   std::string capture_problem_;
   std::string vm_problem_;
-  std::string status_;
+  Text status_;
 };
 
 }  // namespace copyscope::ui

@@ -12,6 +12,7 @@
 #include "model/format.h"
 #include "ui/app.h"
 #include "ui/draw.h"
+#include "ui/text_wrap.h"
 
 namespace copyscope::ui {
 
@@ -84,7 +85,7 @@ void draw_timeline_panel(App& app) {
   ImGui::TextUnformatted(L(p, "Timeline", "时间线"));
   ImGui::PopFont();
   if (!r) {
-    ImGui::TextWrapped("%s", L(p, "Run a scenario or open a recording to see its timeline.",
+    text_wrapped("%s", L(p, "Run a scenario or open a recording to see its timeline.",
                                "运行一个场景或打开录制文件即可看到时间线。"));
     return;
   }
@@ -105,11 +106,11 @@ void draw_timeline_panel(App& app) {
   if (v.events_dropped || v.event_stride > 1) {
     ImGui::PushStyleColor(ImGuiCol_Text, col(palette::kDiffers));
     if (v.events_dropped)
-      ImGui::TextWrapped("%s %s", format_count(v.events_dropped).c_str(),
+      text_wrapped("%s %s", format_count(v.events_dropped).c_str(),
                          L(p, "events dropped (ring buffer full): missing here, counters exact",
                            "个事件被丢弃（环形缓冲区已满）：此处缺失，计数仍精确"));
     if (v.event_stride > 1)
-      ImGui::TextWrapped(L(p, "Memory budget: shown are the events of 1 in %u of the 1 ms windows; counters exact",
+      text_wrapped(L(p, "Memory budget: shown are the events of 1 in %u of the 1 ms windows; counters exact",
                            "内存预算：每 %u 个 1 毫秒窗口只显示一个窗口的事件；计数仍精确"),
                          v.event_stride);
     ImGui::PopStyleColor();
@@ -238,7 +239,7 @@ void draw_timeline_panel(App& app) {
 
   // Legend and level-of-detail figures.
   ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  ImGui::TextWrapped("%s",
+  text_wrapped("%s",
                      L(p,
                        "colour = syscall; pale band = thread off CPU (sched out .. in); blue = block I/O (disk DMA); "
                        "pink tick = page fault; green tick = transmit",

@@ -15,13 +15,12 @@ void draw_toolbar(App& app) {
   struct Tab {
     Panel p;
     const char* en;
-    const char* zh;
   };
-  const Tab tabs[] = {{Panel::DataPath, "Data path", "数据路径"},
-                      {Panel::Plots, "Live plots", "实时曲线"},
-                      {Panel::Timeline, "Timeline", "时间线"},
-                      {Panel::Compare, "Compare", "对比"},
-                      {Panel::Export, "Export", "导出"}};
+  const Tab tabs[] = {{Panel::DataPath, N_("Data path")},
+                      {Panel::Plots, N_("Live plots")},
+                      {Panel::Timeline, N_("Timeline")},
+                      {Panel::Compare, N_("Compare")},
+                      {Panel::Export, N_("Export")}};
   // Each control goes on the current row when it fits there, else starts a
   // new one: nothing runs off the window at any size or font.
   const ImGuiStyle& st = ImGui::GetStyle();
@@ -37,7 +36,7 @@ void draw_toolbar(App& app) {
   };
   for (const Tab& t : tabs) {
     const bool on = prefs.panel == t.p;
-    const char* label = L(prefs, t.en, t.zh);
+    const char* label = tr(prefs, t.en);
     place(button_w(label));
     if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_ButtonActive));
     if (ImGui::Button(label)) prefs.panel = t.p;
@@ -46,39 +45,39 @@ void draw_toolbar(App& app) {
   SessionRun* r = app.session.current();
   const bool can_play = r && r->finished && r->view.event_count > 0;
   ImGui::BeginDisabled(!can_play);
-  const char* play = prefs.playing ? L(prefs, "Pause", "暂停") : L(prefs, "Play", "播放");
+  const char* play = prefs.playing ? tr(prefs, "Pause") : tr(prefs, "Play");
   place(button_w(play));
   if (ImGui::Button(play)) {
     if (!prefs.playing && r && r->cursor >= r->view.t1) r->cursor = r->view.t0;
     prefs.playing = !prefs.playing;
   }
-  const char* step = L(prefs, "Step", "下一步");
+  const char* step = tr(prefs, "Step");
   place(button_w(step));
   if (ImGui::Button(step) && r) {
     prefs.playing = false;
     if (r->cursor >= r->view.t1) r->cursor = r->view.t0;
     r->cursor = r->view.next_step_time(r->cursor);
   }
-  const char* restart = L(prefs, "Restart", "重来");
+  const char* restart = tr(prefs, "Restart");
   place(button_w(restart));
   if (ImGui::Button(restart) && r) r->cursor = r->view.t0;
   ImGui::EndDisabled();
   place(fs * 6);
   ImGui::SetNextItemWidth(fs * 6);
-  ImGui::SliderFloat("##speed", &prefs.speed, 0.1f, 1.0f, L(prefs, "speed %.1fx", "速度 %.1fx"));
+  ImGui::SliderFloat("##speed", &prefs.speed, 0.1f, 1.0f, tr(prefs, "speed %.1fx"));
   place(fs * 5.5f);
   ImGui::SetNextItemWidth(fs * 5.5f);
   const char* langs[] = {"English", "简体中文"};
   int li = prefs.lang == "zh" ? 1 : 0;
   if (ImGui::Combo("##lang", &li, langs, 2)) prefs.lang = li ? "zh" : "en";
   bool light = prefs.theme == "light";
-  const char* light_label = L(prefs, "Light", "浅色");
+  const char* light_label = tr(prefs, "Light");
   place(check_w(light_label));
   if (ImGui::Checkbox(light_label, &light)) prefs.theme = light ? "light" : "dark";
-  const char* classroom = L(prefs, "Classroom", "课堂模式");
+  const char* classroom = tr(prefs, "Classroom");
   place(check_w(classroom));
   if (ImGui::Checkbox(classroom, &prefs.classroom)) prefs.theme = prefs.classroom ? "light" : "dark";
-  const char* pane = L(prefs, "Scenario pane", "场景栏");
+  const char* pane = tr(prefs, "Scenario pane");
   place(check_w(pane));
   ImGui::Checkbox(pane, &prefs.sidebar);
   if (app.cjk_missing)

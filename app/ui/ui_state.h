@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "model/i18n.h"
+
 namespace copyscope::ui {
 
 enum class Panel { DataPath, Plots, Timeline, Compare, Export };
@@ -25,8 +27,19 @@ struct UiPrefs {
 // transfers last milliseconds, far too fast to watch.
 constexpr double kReplaySeconds = 10.0;
 
-// Pick the string for the current language. Every literal of the UI goes
-// through here so that both languages stay side by side in the source.
+// Every literal of the UI goes through here: `en` is the msgid of the
+// catalogue (assets/i18n/zh.json), translated when the window speaks Chinese.
+inline Lang lang(const UiPrefs& p) { return lang_from(p.lang); }
+inline const char* tr(const UiPrefs& p, const char* en) { return copyscope::tr(lang(p), en); }
+inline const std::string& tr(const UiPrefs& p, const std::string& en) { return copyscope::tr(lang(p), en); }
+template <class... A>
+std::string trf(const UiPrefs& p, const char* fmt, const A&... args) {
+  return copyscope::trf(lang(p), fmt, args...);
+}
+
+// DEPRECATED: the inline pair, left only until the last files (plots_panel,
+// timeline_panel) are moved to the catalogue with scripts/i18n-convert; new
+// code calls tr(p, "English").
 const char* L(const UiPrefs& p, const char* en, const char* zh);
 
 // The text size in pixels for a window of w x h screen units on a monitor whose

@@ -113,7 +113,7 @@ TEST(RunView, SendfileOnLoopbackIsTheScatterGatherRow) {
   EXPECT_TRUE(refs);
   const ArrowTrack& nic = v.diagram.arrows.back();
   EXPECT_TRUE(nic.software);
-  EXPECT_NE(nic.why.find("loopback"), std::string::npos);
+  EXPECT_NE(nic.why.en.find("loopback"), std::string::npos);
 }
 
 // A device without scatter-gather: the 1-copy row, and the CPU copy happened.
@@ -156,7 +156,7 @@ TEST(RunView, MeasuredCopiesFeedTheCpuArrows) {
       saw_write = true;
       EXPECT_EQ(v.diagram.arrows[i].total, 0u);
       EXPECT_FALSE(v.diagram.arrows[i].happened);
-      EXPECT_NE(v.diagram.arrows[i].why.find("measured"), std::string::npos) << v.diagram.arrows[i].why;
+      EXPECT_NE(v.diagram.arrows[i].why.en.find("measured"), std::string::npos) << v.diagram.arrows[i].why.en;
     }
   }
   EXPECT_TRUE(saw_read);

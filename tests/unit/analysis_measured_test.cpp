@@ -93,7 +93,7 @@ TEST(AnalysisMeasured, CpuCopiesComeFromTheCopyRoutines) {
   EXPECT_EQ(s.receiver.cpu_copy_bytes, kSize);
   ASSERT_EQ(s.measured_copies.size(), 2u);
   bool noted = false;
-  for (const auto& n : s.notes) noted |= has(n, "measured at the kernel's copy routines");
+  for (const auto& n : s.notes) noted |= has(n.en, "measured at the kernel's copy routines");
   EXPECT_TRUE(noted);
 }
 
@@ -107,10 +107,10 @@ TEST(AnalysisMeasured, DeviationComparesWithTextbookAndAttribution) {
   EXPECT_EQ(d->textbook, 2.0);
   EXPECT_EQ(d->measured, 1.5);
   EXPECT_EQ(d->attributed, 2.0);
-  EXPECT_TRUE(has(d->why, "measured at the copy routines")) << d->why;
-  EXPECT_TRUE(has(d->why, "8.0 MiB copied (8.0 MiB to_user")) << d->why;
-  EXPECT_TRUE(has(d->why, "copy_page_to_iter")) << d->why;
-  EXPECT_TRUE(has(d->why, "attribution: 16.0 MiB")) << d->why;
+  EXPECT_TRUE(has(d->why.en, "measured at the copy routines")) << d->why.en;
+  EXPECT_TRUE(has(d->why.en, "8.0 MiB copied (8.0 MiB to_user")) << d->why.en;
+  EXPECT_TRUE(has(d->why.en, "copy_page_to_iter")) << d->why.en;
+  EXPECT_TRUE(has(d->why.en, "attribution: 16.0 MiB")) << d->why.en;
   nlohmann::json j = to_json(s);
   EXPECT_EQ(j["kernel"]["copy_accounting"], "measured");
   EXPECT_EQ(j["counters"]["cpu_copy_bytes"], kSize / 2 + kSize);
@@ -141,10 +141,10 @@ TEST(AnalysisMeasured, SendfileWithoutCopiesGivesTheKernelsReason) {
   EXPECT_EQ(d->measured, 0.0);
   EXPECT_EQ(d->textbook, 1.0);
   EXPECT_EQ(d->attributed, 0.0);
-  EXPECT_TRUE(has(d->why, "sendfile file -> tcp (16.0 MiB moved): no CPU copy")) << d->why;
+  EXPECT_TRUE(has(d->why.en, "sendfile file -> tcp (16.0 MiB moved): no CPU copy")) << d->why.en;
   // The reason is the device's scatter-gather, on 6.1 as on 6.18.
-  EXPECT_TRUE(has(d->why, "scatter-gather")) << d->why;
-  EXPECT_FALSE(has(d->why, "attributed:")) << d->why;
+  EXPECT_TRUE(has(d->why.en, "scatter-gather")) << d->why.en;
+  EXPECT_FALSE(has(d->why.en, "attributed:")) << d->why.en;
 }
 
 TEST(AnalysisMeasured, SendfileThatCopiedDiffersFromAttribution) {
@@ -158,7 +158,7 @@ TEST(AnalysisMeasured, SendfileThatCopiedDiffersFromAttribution) {
   ASSERT_NE(d, nullptr) << "matches the textbook, but attribution said 0: that difference is shown";
   EXPECT_EQ(d->measured, 1.0);
   EXPECT_EQ(d->attributed, 0.0);
-  EXPECT_TRUE(has(d->why, "16.0 MiB kernel")) << d->why;
+  EXPECT_TRUE(has(d->why.en, "16.0 MiB kernel")) << d->why.en;
 }
 
 TEST(AnalysisMeasured, CopiesOutsideTransferSyscallsAreShown) {
@@ -170,8 +170,8 @@ TEST(AnalysisMeasured, CopiesOutsideTransferSyscallsAreShown) {
   EXPECT_EQ(s.counters.cpu_copy_bytes, 3 * kSize);
   const Deviation* d = find(s, "cpu_copies");
   ASSERT_NE(d, nullptr);
-  EXPECT_TRUE(has(d->why, "outside any transfer syscall: 16.0 MiB copied")) << d->why;
-  EXPECT_TRUE(has(d->why, "_copy_from_user")) << d->why;
+  EXPECT_TRUE(has(d->why.en, "outside any transfer syscall: 16.0 MiB copied")) << d->why.en;
+  EXPECT_TRUE(has(d->why.en, "_copy_from_user")) << d->why.en;
 }
 
 TEST(AnalysisMeasured, AttributedRunIgnoresStrayMeasurements) {
@@ -203,7 +203,7 @@ TEST(AnalysisMeasured, CopiesInsideIoUringEnterJoinTheirRequest) {
   const Stage* read = nullptr;
   for (const Stage& st : s.stages) {
     EXPECT_FALSE(st.kind == StageKind::CpuCopy && st.from == "kernel" && st.to == "kernel")
-        << "the read's copy was left outside its request: " << st.rule;
+        << "the read's copy was left outside its request: " << st.rule.en;
     if (st.kind == StageKind::CpuCopy && st.sys == CS_FLOW_URING_READ) read = &st;
   }
   ASSERT_NE(read, nullptr);

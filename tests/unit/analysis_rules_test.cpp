@@ -87,8 +87,8 @@ TEST(CopyOnWrite, WriteFaultsOnPresentPagesArePageCopies) {
   EXPECT_DOUBLE_EQ(s.per_call.cpu_copies, 1.0);
   const Deviation* d = find(s, "page_copies");
   ASSERT_NE(d, nullptr);
-  EXPECT_NE(d->why.find("MADV_NOHUGEPAGE"), std::string::npos);
-  EXPECT_NE(d->why.find("unchanged"), std::string::npos);
+  EXPECT_NE(d->why.en.find("MADV_NOHUGEPAGE"), std::string::npos);
+  EXPECT_NE(d->why.en.find("unchanged"), std::string::npos);
 }
 
 TEST(CopyOnWrite, OnlyACowScenarioCountsThemAsTransferCopies) {
@@ -108,7 +108,7 @@ TEST(TeachingNotes, SpliceExplainsItsTwoCalls) {
   const Deviation* d = find(s, "splice_calls_per_chunk");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->measured, 2.0);
-  EXPECT_NE(d->why.find("pipe"), std::string::npos);
+  EXPECT_NE(d->why.en.find("pipe"), std::string::npos);
 }
 
 TEST(TeachingNotes, SigbusIsTheExpectedOutcome) {
@@ -131,7 +131,7 @@ TEST(TeachingNotes, CopyFileRangeWithoutReflinkSaysWhy) {
   EXPECT_EQ(s.counters.cpu_copy_bytes, 1u << 20);
   const Deviation* d = find(s, "reflink");
   ASSERT_NE(d, nullptr);
-  EXPECT_NE(d->why.find("ext4"), std::string::npos);
+  EXPECT_NE(d->why.en.find("ext4"), std::string::npos);
 }
 
 TEST(TeachingNotes, IoUringCopiesAppearInTheJson) {

@@ -59,8 +59,8 @@ TEST(Analysis, ReadWriteAttributesTwoCopiesPerByte) {
   EXPECT_EQ(s.per_call.dma_copies, 1.0);
   const Deviation* d = find(s, "dma_copies");
   ASSERT_NE(d, nullptr);
-  EXPECT_NE(d->why.find("loopback"), std::string::npos);
-  EXPECT_NE(d->why.find("not DMA"), std::string::npos);
+  EXPECT_NE(d->why.en.find("loopback"), std::string::npos);
+  EXPECT_NE(d->why.en.find("not DMA"), std::string::npos);
 }
 
 TEST(Analysis, RealNicCountsAsDma) {
@@ -92,13 +92,13 @@ TEST(Analysis, SendfileOnModernKernelExplainsZeroCopies) {
   EXPECT_EQ(sum.per_call.mode_switches, 2.0);
   const Deviation* d = find(sum, "cpu_copies");
   ASSERT_NE(d, nullptr);
-  EXPECT_NE(d->why.find("scatter-gather"), std::string::npos) << d->why;
-  EXPECT_NE(d->why.find("2.4"), std::string::npos) << d->why;
-  EXPECT_NE(d->why.find("attributed"), std::string::npos);
+  EXPECT_NE(d->why.en.find("scatter-gather"), std::string::npos) << d->why.en;
+  EXPECT_NE(d->why.en.find("2.4"), std::string::npos) << d->why.en;
+  EXPECT_NE(d->why.en.find("attributed"), std::string::npos);
   r.kernel.release = "5.15.0";
   Summary old = summarize(r, &tb);
   ASSERT_NE(find(old, "cpu_copies"), nullptr);
-  EXPECT_EQ(find(old, "cpu_copies")->why, d->why);
+  EXPECT_EQ(find(old, "cpu_copies")->why.en, d->why.en);
   // A device without scatter-gather: the pages are copied into the socket buffer.
   r.kernel.nic_sg = 0;
   Summary no_sg = summarize(r, &tb);
@@ -114,7 +114,7 @@ TEST(Analysis, WarmCacheExplainsMissingDiskDma) {
   Summary s = summarize(r, &tb);
   EXPECT_EQ(s.per_call.dma_copies, 0.0);
   ASSERT_NE(find(s, "dma_copies"), nullptr);
-  EXPECT_NE(find(s, "dma_copies")->why.find("warm"), std::string::npos);
+  EXPECT_NE(find(s, "dma_copies")->why.en.find("warm"), std::string::npos);
 }
 
 // A DMA difference is explained only by what the textbook row draws: a row
@@ -126,15 +126,15 @@ TEST(Analysis, DmaReasonsFollowTheRowsArrows) {
   no_dma.arrows.push_back({"page_cache", "pipe", "share", 1, {}});
   Summary s = summarize(r, &no_dma);
   ASSERT_NE(find(s, "dma_copies"), nullptr);
-  EXPECT_NE(find(s, "dma_copies")->why.find("set-up brought the file in from disk"), std::string::npos);
-  EXPECT_EQ(find(s, "dma_copies")->why.find("not a device"), std::string::npos);
+  EXPECT_NE(find(s, "dma_copies")->why.en.find("set-up brought the file in from disk"), std::string::npos);
+  EXPECT_EQ(find(s, "dma_copies")->why.en.find("not a device"), std::string::npos);
 
   r.counters[CS_ROLE_SENDER].dma_bytes = r.counters[CS_ROLE_SENDER].dma_read_bytes = 0;
   TextbookMethod nic_only = expectation(4, 2, 1);
   nic_only.arrows.push_back({"socket_buffer", "nic", "dma", 5, {}});
   s = summarize(r, &nic_only);
   ASSERT_NE(find(s, "dma_copies"), nullptr);
-  EXPECT_EQ(find(s, "dma_copies")->why, "the sink is pipe, not a device: no DMA on the way out");
+  EXPECT_EQ(find(s, "dma_copies")->why.en, "the sink is pipe, not a device: no DMA on the way out");
 }
 
 TEST(Analysis, JsonCarriesTheContract) {
@@ -158,6 +158,6 @@ TEST(Analysis, UnknownFlowIsNotCountedButNoted) {
   Summary s = summarize(r, nullptr);
   EXPECT_EQ(s.counters.cpu_copy_bytes, 2u << 20);
   bool noted = false;
-  for (const auto& n : s.notes) noted |= n.find("unattributed") != std::string::npos;
+  for (const auto& n : s.notes) noted |= n.en.find("unattributed") != std::string::npos;
   EXPECT_TRUE(noted);
 }

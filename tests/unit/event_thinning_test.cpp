@@ -62,7 +62,7 @@ TEST(EventThinning, EveryRecordingSummarizesAlikeWithAQuarterOfItsEvents) {
     EXPECT_EQ(b.events_thinned, t.thinned.events);
     const std::string said = "1 ms window in " + std::to_string(t.event_stride);
     EXPECT_TRUE(std::any_of(b.notes.begin(), b.notes.end(),
-                            [&](const std::string& n) { return n.find(said) != std::string::npos; }))
+                            [&](const copyscope::Text& n) { return n.en.find(said) != std::string::npos; }))
         << path;
     // While a run goes on, its counts come from the events alone: the same too.
     copyscope::Run live_full = full, live_t = t;

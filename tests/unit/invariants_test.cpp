@@ -95,7 +95,7 @@ void check_run(const std::string& name, const Run& run, const Summary& s, bool r
       ++drawn[k];
     }
     EXPECT_EQ(t.total, total) << a.from << " -> " << a.to;
-    if (a.kind != "signal") EXPECT_EQ(t.happened, total > 0) << a.from << " -> " << a.to << ": " << t.why;
+    if (a.kind != "signal") EXPECT_EQ(t.happened, total > 0) << a.from << " -> " << a.to << ": " << t.why.en;
     if (!t.happened) EXPECT_FALSE(t.why.empty()) << a.from << " -> " << a.to;
     if (!t.cum.empty()) EXPECT_EQ(t.cum.back(), t.total);
     // What an arrow carries is at most what the run moved (headers and
@@ -216,7 +216,7 @@ TEST(Invariants, SendfileRowFollowsScatterGather) {
     for (const Loaded& l : loaded()) {
       if (l.run.params.method != method) continue;
       EXPECT_EQ(l.summary.row_id, "sg_gather") << method;
-      for (const Deviation& dv : l.summary.deviations) EXPECT_NE(dv.what, "cpu_copies") << method << ": " << dv.why;
+      for (const Deviation& dv : l.summary.deviations) EXPECT_NE(dv.what, "cpu_copies") << method << ": " << dv.why.en;
     }
   }
 }

@@ -408,9 +408,9 @@ TEST(ExportReport, HostileTraceTextIsEscapedAndBounded) {
   l.summary.kernel.release = evil + std::string(100000, 'K');
   l.summary.kernel.hooks.push_back({evil, evil, std::string(50000, 'D') + evil});
   for (int i = 0; i < 5000; ++i) l.summary.kernel.hooks.push_back({"h", "attached", evil});
-  l.summary.notes.push_back(evil);
-  l.summary.deviations.push_back({evil, evil, 1, evil});
-  l.summary.stages.push_back({StageKind::CpuCopy, evil, evil, 1, evil, evil});
+  l.summary.notes.push_back(same(evil));
+  l.summary.deviations.push_back({evil, evil, 1, same(evil)});
+  l.summary.stages.push_back({StageKind::CpuCopy, evil, evil, 1, same(evil), evil});
   TempDir dir;
   for (const char* name : {"h.html", "m.md"}) {
     SCOPED_TRACE(name);
