@@ -28,6 +28,7 @@ inline constexpr Rgb kModeSwitch{214, 170, 0};
 inline constexpr Rgb kContextSwitch{170, 80, 200};
 inline constexpr Rgb kPageFault{200, 60, 120};
 inline constexpr Rgb kSignal{200, 40, 120};  // a signal the kernel sends (SIGBUS)
+inline constexpr Rgb kPhase{110, 110, 200};  // the scenario's transfer phase: its markers, the plots' shading
 
 // Who did it: a mark beside each thread's lane.
 inline constexpr Rgb kSender{0, 150, 150};

@@ -56,7 +56,7 @@ std::vector<ThreadUse> thread_uses(const Run& run, const EventTally& tally, cons
     auto it = run.thread_names.find(tid);
     t.name = it == run.thread_names.end() ? "" : it->second;
     const bool same = std::find(transfer_tgids.begin(), transfer_tgids.end(), t.tgid) != transfer_tgids.end();
-    t.role = transfers(t) ? "transfer" : thread_role_of(t.name, same || transfer_tgids.empty(), jvm);
+    t.role = transfers(t) ? N_("transfer") : thread_role_of(t.name, same || transfer_tgids.empty(), jvm);
     out.push_back(std::move(t));
   }
   constexpr size_t kMaxThreads = 64;  // a JVM has dozens; keep the busiest

@@ -79,11 +79,11 @@ void draw_plots_panel(App& app) {
   const UiPrefs& p = app.prefs;
   SessionRun* r = app.session.current();
   ImGui::PushFont(app.font_big);
-  ImGui::TextUnformatted(L(p, "Live plots", "实时曲线"));
+  ImGui::TextUnformatted(tr(p, "Live plots"));
   ImGui::PopFont();
   if (!r) {
     text_wrapped(
-        "%s", L(p, "Run a scenario or open a recording to see its plots.", "运行一个场景或打开录制文件即可看到曲线。"));
+        "%s", tr(p, "Run a scenario or open a recording to see its plots."));
     return;
   }
   ImGui::SameLine();
@@ -98,20 +98,20 @@ void draw_plots_panel(App& app) {
   const ImVec2 small((avail.x - gap) * 0.5f, (avail.y - gap * 2) * 0.3f - gap);
   const Format rate = [](double v) { return format_rate(v); };
   const Format per_second = [](double v) { return format_count(static_cast<uint64_t>(std::llround(v))) + " /s"; };
-  chart(L(p, "Bytes moved per second: CPU copies vs DMA", "每秒搬运字节：CPU 拷贝 vs DMA"), rate,
-        {{&b.cpu_bytes, palette::kCpuCopy, L(p, "CPU copy", "CPU 拷贝")},
-         {&b.dma_bytes, palette::kDma, L(p, "DMA (disk + NIC)", "DMA（磁盘 + 网卡）")},
-         {&b.payload_bytes, palette::kDelivered, L(p, "throughput (to the sink)", "吞吐量（到接收端）")}},
+  chart(tr(p, "Bytes moved per second: CPU copies vs DMA"), rate,
+        {{&b.cpu_bytes, palette::kCpuCopy, tr(p, "CPU copy")},
+         {&b.dma_bytes, palette::kDma, tr(p, "DMA (disk + NIC)")},
+         {&b.payload_bytes, palette::kDelivered, tr(p, "throughput (to the sink)")}},
         upto, per_s, big, light);
-  chart(L(p, "Mode switches / s", "模式切换 / 秒"), per_second, {{&b.mode_switches, palette::kModeSwitch, ""}}, upto,
+  chart(tr(p, "Mode switches / s"), per_second, {{&b.mode_switches, palette::kModeSwitch, ""}}, upto,
         per_s, small, light);
   ImGui::SameLine();
-  chart(L(p, "Context switches / s", "上下文切换 / 秒"), per_second, {{&b.ctx_switches, palette::kContextSwitch, ""}},
+  chart(tr(p, "Context switches / s"), per_second, {{&b.ctx_switches, palette::kContextSwitch, ""}},
         upto, per_s, small, light);
-  chart(L(p, "Page faults / s", "缺页异常 / 秒"), per_second, {{&b.faults, palette::kPageFault, ""}}, upto, per_s,
+  chart(tr(p, "Page faults / s"), per_second, {{&b.faults, palette::kPageFault, ""}}, upto, per_s,
         small, light);
   ImGui::SameLine();
-  chart(L(p, "Throughput", "吞吐量"), rate, {{&b.payload_bytes, palette::kDelivered, ""}}, upto, per_s, small, light);
+  chart(tr(p, "Throughput"), rate, {{&b.payload_bytes, palette::kDelivered, ""}}, upto, per_s, small, light);
 }
 
 }  // namespace copyscope::ui

@@ -86,6 +86,7 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
     if (e.type == CS_EV_PHASE && e.role == CS_ROLE_SENDER && !e.a) marked_end = true;
   v.t0 = tl.phase_begin;
   v.t1 = marked_end && tl.phase_end > v.t0 ? tl.phase_end : std::max(last, v.t0 + 1);
+  v.phase_marked = marked_end && tl.phase_end > v.t0;
 
   // Bins for the plots.
   nbins = std::max<size_t>(nbins, 1);
@@ -129,6 +130,11 @@ RunView build_view(const Run& run, const Summary& s, const TextbookMethod* tb, b
       std::snprintf(buf, sizeof buf, "%s %s %u", e.role == CS_ROLE_RECEIVER ? "receiver" : "sender",
                     n != run.thread_names.end() ? n->second.c_str() : "tid", e.tid);
     l.name = buf;
+    if (e.tid != 0) {
+      l.thread = n != run.thread_names.end() ? n->second : "";
+      for (const ThreadUse& t : s.threads)
+        if (t.tid == e.tid) l.thread_role = t.role;
+    }
     v.lanes.push_back(std::move(l));
     sys_spans.emplace_back();
     off_spans.emplace_back();

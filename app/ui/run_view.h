@@ -48,7 +48,9 @@ struct SpanLevels {
 enum class LaneKind : uint8_t { Thread, Interrupt, Disk };
 
 struct Lane {
-  std::string name;
+  std::string name;    // English: "sender java 1234", "disk (block I/O)"
+  std::string thread;  // the thread's name (comm), empty for the disk and interrupt lanes
+  std::string thread_role;  // ThreadUse::role, a catalogue msgid ("garbage collector"); "" when unknown
   LaneKind kind = LaneKind::Thread;
   uint32_t tid = 0;
   uint8_t role = CS_ROLE_SENDER;
@@ -57,6 +59,7 @@ struct Lane {
 
 struct RunView {
   uint64_t t0 = 0, t1 = 1;  // transfer phase (or first..last event)
+  bool phase_marked = false;  // t0 and t1 are the sender's phase markers (else the events' extent)
   const TextbookMethod* textbook = nullptr;
   DiagramState diagram;  // the model's answer for the data path (model/diagram.h)
   Bins bins;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "model/format.h"
 #include "ui/app.h"
@@ -47,32 +48,104 @@ void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPref
   ImGui::BeginTooltip();
   if (s.count > 1 || s.event >= run.events.size()) {
     ImGui::Text("%s %s", format_count(s.count).c_str(),
-                L(p, "events merged at this zoom: zoom in to see each", "个事件在此缩放级别下合并：放大可逐个查看"));
+                tr(p, "events merged at this zoom: zoom in to see each"));
     ImGui::Text("%s .. %s", format_duration(static_cast<double>(s.t0 - v.t0)).c_str(),
                 format_duration(static_cast<double>(s.t1 - v.t0)).c_str());
     ImGui::EndTooltip();
     return;
   }
   const Event& e = run.events[s.event];
-  const char* type = event_type_name(e.type);
-  if (s.key == kOffCpu) type = "off CPU (sched out .. in)";
-  ImGui::Text("%s", type);
-  if (e.type == CS_EV_SYSCALL && s.key != kOffCpu) {
-    ImGui::Text("%s(%s -> %s)  ret %lld", syscall_name(e.sys), fd_kind_name(e.a), fd_kind_name(e.b),
-                static_cast<long long>(e.ret));
-    ImGui::Text("count %s", format_bytes(e.arg1).c_str());
+  const std::string rel = format_duration(static_cast<double>(s.t0 - std::min(s.t0, v.t0)));
+  const std::string dur = format_duration(static_cast<double>(s.t1 - s.t0));
+  if (s.key == kOffCpu) {
+    ImGui::TextUnformatted(tr(p, "off CPU (sched out .. in)"));
+  } else if (e.type == CS_EV_SYSCALL) {
+    ImGui::Text("%s(%s -> %s)", syscall_name(e.sys), fd_kind_name(e.a), fd_kind_name(e.b));
+    ImGui::TextUnformatted(trf(p, "asked for %s, returned %s", format_bytes(e.arg1),
+                               std::to_string(static_cast<long long>(e.ret))).c_str());
   } else if (e.type == CS_EV_BLOCK) {
-    ImGui::Text("%s sector %llu, %s", e.a ? "write" : "read", static_cast<unsigned long long>(e.arg0),
-                format_bytes(e.arg1).c_str());
+    const std::string sector = std::to_string(static_cast<unsigned long long>(e.arg0));
+    ImGui::TextUnformatted((e.a ? trf(p, "disk write at sector %s, %s", sector, format_bytes(e.arg1))
+                                : trf(p, "disk read at sector %s, %s", sector, format_bytes(e.arg1)))
+                               .c_str());
   } else if (e.type == CS_EV_FAULT) {
-    ImGui::Text("%s fault at 0x%llx", e.a ? "user" : "kernel", static_cast<unsigned long long>(e.arg0));
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "0x%llx", static_cast<unsigned long long>(e.arg0));
+    ImGui::TextUnformatted(
+        (e.a ? trf(p, "page fault in user mode at %s", addr) : trf(p, "page fault in the kernel at %s", addr)).c_str());
   } else if (e.type == CS_EV_NET_XMIT) {
-    ImGui::Text("%s %s", format_bytes(e.arg1).c_str(), e.a ? "on loopback" : "to a NIC");
+    ImGui::TextUnformatted((e.a ? trf(p, "%s handed over on loopback (software)", format_bytes(e.arg1))
+                                : trf(p, "%s sent to a network card", format_bytes(e.arg1)))
+                               .c_str());
+  } else {
+    ImGui::TextUnformatted(event_type_name(e.type));
   }
-  ImGui::Text("t = %s, %s %s", format_duration(static_cast<double>(s.t0 - std::min(s.t0, v.t0))).c_str(),
-              L(p, "duration", "时长"), format_duration(static_cast<double>(s.t1 - s.t0)).c_str());
-  ImGui::Text("tid %u, cpu %u", e.tid, e.cpu);
+  ImGui::TextUnformatted(trf(p, "at %s, lasted %s", rel, dur).c_str());
+  ImGui::TextUnformatted(trf(p, "thread %s on CPU %s", std::to_string(e.tid), std::to_string(e.cpu)).c_str());
   ImGui::EndTooltip();
+}
+
+
+// "sender · JIT compiler · C2 CompilerThre 1234" in the window's language.
+std::string lane_label(const Lane& l, const UiPrefs& p) {
+  switch (l.kind) {
+    case LaneKind::Disk:
+      return tr(p, "disk (block I/O)");
+    case LaneKind::Interrupt:
+      return tr(p, "softirq / IRQ");
+    case LaneKind::Thread:
+      break;
+  }
+  std::string s = tr(p, l.role == CS_ROLE_RECEIVER ? "receiver" : "sender");
+  if (!l.thread_role.empty() && l.thread_role != "transfer") s += std::string(" · ") + tr(p, l.thread_role.c_str());
+  s += " · " + (l.thread.empty() ? std::string() : l.thread + " ") + std::to_string(l.tid);
+  return s;
+}
+
+// One entry of the key: a swatch drawn like the thing, then its name; wraps.
+void key_item(ImDrawList* dl, const char* label, const std::function<void(ImVec2, float)>& swatch) {
+  const float fs = ImGui::GetFontSize();
+  const float w = fs * 1.4f + ImGui::CalcTextSize(label).x;
+  const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+  ImGui::SameLine();
+  if (ImGui::GetCursorScreenPos().x + w > right) ImGui::NewLine();
+  const ImVec2 at = ImGui::GetCursorScreenPos();
+  ImGui::Dummy(ImVec2(w, ImGui::GetTextLineHeight()));
+  swatch(at, fs);
+  dl->AddText(ImVec2(at.x + fs * 1.4f, at.y), ImGui::GetColorU32(ImGuiCol_Text), label);
+}
+
+void draw_key(const App&, const UiPrefs& p, bool light) {
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  ImGui::TextUnformatted(tr(p, "Key:"));
+  auto box = [&](ImU32 c) {
+    return [=](ImVec2 at, float fs) {
+      ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x, at.y + fs * 0.2f), ImVec2(at.x + fs, at.y + fs * 0.9f), c);
+    };
+  };
+  auto tick = [&](ImU32 c) {
+    return [=](ImVec2 at, float fs) {
+      ImGui::GetWindowDrawList()->AddRectFilled(ImVec2(at.x + fs * 0.4f, at.y), ImVec2(at.x + fs * 0.6f, at.y + fs * 0.5f), c);
+    };
+  };
+  key_item(dl, tr(p, "syscall (a colour per call)"), [&](ImVec2 at, float fs) {
+    for (int i = 0; i < 3; ++i)
+      dl->AddRectFilled(ImVec2(at.x + fs * 0.34f * i, at.y + fs * 0.2f), ImVec2(at.x + fs * 0.34f * (i + 1), at.y + fs * 0.9f),
+                        col(palette::kSyscalls[i]));
+  });
+  key_item(dl, tr(p, "off CPU (sched out .. in)"),
+           box(light ? IM_COL32(120, 120, 130, 110) : IM_COL32(200, 200, 210, 70)));
+  key_item(dl, tr(p, "block I/O (disk DMA)"), box(col(palette::kBlockIo)));
+  key_item(dl, tr(p, "page fault"), tick(col(palette::kPageFault)));
+  key_item(dl, tr(p, "transmit"), tick(col(palette::kDelivered)));
+  key_item(dl, tr(p, "phase start / end"), [&](ImVec2 at, float fs) {
+    for (float yy = at.y; yy < at.y + fs; yy += fs * 0.45f)
+      dl->AddLine(ImVec2(at.x + fs * 0.5f, yy), ImVec2(at.x + fs * 0.5f, yy + fs * 0.25f), col(palette::kPhase), 2.0f);
+  });
+  key_item(dl, tr(p, "replay cursor"), [&](ImVec2 at, float fs) {
+    dl->AddLine(ImVec2(at.x + fs * 0.5f, at.y), ImVec2(at.x + fs * 0.5f, at.y + fs), col(palette::kModeSwitch), 2.0f);
+  });
+  key_item(dl, tr(p, "fainter = sparse events merged at this zoom"), box(col(palette::kSyscalls[0], 110)));
 }
 
 }  // namespace
@@ -82,11 +155,10 @@ void draw_timeline_panel(App& app) {
   const UiPrefs& p = app.prefs;
   SessionRun* r = app.session.current();
   ImGui::PushFont(app.font_big);
-  ImGui::TextUnformatted(L(p, "Timeline", "时间线"));
+  ImGui::TextUnformatted(tr(p, "Timeline"));
   ImGui::PopFont();
   if (!r) {
-    text_wrapped("%s", L(p, "Run a scenario or open a recording to see its timeline.",
-                               "运行一个场景或打开录制文件即可看到时间线。"));
+    text_wrapped("%s", tr(p, "Run a scenario or open a recording to see its timeline."));
     return;
   }
   const RunView& v = r->view;
@@ -100,18 +172,16 @@ void draw_timeline_panel(App& app) {
   }
   ImGui::SameLine();
   ImGui::TextDisabled("%s · %s %s · %s", r->label.c_str(), format_count(v.event_count).c_str(),
-                      L(p, "events", "个事件"),
-                      L(p, "wheel: zoom, drag: pan, double-click: reset", "滚轮缩放，拖动平移，双击复位"));
+                      tr(p, "events"),
+                      tr(p, "wheel: zoom, drag: pan, double-click: reset"));
   // What the timeline misses, on a line of its own (wrapped: it is long in either language).
   if (v.events_dropped || v.event_stride > 1) {
     ImGui::PushStyleColor(ImGuiCol_Text, col(palette::kDiffers));
     if (v.events_dropped)
       text_wrapped("%s %s", format_count(v.events_dropped).c_str(),
-                         L(p, "events dropped (ring buffer full): missing here, counters exact",
-                           "个事件被丢弃（环形缓冲区已满）：此处缺失，计数仍精确"));
+                         tr(p, "events dropped (ring buffer full): missing here, counters exact"));
     if (v.event_stride > 1)
-      text_wrapped(L(p, "Memory budget: shown are the events of 1 in %u of the 1 ms windows; counters exact",
-                           "内存预算：每 %u 个 1 毫秒窗口只显示一个窗口的事件；计数仍精确"),
+      text_wrapped(tr(p, "Memory budget: shown are the events of 1 in %u of the 1 ms windows; counters exact"),
                          v.event_stride);
     ImGui::PopStyleColor();
   }
@@ -121,7 +191,10 @@ void draw_timeline_panel(App& app) {
   const ImVec2 o = ImGui::GetCursorScreenPos();
   float name_w = fs * 4;
   const float mark_w = fs * 0.25f;  // the lane's role, left of its name
-  for (const Lane& l : v.lanes) name_w = std::max(name_w, ImGui::CalcTextSize(l.name.c_str()).x + fs + mark_w * 2);
+  // Lane names take at most a third of the width; longer ones are cut (the tooltip of the name has all of it).
+  for (const Lane& l : v.lanes)
+    name_w = std::max(name_w, ImGui::CalcTextSize(lane_label(l, p).c_str()).x + fs + mark_w * 2);
+  name_w = std::min(name_w, avail.x / 3);
   const float axis_h = fs * 1.6f;
   const float lane_h = std::clamp(
       (avail.y - axis_h - fs * 2.5f) / std::max<float>(1, static_cast<float>(v.lanes.size())), fs * 2.0f, fs * 4.0f);
@@ -178,6 +251,7 @@ void draw_timeline_panel(App& app) {
     return x0 + static_cast<float>((static_cast<double>(t) - static_cast<double>(a)) / ns_per_px);
   };
   const Span* hover = nullptr;
+  const Lane* hover_lane = nullptr;
   size_t drawn = 0;
   for (size_t li = 0; li < v.lanes.size(); ++li) {
     const Lane& lane = v.lanes[li];
@@ -185,17 +259,13 @@ void draw_timeline_panel(App& app) {
     if (li % 2)
       dl->AddRectFilled(ImVec2(o.x, y), ImVec2(x1, y + lane_h),
                         light ? IM_COL32(0, 0, 0, 12) : IM_COL32(255, 255, 255, 10));
-    std::string name = lane.name;
-    if (p.lang == "zh") {  // run_view names lanes in English; the words are few
-      for (auto [en, zh] : {std::pair{"sender", "发送方"},
-                            {"receiver", "接收方"},
-                            {"disk (block I/O)", "磁盘（块 I/O）"},
-                            {"softirq / IRQ", "软中断 / 中断"}})
-        if (name.rfind(en, 0) == 0) name = zh + name.substr(std::string(en).size());
-    }
+    const std::string name = lane_label(lane, p);
     dl->AddRectFilled(ImVec2(o.x + fs * 0.2f, y + lane_h * 0.25f), ImVec2(o.x + fs * 0.2f + mark_w, y + lane_h * 0.75f),
                       col(lane_color(lane)));
+    dl->PushClipRect(ImVec2(o.x, y), ImVec2(x0 - fs * 0.3f, y + lane_h), true);
     dl->AddText(ImVec2(o.x + fs * 0.3f + mark_w * 2, y + (lane_h - fs) * 0.5f), text, name.c_str());
+    dl->PopClipRect();
+    if (hovered && io.MousePos.x < x0 && io.MousePos.y >= y && io.MousePos.y < y + lane_h) hover_lane = &lane;
     auto draw_spans = [&](const SpanLevels& lv, float top, float bottom, bool ticks) {
       size_t level = 0;
       const auto& spans = lv.pick(ns_per_px, &level);
@@ -209,6 +279,9 @@ void draw_timeline_panel(App& app) {
         } else if (ex - sx < 1.0f) {
           ex = sx + 1.0f;  // never thinner than a pixel: a merged burst must stay visible
         }
+        // Only in the plot: a span begun before the visible range stays out of the names.
+        if (ex < x0) continue;
+        sx = std::max(sx, x0);
         ImU32 c = s.key == kOffCpu    ? (light ? IM_COL32(120, 120, 130, 110) : IM_COL32(200, 200, 210, 70))
                   : s.key == kFault   ? col(palette::kPageFault)
                   : s.key == kNetXmit ? col(palette::kDelivered)
@@ -229,6 +302,17 @@ void draw_timeline_panel(App& app) {
     draw_spans(lane.syscalls, y + lane_h * 0.22f, y + lane_h * 0.78f, false);
     draw_spans(lane.ticks, y + lane_h * 0.05f, y + lane_h * 0.30f, true);
   }
+  // The phase's start and end, where the scenario marked them.
+  if (v.phase_marked)
+    for (const auto& [t, label] : {std::pair{v.t0, tr(p, "phase start")}, std::pair{v.t1, tr(p, "phase end")}}) {
+      if (t < a || t > z) continue;
+      const float px = std::clamp(X(t), x0 + 1.0f, x1 - 1.0f);
+      for (float yy = o.y + axis_h; yy < o.y + h; yy += fs * 0.6f)
+        dl->AddLine(ImVec2(px, yy), ImVec2(px, std::min(yy + fs * 0.35f, o.y + h)), col(palette::kPhase), 2.0f);
+      const float lw = ImGui::CalcTextSize(label).x;
+      const float lx = t == v.t0 ? px + fs * 0.2f : px - lw - fs * 0.2f;
+      dl->AddText(ImVec2(lx, o.y + axis_h * 0.45f), col(palette::kPhase), label);
+    }
   // The replay cursor.
   if (r->cursor >= a && r->cursor <= z) {
     const float cx = X(r->cursor);
@@ -236,18 +320,12 @@ void draw_timeline_panel(App& app) {
   }
   dl->PopClipRect();
   if (hover) event_tooltip(r->run, *hover, v, p);
+  if (hover_lane && !hover) ImGui::SetTooltip("%s", lane_label(*hover_lane, p).c_str());
 
-  // Legend and level-of-detail figures.
-  ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-  text_wrapped("%s",
-                     L(p,
-                       "colour = syscall; pale band = thread off CPU (sched out .. in); blue = block I/O (disk DMA); "
-                       "pink tick = page fault; green tick = transmit",
-                       "颜色 = 系统调用；浅色带 = 线程不在 CPU 上（调度出..调度入）；蓝色 = 块 I/O（磁盘 "
-                       "DMA）；粉色刻度 = 缺页；绿色刻度 = 发送"));
-  ImGui::PopStyleColor();
-  ImGui::TextDisabled("%s %s, %s %s", L(p, "visible:", "可见范围："), format_duration(st.span).c_str(),
-                      format_count(drawn).c_str(), L(p, "shapes drawn", "个图形"));
+  // The key: what each colour and shape means, drawn as it is drawn above.
+  draw_key(app, p, light);
+  ImGui::TextDisabled("%s %s, %s %s", tr(p, "visible:"), format_duration(st.span).c_str(),
+                      format_count(drawn).c_str(), tr(p, "shapes drawn"));
 }
 
 }  // namespace copyscope::ui
