@@ -125,7 +125,7 @@ void chart(const UiPrefs& p, const char* title, Axis axis, const std::vector<Ser
       for (size_t i = 0; i < m; ++i)
         if (v[i] > 0)
           dl->AddRectFilled(ImVec2(X(bw * i), Y(v[i])), ImVec2(std::max(X(bw * (i + 1)) - 1, X(bw * i) + 1), bottom),
-                            col(series[k].color, 210));
+                            c);
     } else if (style == Style::Bars) {  // several series: steps, one level per interval
       std::vector<ImVec2> pts;
       for (size_t i = 0; i < m; ++i) {
