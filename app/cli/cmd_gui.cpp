@@ -87,6 +87,8 @@ CLI::App* add_gui(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::IsMember({"datapath", "plots", "timeline", "compare", "export"}));
   cmd->add_option("--screenshot", o.screenshot, "render, write this PNG and exit (waits for --run to finish)");
+  cmd->add_option("--save-diagram", o.save_diagram,
+                  "with --screenshot: also save the data-path diagram as this PNG, as Export's button does");
   cmd->add_option("--at", o.at,
                   "replay cursor at this fraction of the recording (0..1), e.g. for a mid-transfer screenshot")
       ->check(CLI::Range(0.0, 1.0));

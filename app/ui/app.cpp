@@ -18,6 +18,9 @@
 #include "model/size.h"
 #include "ui/draw.h"
 #include "ui/layout_check.h"
+#ifdef COPYSCOPE_UI_EXPORT
+#include "export/output_file.h"
+#endif
 
 namespace copyscope::ui {
 
@@ -294,6 +297,57 @@ bool App::write_screenshot(const std::string& path, int w, int h) {
   return stbi_write_png(path.c_str(), w, h, 3, flipped.data(), static_cast<int>(row)) != 0;
 }
 
+void App::request_diagram_png(const std::string& path) {
+  diagram_png_ = path;
+  diagram_png_frames_ = 0;
+  diagram_png_back_ = prefs.panel;
+  prefs.panel = Panel::DataPath;
+}
+
+void App::diagram_png_step(int w, int h) {
+  if (diagram_png_.empty()) return;
+  if (++diagram_png_frames_ < 2) return;  // the data path has been laid out once, now drawn
+  const ImVec2 k = ImGui::GetIO().DisplayFramebufferScale;
+  const int x0 = std::clamp(static_cast<int>(diagram_rect[0] * k.x), 0, w);
+  const int y0 = std::clamp(static_cast<int>(diagram_rect[1] * k.y), 0, h);
+  const int x1 = std::clamp(static_cast<int>((diagram_rect[0] + diagram_rect[2]) * k.x), 0, w);
+  const int y1 = std::clamp(static_cast<int>((diagram_rect[1] + diagram_rect[3]) * k.y), 0, h);
+  const int cw = x1 - x0, ch = y1 - y0;
+  const std::string path = diagram_png_;
+  diagram_png_.clear();
+  prefs.panel = diagram_png_back_;
+  if (cw <= 0 || ch <= 0) {
+    session.set_status(say("no diagram to save: open a run first"));
+    return;
+  }
+  std::vector<unsigned char> px(static_cast<size_t>(cw) * ch * 3), rows(px.size());
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadBuffer(GL_BACK);
+  glReadPixels(x0, h - y1, cw, ch, GL_RGB, GL_UNSIGNED_BYTE, px.data());
+  const size_t row = static_cast<size_t>(cw) * 3;
+  for (int y = 0; y < ch; ++y)
+    std::copy_n(px.data() + static_cast<size_t>(ch - 1 - y) * row, row, rows.data() + static_cast<size_t>(y) * row);
+  std::string png;
+  const auto append = [](void* to, void* data, int size) {
+    static_cast<std::string*>(to)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  if (!stbi_write_png_to_func(append, &png, cw, ch, 3, rows.data(), static_cast<int>(row))) {
+    session.set_status(say("could not encode %s", path));
+    return;
+  }
+#ifdef COPYSCOPE_UI_EXPORT
+  // Through an OutputFile, as every export: no partial file, no symlink followed.
+  try {
+    write_output(path, png, "diagram");
+    session.set_status(say("wrote %s", path));
+  } catch (const std::exception& e) {
+    session.set_status(same(e.what()));
+  }
+#else
+  session.set_status(say("cannot save %s: this build has no exports", path));
+#endif
+}
+
 namespace {
 std::string as_json(const std::vector<std::string>& lines) {
   return nlohmann::json(lines).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -402,6 +456,7 @@ int App::run() {
     render_frame(dt);
     int w = 0, h = 0;
     framebuffer_size(&w, &h);
+    diagram_png_step(w, h);
 
     if (screenshot_mode()) {
       const bool settled = session.settled();
@@ -411,7 +466,11 @@ int App::run() {
         frame_ms_sum += ms;
         frame_ms_max = std::max(frame_ms_max, ms);
       }
-      if (settled && ++frames_ready >= std::max(2, opt_.frames)) {
+      if (settled && !opt_.save_diagram.empty() && !diagram_png_asked_) {
+        request_diagram_png(opt_.save_diagram);
+        diagram_png_asked_ = true;
+      }
+      if (settled && diagram_png_.empty() && ++frames_ready >= std::max(2, opt_.frames)) {
         if (SessionRun* r = session.current(); r && r->failed) {
           std::fprintf(stderr, "copyscope: the run failed: %s\n", r->error.c_str());
           exit_code = 1;

@@ -25,6 +25,7 @@ struct GuiOptions {
   size_t synthetic = 0;  // open a synthetic run of about this many events
   std::string panel = "datapath";
   std::string screenshot;  // write a PNG after `frames` frames (and any live run) and exit
+  std::string save_diagram;  // with --screenshot: first save the data-path diagram as this PNG (Export's button)
   int frames = 10;
   double at = -1;                  // open recordings with the replay cursor at this fraction (0..1)
   bool regions = false;            // also write FILE.png.json: where the panels drew (for tests)
@@ -71,8 +72,16 @@ class App {
   float diagram_rect[4] = {0, 0, 0, 0};
   // Where the timeline drew its time axis and lanes (x, y, w, h), for the frame benchmark.
   float timeline_rect[4] = {0, 0, 0, 0};
+  // Export: the data-path diagram as a PNG of what the window draws. The next
+  // frame shows the data path, the one after writes its pixels and comes back.
+  void request_diagram_png(const std::string& path);
 
  private:
+  void diagram_png_step(int w, int h);  // after each frame: the request above
+  std::string diagram_png_;
+  int diagram_png_frames_ = 0;
+  bool diagram_png_asked_ = false;  // --save-diagram done
+  Panel diagram_png_back_ = Panel::Export;
   int queue_requested_runs();  // --run METHOD[,METHOD...]: 0, or 2 after a message
   void follow_selection();
   void advance_cursor(double dt);

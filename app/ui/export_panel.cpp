@@ -6,7 +6,9 @@
 #include "ui/app.h"
 #if defined(COPYSCOPE_UI_EXPORT)
 #include "export/csv.h"
+#include "export/output_file.h"
 #include "export/report.h"
+#include "export/svg.h"
 #include "export/trace.h"
 #include "ui/text_wrap.h"
 #define COPYSCOPE_UI_HAVE_TRACE_EXPORT 1
@@ -55,6 +57,17 @@ void draw_export_panel(App& app) {
   ImGui::SameLine();
   if (ImGui::Button(tr(p, "Save report")))
     attempt([&](const std::string& f) { write_report({r->run}, {r->summary}, f, p.lang); }, stem(".html"));
+  // The data-path diagram alone: drawn as SVG from the same model, or the window's own pixels as PNG.
+  if (r->view.diagram.row) {
+    if (ImGui::Button(tr(p, "Save diagram (SVG)")))
+      attempt(
+          [&](const std::string& f) {
+            write_output(f, svg::document(svg::datapath(r->view.diagram, r->summary, p.lang)), "diagram");
+          },
+          stem("-diagram.svg"));
+    ImGui::SameLine();
+    if (ImGui::Button(tr(p, "Save diagram (PNG)"))) app.request_diagram_png(stem("-diagram.png"));
+  }
   text_wrapped(
       "%s", tr(p, "The trace opens in ui.perfetto.dev or chrome://tracing, and in this window with Open recording."));
   if (!result.empty()) text_wrapped("%s", result.c_str());

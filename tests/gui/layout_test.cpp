@@ -5,6 +5,7 @@
 // scroll, and each table cell cut by its column: ui/layout_check.h). Two
 // recordings are open so that Compare shows its diagrams side by side.
 #include <gtest/gtest.h>
+#include <stb/stb_image.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -86,6 +87,44 @@ TEST_P(Layout, NothingIsClipped) {
 
 std::string name_of(const ::testing::TestParamInfo<Layout::ParamType>& info) {
   return std::string(std::get<0>(info.param)) + "_" + std::get<1>(info.param).name;
+}
+
+// Export's "Save diagram (PNG)": the window's own pixels of the data-path
+// diagram, written through an OutputFile; the Export panel is shown again after.
+TEST(DiagramPng, IsTheDiagramAsDrawn) {
+  if (!gui_test::display_problem().empty()) GTEST_SKIP() << gui_test::display_problem();
+  const fs::path rec = fs::path(COPYSCOPE_SOURCE_ASSETS) / "recordings" / "read_write.json";
+  if (!fs::exists(rec)) GTEST_SKIP() << "no recording " << rec;
+  const fs::path dir = fs::temp_directory_path() / ("copyscope-diagram-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string png = (dir / "d.png").string(), shot = (dir / "s.png").string();
+  const std::string out = run(std::string(COPYSCOPE_BIN) + " gui --replay " + rec.string() +
+                              " --panel export --width 1600 --height 900 --regions --save-diagram " + png +
+                              " --screenshot " + shot + " 2>&1; echo \"exit $?\"");
+  ASSERT_NE(out.find("exit 0\n"), std::string::npos) << out;
+  int w = 0, h = 0, n = 0;
+  unsigned char* px = stbi_load(png.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(px, nullptr) << png << " is not a PNG";
+  // The diagram, not the window: narrower than the window, as wide as the panel's diagram.
+  EXPECT_GT(w, 600);
+  EXPECT_LT(w, 1600);
+  EXPECT_GT(h, 150);
+  EXPECT_LT(h, 900);
+  // It shows read + write's arrows: DMA blue and CPU-copy orange pixels (palette.h).
+  size_t dma = 0, cpu = 0;
+  for (int i = 0; i < w * h; ++i) {
+    const unsigned char* c = px + static_cast<size_t>(i) * 3;
+    dma += c[0] == 40 && c[1] == 120 && c[2] == 232;
+    cpu += c[0] == 232 && c[1] == 80 && c[2] == 32;
+  }
+  stbi_image_free(px);
+  EXPECT_GT(dma, 200u);
+  EXPECT_GT(cpu, 200u);
+  std::ifstream f(shot + ".json");
+  const nlohmann::json r = nlohmann::json::parse(f, nullptr, false);
+  ASSERT_TRUE(r.is_object());
+  EXPECT_EQ(r["panel"], "export") << "the panel the user was on comes back";
+  fs::remove_all(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(Panels, Layout, ::testing::Combine(::testing::ValuesIn(kPanels), ::testing::ValuesIn(kLooks)),
