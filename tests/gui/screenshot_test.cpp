@@ -327,15 +327,20 @@ Problems compare_problems(const Shot& s, const std::string& method) {
 
 Problems export_problems(const Shot& s, const std::string&) {
   Problems p;
-  // The file name field across the pane, three Save buttons in a row under it.
+  // The file name field across the pane; under it three Save buttons in a row
+  // (trace, CSV, report), and under those the diagram's two (SVG, PNG).
   const auto field = boxes(s.img, s.pane, kFrame, s.pane.w / 2, 16, 0.6, 4);
   if (field.size() != 1) p.push_back(std::to_string(field.size()) + " wide text fields, expected the file name's");
-  const auto buttons = boxes(s.img, s.pane, kButton, 40, 16, 0.6, 4);
-  if (buttons.size() != 3) {
-    p.push_back(std::to_string(buttons.size()) + " buttons, expected Save trace, Save CSV and Save report");
+  auto buttons = boxes(s.img, s.pane, kButton, 40, 16, 0.6, 4);
+  std::sort(buttons.begin(), buttons.end(), [](const Blob& a, const Blob& b) { return a.y0 < b.y0 || (a.y0 == b.y0 && a.x0 < b.x0); });
+  if (buttons.size() != 5) {
+    p.push_back(std::to_string(buttons.size()) +
+                " buttons, expected Save trace, Save CSV, Save report, then Save diagram SVG and PNG");
   } else {
-    for (const Blob& b : buttons)
-      if (std::abs(b.y0 - buttons[0].y0) > 1) p.push_back("the Save buttons are not on one row");
+    for (size_t i = 1; i < 3; ++i)
+      if (std::abs(buttons[i].y0 - buttons[0].y0) > 1) p.push_back("the three Save buttons are not on one row");
+    if (std::abs(buttons[4].y0 - buttons[3].y0) > 1 || buttons[3].y0 <= buttons[0].y1)
+      p.push_back("the two diagram buttons are not on a row under the others");
     if (!field.empty() && buttons[0].y0 <= field[0].y1) p.push_back("the Save buttons are not under the file name");
   }
   return p;
