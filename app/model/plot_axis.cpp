@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace copyscope {
 
@@ -67,39 +68,35 @@ std::vector<Tick> in_unit(double max, int max_ticks, double divisor, const std::
   return out;
 }
 
+// The largest of `units` (each `base` times the one before) that `max` reaches.
+std::pair<double, const char*> unit_for(double max, double base, const char* const* units, size_t n) {
+  size_t u = 0;
+  double div = 1;
+  while (u + 1 < n && max >= div * base) {
+    div *= base;
+    ++u;
+  }
+  return {div, units[u]};
+}
+
 }  // namespace
 
 std::vector<Tick> rate_ticks(double max, int max_ticks) {
   static const char* const kUnits[] = {" B/s", " KiB/s", " MiB/s", " GiB/s", " TiB/s"};
-  size_t u = 0;
-  double div = 1;
-  while (u + 1 < std::size(kUnits) && max >= div * 1024) {
-    div *= 1024;
-    ++u;
-  }
-  return in_unit(max, max_ticks, div, kUnits[u]);
+  const auto [div, suffix] = unit_for(max, 1024, kUnits, std::size(kUnits));
+  return in_unit(max, max_ticks, div, suffix);
 }
 
 std::vector<Tick> per_second_ticks(double max, int max_ticks) {
   static const char* const kUnits[] = {" /s", " k/s", " M/s", " G/s"};
-  size_t u = 0;
-  double div = 1;
-  while (u + 1 < std::size(kUnits) && max >= div * 1000) {
-    div *= 1000;
-    ++u;
-  }
-  return in_unit(max, max_ticks, div, kUnits[u]);
+  const auto [div, suffix] = unit_for(max, 1000, kUnits, std::size(kUnits));
+  return in_unit(max, max_ticks, div, suffix);
 }
 
 std::vector<Tick> time_ticks(double span_ns, int max_ticks) {
   static const char* const kUnits[] = {" ns", " \u00b5s", " ms", " s"};
-  size_t u = 0;
-  double div = 1;
-  while (u + 1 < std::size(kUnits) && span_ns >= div * 1000) {
-    div *= 1000;
-    ++u;
-  }
-  std::vector<Tick> out = in_unit(span_ns, max_ticks, div, kUnits[u]);
+  const auto [div, suffix] = unit_for(span_ns, 1000, kUnits, std::size(kUnits));
+  std::vector<Tick> out = in_unit(span_ns, max_ticks, div, suffix);
   while (out.size() > 1 && out.back().value > span_ns * (1 + 1e-9)) out.pop_back();  // inside the span only
   return out;
 }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -18,6 +19,18 @@ namespace gui_test {
 inline std::string& display_problem() {
   static std::string why;
   return why;
+}
+
+// What a shell command printed on stdout (the tests add 2>&1 and "echo exit $?").
+inline std::string command_output(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
 }
 
 inline bool have_display() {

@@ -38,16 +38,6 @@ const Look kLooks[] = {
 
 const char* kPanels[] = {"datapath", "plots", "timeline", "compare", "export"};
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
 
 class Layout : public ::testing::TestWithParam<std::tuple<const char*, Look>> {};
 
@@ -64,7 +54,7 @@ TEST_P(Layout, NothingIsClipped) {
                           " --replay " + (rec / "read_write.json").string() + " --panel " + panel + " --width " +
                           std::to_string(look.w) + " --height " + std::to_string(look.h) + " " + look.flags +
                           " --frames 4 --regions --screenshot " + png + " 2>&1; echo \"exit $?\"";
-  const std::string out = run(cmd);
+  const std::string out = gui_test::command_output(cmd);
   ASSERT_NE(out.find("exit 0\n"), std::string::npos) << cmd << "\n" << out;
   std::ifstream f(png + ".json");
   const nlohmann::json r = nlohmann::json::parse(f, nullptr, false);
@@ -98,7 +88,7 @@ TEST(DiagramPng, IsTheDiagramAsDrawn) {
   const fs::path dir = fs::temp_directory_path() / ("copyscope-diagram-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string png = (dir / "d.png").string(), shot = (dir / "s.png").string();
-  const std::string out = run(std::string(COPYSCOPE_BIN) + " gui --replay " + rec.string() +
+  const std::string out = gui_test::command_output(std::string(COPYSCOPE_BIN) + " gui --replay " + rec.string() +
                               " --panel export --width 1600 --height 900 --regions --save-diagram " + png +
                               " --screenshot " + shot + " 2>&1; echo \"exit $?\"");
   ASSERT_NE(out.find("exit 0\n"), std::string::npos) << out;

@@ -57,22 +57,12 @@ std::string source_for(const std::string& method) {
   return "";
 }
 
-std::string command_output(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
-}
 
 // The panels `copyscope gui --panel` accepts, as its help lists them
 // ("--panel TEXT:{datapath,plots,...}"). Asked when the tests are listed, so a
 // new panel gets its own test at the next build.
 std::vector<std::string> panels_the_app_offers() {
-  const std::string help = command_output(std::string(COPYSCOPE_BIN) + " gui --help 2>&1");
+  const std::string help = gui_test::command_output(std::string(COPYSCOPE_BIN) + " gui --help 2>&1");
   std::vector<std::string> panels;
   const size_t opt = help.find("--panel");
   const size_t open = help.find('{', opt);
@@ -117,7 +107,7 @@ const Shot& shoot(const std::string& method, const std::string& panel, const std
           (size.find("1600") == std::string::npos ? "-small" : "") + ".png";
   const std::string cmd = std::string(COPYSCOPE_BIN) + " gui " + source_for(method) + " --panel " + panel +
                           " --screenshot " + s.png + " --regions --frames 6 " + size + " " + extra + " 2>&1";
-  const std::string out = command_output(cmd + "; echo \"exit $?\"");
+  const std::string out = gui_test::command_output(cmd + "; echo \"exit $?\"");
   if (out.size() < 7 || out.compare(out.size() - 7, 7, "exit 0\n") != 0) {
     s.error = cmd + ":\n" + out;
     return s;
