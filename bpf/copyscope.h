@@ -72,6 +72,9 @@ enum cs_event_type {
 	CS_EV_MAX,
 };
 
+/* A syscall event's flags (its `cpu` field): what the call asked for. */
+#define CS_SYSF_MSG_ZEROCOPY	0x1	/* sendto/sendmsg with MSG_ZEROCOPY */
+
 struct cs_event {
 	__u64 ts;		/* bpf_ktime_get_ns() */
 	__u64 dur;
@@ -81,7 +84,7 @@ struct cs_event {
 	__u32 tgid;
 	__u32 tid;
 	__u16 sys;		/* enum cs_syscall, CS_EV_SYSCALL only */
-	__u16 cpu;
+	__u16 cpu;		/* CS_EV_SYSCALL: CS_SYSF_* flags instead */
 	__u8 type;		/* enum cs_event_type */
 	__u8 role;
 	__u8 a;			/* CS_EV_SYSCALL: source kind */

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <iterator>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "copyscope.skel.h"
@@ -354,7 +355,7 @@ Tracer::Fd::~Fd() {
 
 // A constructor that throws destroys the members it made: every step below
 // leaves its result in a member, so a failure needs no cleanup of its own.
-Tracer::Tracer(const TracerOptions& opt) {
+Tracer::Tracer(const TracerOptions& opt) : whole_lifetime_(opt.whole_lifetime), name_fds_(opt.name_fds) {
   libbpf_set_print(libbpf_print);
   kernel_.release = kernel_release();
   // The device TCP's pages leave through: loopback, or the lab VM's card.
@@ -365,6 +366,9 @@ Tracer::Tracer(const TracerOptions& opt) {
   const std::vector<CopyVia> via = load(opt, features, load_failed);
   attach(opt, features, via, load_failed);
   open_ring();
+  // The traced program's whole lifetime is its phase: the windows that
+  // phases_open opens (DMA mappings, segmentation copies) stay open.
+  if (whole_lifetime_) skel_->bss->phases_open = 1;
 }
 
 // open -> configure -> load. A load the kernel refuses is tried again with
@@ -434,6 +438,11 @@ void Tracer::attach(const TracerOptions& opt, const KernelFeatures& features, co
                              ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
   }
 
+  if (opt.scenario_binary.empty()) {
+    kernel_.hooks.push_back({"usdt/copyscope:phase_begin", "unavailable",
+                             "a traced program has no phase markers: its whole traced lifetime is the phase"});
+    return;
+  }
   for (auto [prog, probe] :
        {std::pair{skel_->progs.on_phase_begin, "phase_begin"}, std::pair{skel_->progs.on_phase_end, "phase_end"}}) {
     Link link(bpf_program__attach_usdt(prog, -1, opt.scenario_binary.c_str(), "copyscope", probe, nullptr));
@@ -477,6 +486,7 @@ void Tracer::track(pid_t tgid) {
   cs_proc proc{};
   proc.tgid = key;
   proc.st.role = CS_ROLE_SENDER;
+  proc.st.in_phase = whole_lifetime_ ? 1 : 0;  // forks copy it (sched.bpf.h)
   // The process's slot in `procs`, or the `tracked` hash if another holds it.
   __u32 slot = key & (CS_PROC_SLOTS - 1);
   cs_proc held{};
@@ -570,6 +580,100 @@ void Tracer::note_threads(const EventLog& batch) {
   }
 }
 
+namespace {
+
+// "127.0.0.1:8080" from /proc/net/tcp's "0100007F:1F90" (IPv4) or its IPv6 form.
+std::string proc_net_address(const std::string& hex) {
+  const size_t colon = hex.find(':');
+  if (colon == std::string::npos) return "?";
+  const std::string addr = hex.substr(0, colon);
+  const unsigned port = static_cast<unsigned>(std::strtoul(hex.c_str() + colon + 1, nullptr, 16));
+  char buf[96];
+  if (addr.size() == 8) {
+    const unsigned long v = std::strtoul(addr.c_str(), nullptr, 16);  // host order of the kernel's bytes
+    std::snprintf(buf, sizeof buf, "%lu.%lu.%lu.%lu:%u", v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >> 24) & 255,
+                  port);
+    return buf;
+  }
+  if (addr.size() == 32) {
+    // Four 32-bit words, each in the kernel's byte order.
+    unsigned char b[16];
+    for (int w = 0; w < 4; ++w) {
+      const unsigned long v = std::strtoul(addr.substr(static_cast<size_t>(w) * 8, 8).c_str(), nullptr, 16);
+      for (int i = 0; i < 4; ++i) b[w * 4 + i] = static_cast<unsigned char>((v >> (8 * i)) & 255);
+    }
+    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, kMapped, 12) == 0) {
+      std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%u", b[12], b[13], b[14], b[15], port);
+      return buf;
+    }
+    std::string s = "[";
+    for (int i = 0; i < 16; i += 2) {
+      char h[8];
+      std::snprintf(h, sizeof h, "%s%x", i ? ":" : "", (b[i] << 8) | b[i + 1]);
+      s += h;
+    }
+    return s + "]:" + std::to_string(port);
+  }
+  return "?";
+}
+
+// The local and remote address of the TCP or UDP socket with inode `ino`
+// in process tgid's network namespace, or empty.
+std::string socket_addresses(uint32_t tgid, const std::string& ino) {
+  for (const char* table : {"tcp", "tcp6", "udp", "udp6"}) {
+    const std::string path = "/proc/" + std::to_string(tgid) + "/net/" + table;
+    FILE* f = std::fopen(path.c_str(), "re");
+    if (!f) continue;
+    char line[512];
+    std::string found;
+    while (found.empty() && std::fgets(line, sizeof line, f)) {
+      char local[64], remote[64], inode[32];
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+      if (std::sscanf(line, " %*s %63s %63s %*s %*s %*s %*s %*s %*s %31s", local, remote, inode) != 3) continue;
+      if (ino != inode) continue;
+      const std::string proto = table[0] == 't' ? "tcp " : "udp ";
+      found = proto + proc_net_address(local) + " <-> " + proc_net_address(remote);
+    }
+    std::fclose(f);
+    if (!found.empty()) return found;
+  }
+  return {};
+}
+
+}  // namespace
+
+// Each descriptor a syscall of the batch moved data through, read from /proc
+// while its process still has it: the link's target, a socket's addresses.
+// Read again at every batch it appears in (one readlink), so a number reused
+// for another file gets its new name from that event on.
+void Tracer::note_fds(const EventLog& batch) {
+  std::unordered_set<uint64_t> checked;  // once a batch each
+  for (const Event& e : batch) {
+    if (e.type != CS_EV_SYSCALL) continue;
+    for (const int32_t fd : {static_cast<int32_t>(e.arg0 >> 32), static_cast<int32_t>(e.arg0 & 0xffffffffu)}) {
+      if (fd < 0) continue;
+      const uint64_t key = (uint64_t{e.tgid} << 32) | static_cast<uint32_t>(fd);
+      if (!checked.insert(key).second) continue;
+      char path[64], target[kMaxFdNameBytes];
+      std::snprintf(path, sizeof path, "/proc/%u/fd/%d", e.tgid, fd);
+      const ssize_t n = readlink(path, target, sizeof target - 1);
+      if (n <= 0) continue;  // closed already: its last name (if any) stands
+      const std::string link(target, static_cast<size_t>(n));
+      auto it = fd_targets_.find(key);
+      if (it != fd_targets_.end() && it->second == link) continue;
+      if (fd_names_.size() >= kMaxFdNames) return;
+      fd_targets_[key] = link;
+      std::string name = link;
+      if (link.rfind("socket:[", 0) == 0 && link.back() == ']') {
+        const std::string addr = socket_addresses(e.tgid, link.substr(8, link.size() - 9));
+        if (!addr.empty()) name = addr;
+      }
+      fd_names_.push_back({e.tgid, fd, e.ts, printable_fd_name(name)});
+    }
+  }
+}
+
 void Tracer::store_loop() {
   EventLog& out = store_out_;
   std::unique_lock<std::mutex> lock(staged_mu_);
@@ -580,6 +684,7 @@ void Tracer::store_loop() {
     lock.unlock();
     if (!out.empty()) {
       note_threads(out);
+      if (name_fds_) note_fds(out);
       live_->append(out);
     }
     out.clear();
@@ -698,6 +803,9 @@ void Tracer::collect(Run& run) const {
   run.kernel = kernel_;
   for (const auto& [tid, name] : thread_names_)
     if (!name.empty()) run.thread_names[tid] = name;
+  run.fd_names = fd_names_;
+  std::stable_sort(run.fd_names.begin(), run.fd_names.end(),
+                   [](const FdName& a, const FdName& b) { return a.ts < b.ts; });
   collect_dma(run);
 }
 
