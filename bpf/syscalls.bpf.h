@@ -213,7 +213,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	p->sys = sys;
 	p->flags = 0;
 	if ((sys == CS_SYS_SENDTO && (args[3] & CS_MSG_ZEROCOPY)) || (sys == CS_SYS_SENDMSG && (args[2] & CS_MSG_ZEROCOPY)))
-		p->flags = CS_SYSF_MSG_ZEROCOPY;
+		p->flags = 1;
 	classify(p, fd_gen, args);
 	p->count = requested_bytes(sys, args);
 	return 0;
@@ -251,12 +251,12 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		ev.ts = p->ts;
 		ev.dur = bpf_ktime_get_ns() - p->ts;
 		ev.arg0 = p->fds;
-		ev.arg1 = p->count;
+		ev.arg1 = p->count | (p->flags ? CS_COUNT_MSG_ZEROCOPY : 0);
 		ev.ret = ret;
 		ev.tgid = p->tgid;
 		ev.tid = p->tid;
 		ev.sys = p->sys;
-		ev.cpu = p->flags;
+		ev.cpu = 0;
 		ev.type = CS_EV_SYSCALL;
 		ev.role = p->role;
 		ev.a = p->src;

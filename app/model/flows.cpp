@@ -224,7 +224,7 @@ class Classifier {
     } else if (p.source.kind == CS_FD_FILE_DIRECT || e.b == CS_FD_FILE_DIRECT) {
       method = "direct_io";
       reason = "an O_DIRECT descriptor: the disk DMAs to or from the user buffer, the page cache is bypassed";
-    } else if (e.cpu & CS_SYSF_MSG_ZEROCOPY) {
+    } else if (e.arg1 & CS_COUNT_MSG_ZEROCOPY) {
       method = "msg_zerocopy";
       reason = "send with MSG_ZEROCOPY: the socket pins the user pages instead of copying them";
     }
@@ -398,6 +398,7 @@ std::vector<DataFlow> classify_flows(const Run& run, const FlowContext& ctx) {
   const KernelVersion kv = KernelVersion::parse(run.kernel.release);
   std::vector<DataFlow> out;
   for (auto& [key, a] : accs) {
+    if (!a.bytes) continue;  // files only mapped (their pages come in by faults, not calls): no flow of bytes
     DataFlow f;
     f.source = std::get<0>(key);
     f.destination = std::get<1>(key);

@@ -16,7 +16,7 @@ constexpr const char* kFdKindNames[CS_FD_MAX] = {
 };
 constexpr const char* kEventNames[CS_EV_MAX] = {
     "none",  "syscall", "switch_out", "switch_in", "fault",    "page_cache_add",
-    "block", "phase",   "fork",       "exit",      "net_xmit",
+    "block", "phase",   "fork",       "exit",      "net_xmit", "fd_name",
 };
 constexpr const char* kCopyDirNames[CS_COPY_DIR_MAX] = {"to_user", "from_user", "kernel"};
 constexpr const char* kCopyRoutineNames[CS_CR_MAX] = {

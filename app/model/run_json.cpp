@@ -319,7 +319,7 @@ json run_to_json(const Run& run) {
   if (!run.fd_names.empty()) {
     json names = json::array();
     for (const FdName& n : run.fd_names)
-      names.push_back({{"tgid", n.tgid}, {"fd", n.fd}, {"ts", n.ts}, {"name", n.name}});
+      names.push_back({{"tgid", n.tgid}, {"fd", static_cast<uint32_t>(std::max(n.fd, 0))}, {"ts", n.ts}, {"name", n.name}});
     out["fd_names"] = std::move(names);
   }
   return out;

@@ -49,7 +49,7 @@ Run make_synthetic_run(size_t events) {
     e.tgid = tgid;
     e.tid = tid;
     e.role = role;
-    e.cpu = type == CS_EV_SYSCALL ? 0 : static_cast<uint16_t>(tid & 1);  // a syscall's are its flags
+    e.cpu = static_cast<uint16_t>(tid & 1);
     run.events.push_back(e);
     RoleCounters& c = role == CS_ROLE_SENDER ? snd : rcv;
     c.events_captured++;

@@ -16,7 +16,6 @@
 #include <filesystem>
 #include <iterator>
 #include <tuple>
-#include <unordered_set>
 #include <utility>
 
 #include "copyscope.skel.h"
@@ -233,6 +232,7 @@ bpf_program* copy_prog(copyscope_bpf* skel, const char* kind, const std::string&
 void configure(copyscope_bpf* skel, const TracerOptions& opt, const KernelFeatures& f,
                const std::vector<CopyVia>& via) {
   skel->rodata->emit_events = opt.emit_events ? 1 : 0;
+  skel->rodata->name_fds = opt.name_fds && opt.emit_events ? 1 : 0;
   // Each CPU's share of the ring's wake-up interval, one full batch at least.
   skel->rodata->wake_cpu_bytes = static_cast<__u32>(
       std::max<size_t>(skel->rodata->wakeup_bytes / static_cast<size_t>(std::max(1, libbpf_num_possible_cpus())),
@@ -643,35 +643,61 @@ std::string socket_addresses(uint32_t tgid, const std::string& ino) {
 
 }  // namespace
 
-// Each descriptor a syscall of the batch moved data through, read from /proc
-// while its process still has it: the link's target, a socket's addresses.
-// Read again at every batch it appears in (one readlink), so a number reused
-// for another file gets its new name from that event on.
-void Tracer::note_fds(const EventLog& batch) {
-  std::unordered_set<uint64_t> checked;  // once a batch each
-  for (const Event& e : batch) {
-    if (e.type != CS_EV_SYSCALL) continue;
-    for (const int32_t fd : {static_cast<int32_t>(e.arg0 >> 32), static_cast<int32_t>(e.arg0 & 0xffffffffu)}) {
-      if (fd < 0) continue;
-      const uint64_t key = (uint64_t{e.tgid} << 32) | static_cast<uint32_t>(fd);
-      if (!checked.insert(key).second) continue;
-      char path[64], target[kMaxFdNameBytes];
-      std::snprintf(path, sizeof path, "/proc/%u/fd/%d", e.tgid, fd);
-      const ssize_t n = readlink(path, target, sizeof target - 1);
-      if (n <= 0) continue;  // closed already: its last name (if any) stands
-      const std::string link(target, static_cast<size_t>(n));
-      auto it = fd_targets_.find(key);
-      if (it != fd_targets_.end() && it->second == link) continue;
-      if (fd_names_.size() >= kMaxFdNames) return;
-      fd_targets_[key] = link;
-      std::string name = link;
-      if (link.rfind("socket:[", 0) == 0 && link.back() == ']') {
-        const std::string addr = socket_addresses(e.tgid, link.substr(8, link.size() - 9));
-        if (!addr.empty()) name = addr;
-      }
-      fd_names_.push_back({e.tgid, fd, e.ts, printable_fd_name(name)});
+// The descriptors' names (CS_EV_FD_NAME, bpf/fd_kind.bpf.h) become
+// Run::fd_names and leave the batch: they are not events of the timeline. A
+// file's name is its directory's and its own as the kernel gave them (32
+// bytes each), made the full path from /proc while the process still has the
+// file and the path ends in that name; a socket's, its addresses from
+// /proc/PID/net while it is open.
+void Tracer::note_fds(EventLog& batch) {
+  auto text = [](const Event& e) {
+    char buf[CS_FDN_BYTES + 1] = {};
+    std::memcpy(buf, &e.dur, CS_FDN_BYTES);
+    return std::string(buf);
+  };
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Event& e = batch[i];
+    if (e.type != CS_EV_FD_NAME) {
+      if (kept != i) batch[kept] = e;
+      ++kept;
+      continue;
     }
+    if (e.b == CS_FDN_PARENT) {
+      fd_parents_[e.tid] = text(e);
+      continue;
+    }
+    if (fd_names_.size() >= kMaxFdNames) continue;
+    const int fd = e.sys;
+    std::string name;
+    char path[64], target[kMaxFdNameBytes];
+    std::snprintf(path, sizeof path, "/proc/%u/fd/%d", e.tgid, fd);
+    const ssize_t n = readlink(path, target, sizeof target - 1);
+    const std::string link = n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+    if (e.b == CS_FDN_INODE) {
+      const std::string ino = std::to_string(e.arg0);
+      if (e.a == CS_FD_PIPE) {
+        name = "pipe:[" + ino + "]";
+      } else {
+        name = socket_addresses(e.tgid, ino);
+        if (name.empty()) name = "socket:[" + ino + "]";
+      }
+    } else {
+      const std::string own = text(e);
+      std::string dir = fd_parents_[e.tid];
+      fd_parents_.erase(e.tid);
+      const bool cut = own.size() >= CS_FDN_BYTES - 1;  // the kernel's name may be longer
+      if (!link.empty() && link[0] == '/' && !cut &&
+          (link == "/" + own || (link.size() > own.size() + 1 && link.compare(link.size() - own.size() - 1, std::string::npos, "/" + own) == 0)))
+        name = link;
+      else if (own == "/")
+        name = "/";
+      else  // a filesystem's root is "/" whatever its mount point: the path above it is unknown
+        name = (dir == "/" ? std::string(".../") : ".../" + dir + "/") + own;
+    }
+    fd_names_.push_back({e.tgid, fd, e.ts, printable_fd_name(name)});
   }
+  batch.resize(kept);
 }
 
 void Tracer::store_loop() {
@@ -682,9 +708,9 @@ void Tracer::store_loop() {
     const bool done = capture_done_;
     out.swap(staged_);  // the capture thread goes on in the emptied vector, its pages already in use
     lock.unlock();
+    if (name_fds_) note_fds(out);
     if (!out.empty()) {
       note_threads(out);
-      if (name_fds_) note_fds(out);
       live_->append(out);
     }
     out.clear();

@@ -125,8 +125,8 @@ class Tracer {
   bool whole_lifetime_ = false;
   bool name_fds_ = false;
   std::vector<FdName> fd_names_;
-  std::map<uint64_t, std::string> fd_targets_;  // (tgid << 32 | fd) -> the last /proc link target read
-  void note_fds(const EventLog& batch);
+  std::map<uint32_t, std::string> fd_parents_;  // tid -> the directory of the name that comes next
+  void note_fds(EventLog& batch);
 };
 
 }  // namespace copyscope

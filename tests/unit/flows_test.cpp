@@ -28,7 +28,7 @@ struct Program {
   void name(int fd, const std::string& what, uint32_t tgid = kPid) { run.fd_names.push_back({tgid, fd, ts, what}); }
   // One syscall: in_fd/out_fd as the kernel side records them (-1: none).
   void call(uint8_t sys, int in_fd, uint8_t src, int out_fd, uint8_t dst, int64_t ret, uint32_t tid = kPid,
-            uint16_t flags = 0, uint32_t tgid = kPid) {
+            bool zerocopy = false, uint32_t tgid = kPid) {
     Event e{};
     e.ts = ts;
     e.dur = 10;
@@ -40,7 +40,8 @@ struct Program {
     e.a = src;
     e.b = dst;
     e.ret = ret;
-    e.cpu = flags;
+    e.cpu = 1;  // the CPU it ran on: no meaning for the flows
+    e.arg1 = zerocopy ? CS_COUNT_MSG_ZEROCOPY : 0;
     e.arg0 = (uint64_t{static_cast<uint32_t>(in_fd)} << 32) | static_cast<uint32_t>(out_fd);
     run.events.push_back(e);
     ts += 100;
@@ -142,9 +143,9 @@ TEST(Flows, MmapDirectZerocopyAndOther) {
   p.call(CS_SYS_WRITE, -1, CS_FD_USER, 5, CS_FD_TCP, 4096, 2);
   p.call(CS_SYS_READ, 4, CS_FD_FILE_DIRECT, -1, CS_FD_USER, 4096, 3);
   p.call(CS_SYS_WRITE, -1, CS_FD_USER, 5, CS_FD_TCP, 4096, 3);
-  p.call(CS_SYS_SENDTO, -1, CS_FD_USER, 5, CS_FD_TCP, 8192, 4, CS_SYSF_MSG_ZEROCOPY);  // no source read: other
+  p.call(CS_SYS_SENDTO, -1, CS_FD_USER, 5, CS_FD_TCP, 8192, 4, true);  // no source read: other
   p.call(CS_SYS_READ, 6, CS_FD_FILE, -1, CS_FD_USER, 100, 5);
-  p.call(CS_SYS_SENDTO, -1, CS_FD_USER, 5, CS_FD_TCP, 100, 5, CS_SYSF_MSG_ZEROCOPY);
+  p.call(CS_SYS_SENDTO, -1, CS_FD_USER, 5, CS_FD_TCP, 100, 5, true);
   p.call(CS_SYS_READ, 6, CS_FD_FILE, -1, CS_FD_USER, 300, 6);  // read and kept
   p.call(CS_SYS_VMSPLICE, -1, CS_FD_USER, 7, CS_FD_PIPE, 50, 7);
   const auto flows = p.flows();
@@ -234,13 +235,13 @@ TEST(Flows, SummaryJsonHasFlowsOnlyForTracedPrograms) {
   EXPECT_TRUE(j.contains("counters") && j.contains("stages"));
 
   // The names survive a round trip through the run's JSON, escaped and bounded.
-  Run again = run_from_json(run_to_json(p.run));
+  copyscope::Run again = run_from_json(run_to_json(p.run));
   ASSERT_EQ(again.fd_names.size(), 1u);
   EXPECT_EQ(again.fd_names[0].name, printable_fd_name(p.run.fd_names[0].name));
   EXPECT_EQ(printable_fd_name("/a\nb\x01"), "/a\\x0ab\\x01");
   EXPECT_LE(printable_fd_name(std::string(10000, 'x')).size(), kMaxFdNameBytes);
 
-  Run scenario = p.run;
+  copyscope::Run scenario = p.run;
   scenario.params.method = "sendfile";
   scenario.params.sink = "tcp";
   EXPECT_FALSE(to_json(summarize(scenario, nullptr)).contains("flows"));
