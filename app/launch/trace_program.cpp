@@ -40,7 +40,9 @@ bool executable_file(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
 }
 
-// The processes whose parent is in `roots`, transitively (from /proc), roots included.
+// Process root and its descendants (from /proc), but never copyscope itself
+// (--pid of the shell that started it): tracing our own reads of the ring
+// would feed the ring.
 std::set<pid_t> process_tree(pid_t root) {
   std::map<pid_t, std::vector<pid_t>> children;
   if (DIR* d = opendir("/proc")) {
@@ -68,7 +70,7 @@ std::set<pid_t> process_tree(pid_t root) {
     const pid_t p = todo.back();
     todo.pop_back();
     for (pid_t c : children[p])
-      if (tree.insert(c).second) todo.push_back(c);
+      if (c != getpid() && tree.insert(c).second) todo.push_back(c);
   }
   return tree;
 }
@@ -214,6 +216,7 @@ TraceOutcome trace_program(const TraceRequest& req, const CancelToken& cancel) {
   std::string path;
   if (attach) {
     if (kill(req.pid, 0) != 0 && errno == ESRCH) throw RunError(2, "no such process: " + std::to_string(req.pid));
+    if (req.pid == getpid()) throw RunError(2, "copyscope cannot trace itself: give another process's id");
   } else {
     path = find_command(req.command[0]);
     if (path.empty())

@@ -209,7 +209,8 @@ class Classifier {
 
   void write_from_user(const Event& e, const FlowEndpoint& destination, uint64_t moved) {
     auto it = pending_.find(e.tid);
-    if (it == pending_.end() || (it->second.legs.empty() && !it->second.written)) {
+    if (it == pending_.end() || (it->second.legs.empty() && !it->second.written) ||
+      (!it->second.mapped && !it->second.unwritten)) {
       deliver(kUserMemory, destination, "other",
               "written from the program's own memory: the thread read or mapped no descriptor before it (data the "
               "program made, or read by another thread)",
@@ -217,6 +218,22 @@ class Classifier {
       return;
     }
     PendingSource& p = it->second;
+    // What the thread read and has not written yet is what this write sends
+    // on; beyond it (headers, data it made) the bytes come from its memory.
+    uint64_t relayed = moved;
+    if (!p.mapped && p.unwritten < moved) {
+      relayed = p.unwritten;
+      FlowAcc& own = flows_[{kUserMemory, destination, "other"}];
+      own.method = "other";
+      own.reason = "written from the program's own memory beyond what the thread had read (headers, data it made)";
+      own.bytes += moved - relayed;
+      own.leg_bytes[{static_cast<uint8_t>(e.sys), e.a, e.b}] += moved - relayed;
+      if (!relayed) {
+        own.leg(e, 0);
+        ++own.units;
+        return;
+      }
+    }
     std::string method = "read_write", reason = "read() into a user buffer, then write()/send() it out";
     if (p.mapped) {
       method = "mmap_write";
@@ -233,10 +250,10 @@ class Classifier {
     f.reason = reason;
     for (const Event& r : p.legs) f.leg(r, r.sys == CS_SYS_MMAP ? 0 : static_cast<uint64_t>(r.ret));
     p.legs.clear();
-    p.unwritten = 0;
+    p.unwritten -= std::min(p.unwritten, relayed);
     p.written = true;
-    f.leg(e, moved);
-    f.bytes += moved;
+    f.leg(e, relayed);
+    f.bytes += relayed;
     ++f.units;
   }
 
@@ -310,7 +327,11 @@ void figures(const Run& run, const FlowContext& ctx, const KernelVersion& kv, ui
     if (std::find(f.cpu_copy_why.begin(), f.cpu_copy_why.end(), rule.why) == f.cpu_copy_why.end())
       f.cpu_copy_why.push_back(rule.why);
   }
-  f.cpu_copies = round2(f.bytes ? copies / static_cast<double>(f.bytes) : 0);
+  // Per byte of the leg that moved the most: a read of 40 KiB of which 60
+  // bytes were written on is one copy of those bytes, not 680.
+  uint64_t widest = f.bytes;
+  for (const auto& [leg, bytes] : legs) widest = std::max(widest, bytes);
+  f.cpu_copies = round2(widest ? copies / static_cast<double>(widest) : 0);
   // DMA: the disk's share of the run's reads from files (the rest came from
   // the page cache), the disk's share of its writes, a real card's transmit.
   const RoleCounters& c = run.sender();

@@ -246,3 +246,25 @@ TEST(Flows, SummaryJsonHasFlowsOnlyForTracedPrograms) {
   scenario.params.sink = "tcp";
   EXPECT_FALSE(to_json(summarize(scenario, nullptr)).contains("flows"));
 }
+
+TEST(Flows, AWriteRelaysWhatItsThreadReadAndTheRestComesFromMemory) {
+  Program p;
+  p.name(3, "/srv/page.html");
+  p.name(4, "tcp s <-> c");
+  p.call(CS_SYS_READ, 3, CS_FD_FILE, -1, CS_FD_USER, 1000);
+  p.call(CS_SYS_WRITEV, -1, CS_FD_USER, 4, CS_FD_TCP, 1200);  // 200 bytes of headers, then the page
+  p.call(CS_SYS_WRITE, -1, CS_FD_USER, 4, CS_FD_TCP, 50);     // nothing read since: the program's own
+  p.call(CS_SYS_READ, 3, CS_FD_FILE, -1, CS_FD_USER, 40000);   // a big read, a little of it sent
+  p.call(CS_SYS_WRITE, -1, CS_FD_USER, 4, CS_FD_TCP, 60);
+  const auto flows = p.flows(false);
+  uint64_t relayed = 0, own = 0;
+  for (const DataFlow& f : flows) {
+    if (f.method == "read_write") {
+      relayed += f.bytes;
+      EXPECT_NEAR(f.cpu_copies, 1.0, 0.05) << "about one copy per byte read: the writes sent few of them";
+    }
+    if (f.method == "other" && f.source.kind == CS_FD_USER) own += f.bytes;
+  }
+  EXPECT_EQ(relayed, 1060u);
+  EXPECT_EQ(own, 250u);
+}
