@@ -22,7 +22,8 @@ EXAMPLES
 The command runs as you (SUDO_UID/SUDO_GID under sudo), with your environment.
 Its threads and every child it forks are traced until it exits, Ctrl-C, or
 --duration ends (then it gets SIGINT, and SIGKILL 2 s later). With --pid the
-process keeps running: Ctrl-C or --duration detaches every probe.
+process keeps running: Ctrl-C or --duration detaches every probe. With --json
+the command's standard output goes to standard error: stdout is the JSON.
 flows[] group the data the program moved by source and destination and name
 the textbook method each uses (read_write, mmap_write, sendfile, splice,
 copy_file_range, io_uring, msg_zerocopy, direct_io, or other with a reason).
@@ -80,6 +81,7 @@ CLI::App* add_trace(CLI::App& app, int& exit_code) {
     req.command = command;
     if (!st.duration.empty()) req.duration_s = parse_duration(st.duration);
     req.max_events = st.opt.max_events;
+    req.stdout_to_stderr = st.opt.json;
     check_outputs(st.opt, {kTraceMethod});
     CancelToken cancel;
     TraceOutcome t;

@@ -467,6 +467,27 @@ void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const s
                           w.accounting(st.accounting), st.rule});
       f.table(t);
     }
+    if (!s.flows.empty()) {
+      f.para({{w("Data flows of the traced program, by textbook method", "被追踪程序的数据流（按教材方法分类）"), true}});
+      Table t;
+      t.header = {w("method", "方法"),   w("from", "从"),   w("to", "到"),
+                  w("bytes", "字节数"),  w("calls", "调用"), w("per unit: mode sw. / CPU / DMA", "每单元：模式切换 / CPU / DMA"),
+                  w("textbook", "教材"), w("why", "原因")};
+      auto end = [](const FlowEndpoint& e) {
+        return std::string(fd_kind_name(e.kind)) + " " + svg::bounded_utf8(e.name, svg::kMaxLabel * 2);
+      };
+      for (size_t k = 0; k < s.flows.size() && k < kMaxRows; ++k) {
+        const DataFlow& fl = s.flows[k];
+        t.rows.push_back({fl.method, end(fl.source), end(fl.destination), format_bytes(fl.bytes),
+                          format_count(fl.calls),
+                          format_figure(fl.mode_switches) + " / " + format_figure(fl.cpu_copies) + " / " +
+                              format_figure(fl.dma_copies),
+                          opt(fl.textbook.mode_switches) + " / " + opt(fl.textbook.cpu_copies) + " / " +
+                              opt(fl.textbook.dma_copies),
+                          fl.reason});
+      }
+      f.table(t);
+    }
     f.para({{w("Measured against the textbook", "实测与教材对比"), true}});
     if (s.deviations.empty()) f.para({{w("Matches the textbook.", "与教材一致。")}});
     for (size_t k = 0; k < s.deviations.size() && k < kMaxRows; ++k) {

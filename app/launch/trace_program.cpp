@@ -154,7 +154,7 @@ std::string printable_arg(const std::string& s) {
 // tracks it meanwhile), then execs; an exec that fails writes its errno on
 // err_fd (close-on-exec: end of file means the exec worked).
 pid_t spawn_command(const std::string& path, const std::vector<std::string>& args, const Identity& id, int go_fd,
-                    int go_write_fd, int err_fd) {
+                    int go_write_fd, int err_fd, bool stdout_to_stderr) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -168,6 +168,7 @@ pid_t spawn_command(const std::string& path, const std::vector<std::string>& arg
   char c;
   if (read(go_fd, &c, 1) != 1) _exit(127);  // the tracer never got ready
   close(go_fd);
+  if (stdout_to_stderr) dup2(2, 1);
   if (id.change) {
     if (setgroups(id.groups.size(), id.groups.data()) != 0 || setgid(id.gid) != 0 || setuid(id.uid) != 0) {
       err = errno;
@@ -262,7 +263,7 @@ TraceOutcome trace_program(const TraceRequest& req, const CancelToken& cancel) {
   } else {
     const Identity id = invoking_user();
     if (pipe2(go, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) throw RunError(1, std::string("pipe: ") + std::strerror(errno));
-    child = spawn_command(path, req.command, id, go[0], go[1], err[1]);
+    child = spawn_command(path, req.command, id, go[0], go[1], err[1], req.stdout_to_stderr);
     close(go[0]);
     close(err[1]);
     try {

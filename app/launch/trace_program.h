@@ -19,6 +19,7 @@ struct TraceRequest {
   std::vector<std::string> command;  // run this (argv; argv[0] looked up in PATH) ...
   pid_t pid = 0;                     // ... or attach to this process's tree
   double duration_s = 0;             // 0: until the program exits or the run is cancelled
+  bool stdout_to_stderr = false;     // the command's stdout goes to stderr (--json keeps stdout one document)
   size_t max_events = kDefaultMaxEvents;
 };
 
