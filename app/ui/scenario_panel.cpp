@@ -178,6 +178,8 @@ void draw_scenario_panel(App& app) {
                                "该方法尚无可运行的场景：只显示教材中的示意图。"));
   }
 
+  draw_trace_form(app);
+
   ImGui::Separator();
   ImGui::TextUnformatted(L(p, "Open recording", "打开录制文件"));
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 4);
