@@ -34,6 +34,14 @@ struct FlowAcc {
   uint64_t bytes = 0, calls = 0, units = 0;
   std::map<std::string, uint64_t> syscalls;
   std::map<Leg, uint64_t> leg_bytes;
+  // A flow that more than one thing fed (a library read, then mapped) keeps every reason.
+  void describe(const std::string& m, const std::string& why) {
+    method = m;
+    if (reason.empty())
+      reason = why;
+    else if (reason.find(why) == std::string::npos)
+      reason += "; " + why;
+  }
   void leg(const Event& e, uint64_t bytes_moved) {
     ++calls;
     ++syscalls[syscall_name(e.sys)];
@@ -149,8 +157,7 @@ class Classifier {
       for (auto& [source, fill] : legs)
         if (fill.bytes) {
           FlowAcc& f = flows_[{source, pipe, "splice"}];
-          f.method = "splice";
-          f.reason = "splice() moved the data into a pipe; no splice out of it followed in the same process";
+          f.describe("splice", "splice() moved the data into a pipe; no splice out of it followed in the same process");
           merge(f, fill);
           f.bytes += fill.bytes;
           f.units += fill.calls;
@@ -187,17 +194,15 @@ class Classifier {
     if (p.mapped) {
       if (!p.written) {
         FlowAcc& f = flows_[{p.source, kUserMemory, "other"}];
-        f.method = "other";
-        f.reason = "the file was mapped into the program's memory and not written to a descriptor by the same thread";
+        f.describe("other", "the file was mapped into the program's memory and not written to a descriptor by the same thread");
         for (const Event& e : p.legs) f.leg(e, 0);
       }
       p.legs.clear();
       return;
     }
     FlowAcc& f = flows_[{p.source, kUserMemory, "other"}];
-    f.method = "other";
-    f.reason = "read into the program's memory and not written to a descriptor by the same thread (consumed, or "
-               "handed to another thread)";
+    f.describe("other", "read into the program's memory and not written to a descriptor by the same thread (consumed, or "
+               "handed to another thread)");
     for (const Event& e : p.legs) {
       f.leg(e, static_cast<uint64_t>(e.ret));
       ++f.units;
@@ -224,8 +229,7 @@ class Classifier {
     if (!p.mapped && p.unwritten < moved) {
       relayed = p.unwritten;
       FlowAcc& own = flows_[{kUserMemory, destination, "other"}];
-      own.method = "other";
-      own.reason = "written from the program's own memory beyond what the thread had read (headers, data it made)";
+      own.describe("other", "written from the program's own memory beyond what the thread had read (headers, data it made)");
       own.bytes += moved - relayed;
       own.leg_bytes[{static_cast<uint8_t>(e.sys), e.a, e.b}] += moved - relayed;
       if (!relayed) {
@@ -246,8 +250,7 @@ class Classifier {
       reason = "send with MSG_ZEROCOPY: the socket pins the user pages instead of copying them";
     }
     FlowAcc& f = flows_[{p.source, destination, method}];
-    f.method = method;
-    f.reason = reason;
+    f.describe(method, reason);
     for (const Event& r : p.legs) f.leg(r, r.sys == CS_SYS_MMAP ? 0 : static_cast<uint64_t>(r.ret));
     p.legs.clear();
     p.unwritten -= std::min(p.unwritten, relayed);
@@ -260,8 +263,7 @@ class Classifier {
   void deliver(const FlowEndpoint& source, const FlowEndpoint& destination, const std::string& method,
                const std::string& reason, const Event& e, uint64_t moved) {
     FlowAcc& f = flows_[{source, destination, method}];
-    f.method = method;
-    f.reason = reason;
+    f.describe(method, reason);
     f.leg(e, moved);
     f.bytes += moved;
     ++f.units;
@@ -290,9 +292,8 @@ class Classifier {
       }
     }
     FlowAcc& f = flows_[{from, destination, "splice"}];
-    f.method = "splice";
-    f.reason = fill ? "splice() into a pipe, then splice() out of it: the pages are moved by reference"
-                    : "splice() out of a pipe the program filled some other way";
+    f.describe("splice", fill ? "splice() into a pipe, then splice() out of it: the pages are moved by reference"
+                    : "splice() out of a pipe the program filled some other way");
     if (fill) {
       merge(f, *fill);
       pipe_fill_[source].erase(from);
@@ -401,9 +402,8 @@ std::vector<DataFlow> classify_flows(const Run& run, const FlowContext& ctx) {
     if (fl.src == CS_FD_USER) src = kUserMemory;
     if (fl.dst == CS_FD_USER) dst = kUserMemory;
     FlowAcc& f = accs[{src, dst, "io_uring"}];
-    f.method = "io_uring";
-    f.reason = "requests submitted through an io_uring (" + flow_name(fl.sys) +
-               "); the kernel does not say which descriptor each one used";
+    f.describe("io_uring", "requests submitted through an io_uring (" + flow_name(fl.sys) +
+                               "); the kernel does not say which descriptor each one used");
     f.calls += fl.calls;
     f.units += fl.calls;
     f.bytes += fl.bytes;
