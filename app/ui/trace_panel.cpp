@@ -58,7 +58,9 @@ void draw_trace_form(App& app) {
   }
   ImGui::EndDisabled();
   ImGui::SameLine();
+  ImGui::BeginDisabled(!app.session.live_busy());
   if (ImGui::Button(L(p, "Stop##trace", "停止##trace"))) app.session.stop_live();
+  ImGui::EndDisabled();
   if (!one)
     ImGui::TextWrapped("%s", L(p, "Give a command or a process id (one of them).", "请给出命令或进程号（二选一）。"));
   else
