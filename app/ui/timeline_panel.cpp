@@ -59,7 +59,8 @@ void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPref
   if (e.type == CS_EV_SYSCALL && s.key != kOffCpu) {
     ImGui::Text("%s(%s -> %s)  ret %lld", syscall_name(e.sys), fd_kind_name(e.a), fd_kind_name(e.b),
                 static_cast<long long>(e.ret));
-    ImGui::Text("count %s", format_bytes(e.arg1).c_str());
+    ImGui::Text("count %s%s", format_bytes(e.arg1 & ~CS_COUNT_MSG_ZEROCOPY).c_str(),
+                (e.arg1 & CS_COUNT_MSG_ZEROCOPY) ? ", MSG_ZEROCOPY" : "");
   } else if (e.type == CS_EV_BLOCK) {
     ImGui::Text("%s sector %llu, %s", e.a ? "write" : "read", static_cast<unsigned long long>(e.arg0),
                 format_bytes(e.arg1).c_str());
