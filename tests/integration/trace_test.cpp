@@ -217,3 +217,12 @@ TEST(Trace, CtrlCStopsTheCommandPromptlyAndLeavesNothing) {
   EXPECT_FALSE(alive(sleeper)) << "the traced command was stopped and reaped";
   if (before >= 0) EXPECT_EQ(copyscope_programs(), before);
 }
+
+TEST(Trace, TheCommandRunsAsTheUserBehindSudo) {
+  REQUIRE_LIVE_CAPTURE();
+  // As `sudo copyscope trace -- id -u` would for user nobody; --json sends the command's stdout to stderr.
+  const CommandResult r = run_shell("SUDO_UID=65534 SUDO_GID=65534 " + std::string(COPYSCOPE_BIN) +
+                                    " trace --json -- id -u 2>&1 >/dev/null");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "65534\n");
+}
