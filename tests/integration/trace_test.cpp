@@ -226,3 +226,16 @@ TEST(Trace, TheCommandRunsAsTheUserBehindSudo) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "65534\n");
 }
+
+TEST(Trace, ACommandIsStoppedWhenItsDurationEnds) {
+  REQUIRE_LIVE_CAPTURE();
+  const auto t0 = std::chrono::steady_clock::now();
+  const CommandResult r = run_copyscope("trace --json --duration 1 -- sleep 100");
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_LT(secs, 10.0);
+  const json j = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out.substr(0, 300);
+  EXPECT_EQ(j["scenario"]["stopped_by"], "duration");
+  EXPECT_EQ(j["scenario"]["signal"], SIGINT);
+}
