@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   cli::add_list(app, exit_code);
   cli::add_run(app, exit_code);
+  cli::add_trace(app, exit_code);
   cli::add_compare(app, exit_code);
   cli::add_bench(app, exit_code);
   cli::add_gui(app, exit_code);

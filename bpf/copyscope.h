@@ -69,8 +69,25 @@ enum cs_event_type {
 	CS_EV_FORK,		/* arg0 = child tgid */
 	CS_EV_EXIT,
 	CS_EV_NET_XMIT,		/* reserved: transmits are counted, not emitted */
+	CS_EV_FD_NAME,		/* copyscope trace: what descriptor `sys` is from ts on; a = kind, b = CS_FDN_* */
 	CS_EV_MAX,
 };
+
+/*
+ * CS_EV_FD_NAME's `b`: what its dur..ret (32 bytes) hold. A file's name comes
+ * as two events, its directory's name first, then its own (each NUL-padded,
+ * cut at CS_FDN_BYTES); a pipe or socket as its inode number (arg0).
+ */
+#define CS_FDN_NAME	0
+#define CS_FDN_PARENT	1
+#define CS_FDN_INODE	2
+#define CS_FDN_BYTES	32
+
+/*
+ * A syscall event's arg1 is the count it asked for; its top bit says the call
+ * was a send with MSG_ZEROCOPY (no count comes near 2^63).
+ */
+#define CS_COUNT_MSG_ZEROCOPY	(1ULL << 63)
 
 struct cs_event {
 	__u64 ts;		/* bpf_ktime_get_ns() */

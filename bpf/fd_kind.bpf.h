@@ -93,6 +93,47 @@ static __always_inline bool changes_fds(long nr)
 	return false;
 }
 
+/* copyscope trace: name the descriptors the tracked tasks move data through (set by the tracer). */
+const volatile __u8 name_fds = 0;
+
+/*
+ * What descriptor fd is, for user space (CS_EV_FD_NAME), at the transfer call
+ * that first meets it (ts: that call's, so the name covers it). User space
+ * reads /proc too, but by then a program may have closed or reused the
+ * number: cp closes its files right after its one copy_file_range, and the
+ * dynamic loader opens every library as the same fd. A cache miss happens at
+ * every new number and after every close (fd_gen), so names follow reuse.
+ */
+static __always_inline void note_fd_name(struct file *f, int fd, __u8 kind, __u8 role, __u64 ts)
+{
+	struct cs_counters *c = role_counters(role);
+	struct cs_event ev = {};
+	struct dentry *d, *parent;
+
+	if (!c || fd < 0 || fd > 0xffff)
+		return;
+	fill_current(&ev, CS_EV_FD_NAME, role);
+	ev.ts = ts;
+	ev.sys = fd;
+	ev.a = kind;
+	if (kind == CS_FD_PIPE || kind == CS_FD_TCP || kind == CS_FD_SOCKET) {
+		ev.b = CS_FDN_INODE;
+		ev.arg0 = BPF_CORE_READ(f, f_inode, i_ino);
+		emit(c, &ev);
+		return;
+	}
+	d = BPF_CORE_READ(f, f_path.dentry);
+	parent = BPF_CORE_READ(d, d_parent);
+	ev.b = CS_FDN_PARENT;
+	bpf_probe_read_kernel_str(&ev.dur, CS_FDN_BYTES, BPF_CORE_READ(parent, d_name.name));
+	emit(c, &ev);
+	ev.dur = ev.arg0 = ev.arg1 = 0;
+	ev.ret = 0;
+	ev.b = CS_FDN_NAME;
+	bpf_probe_read_kernel_str(&ev.dur, CS_FDN_BYTES, BPF_CORE_READ(d, d_name.name));
+	emit(c, &ev);
+}
+
 static __always_inline __u8 fd_kind_cached(struct pending_syscall *p, __u32 gen, int fd)
 {
 	struct file *f;
@@ -112,6 +153,8 @@ static __always_inline __u8 fd_kind_cached(struct pending_syscall *p, __u32 gen,
 	if (!f)
 		return CS_FD_NONE;	/* not cached: a free number may be opened without a bump */
 	kind = file_kind(f, p->role);
+	if (name_fds)
+		note_fd_name(f, fd, kind, p->role, p->ts);
 	slot = p->cache_next & 1;
 	p->cache_fd[slot] = fd;
 	p->cache_kind[slot] = kind;

@@ -137,7 +137,7 @@ struct pending_syscall {
 	__s32 cache_fd[2];
 	__u8 cache_kind[2];
 	__u8 cache_next;
-	__u8 pad0;
+	__u8 flags;	/* 1: the call in flight is a MSG_ZEROCOPY send */
 	__u32 tid;	/* the owner: 0 while the slot is free */
 	__u32 tgid;	/* the owner's process, set at each transfer syscall's enter */
 	/*

@@ -11,6 +11,9 @@
 /* Flows that are not syscalls (io_uring requests): role x kind x src x dst, far fewer in use. */
 #define CS_FLOWS_MAX	1024
 
+/* include/linux/socket.h: send() pins the user pages instead of copying them. */
+#define CS_MSG_ZEROCOPY	0x4000000
+
 /* Syscall arguments the decoding reads (the sixth is never needed). */
 #define CS_SYSCALL_ARGS	5
 
@@ -208,6 +211,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long id)
 	args[3] = PT_REGS_PARM4_SYSCALL(regs);
 	args[4] = PT_REGS_PARM5_SYSCALL(regs);
 	p->sys = sys;
+	p->flags = 0;
+	if ((sys == CS_SYS_SENDTO && (args[3] & CS_MSG_ZEROCOPY)) || (sys == CS_SYS_SENDMSG && (args[2] & CS_MSG_ZEROCOPY)))
+		p->flags = 1;
 	classify(p, fd_gen, args);
 	p->count = requested_bytes(sys, args);
 	return 0;
@@ -245,7 +251,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		ev.ts = p->ts;
 		ev.dur = bpf_ktime_get_ns() - p->ts;
 		ev.arg0 = p->fds;
-		ev.arg1 = p->count;
+		ev.arg1 = p->count | (p->flags ? CS_COUNT_MSG_ZEROCOPY : 0);
 		ev.ret = ret;
 		ev.tgid = p->tgid;
 		ev.tid = p->tid;

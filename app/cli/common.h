@@ -57,6 +57,7 @@ void add_export_options(CLI::App* app, CommonOptions& o);
 // Subcommands, one file each; each sets `exit_code` when it runs.
 CLI::App* add_list(CLI::App& app, int& exit_code);
 CLI::App* add_run(CLI::App& app, int& exit_code);
+CLI::App* add_trace(CLI::App& app, int& exit_code);  // any program (launch/trace_program.h)
 CLI::App* add_compare(CLI::App& app, int& exit_code);
 CLI::App* add_bench(CLI::App& app, int& exit_code);
 // `bench` subcommands in files of their own, registered by add_bench.

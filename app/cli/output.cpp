@@ -60,6 +60,20 @@ std::string format_summary(const Summary& s) {
   if (!s.deviations.empty()) o << "  why it differs (* above):\n";
   for (const auto& d : s.deviations) o << "    - " << d.what << ": " << d.why.en << "\n";
   for (const auto& n : s.notes) o << "  note: " << n.en << "\n";
+  if (s.params.method == kTraceMethod) {
+    o << "  flows (" << s.flows.size() << "):\n";
+    for (const DataFlow& f : s.flows) {
+      o << "    " << f.method << ": " << format_bytes(f.bytes) << " in " << format_count(f.calls) << " calls, "
+        << fd_kind_name(f.source.kind) << " " << f.source.name << " -> " << fd_kind_name(f.destination.kind) << " "
+        << f.destination.name << "\n";
+      o << "      per unit: mode switches " << format_figure(f.mode_switches) << ", CPU copies "
+        << format_figure(f.cpu_copies) << ", DMA copies " << format_figure(f.dma_copies);
+      if (f.textbook.mode_switches || f.textbook.cpu_copies || f.textbook.dma_copies)
+        o << " (textbook " << fig(f.textbook.mode_switches) << " / " << fig(f.textbook.cpu_copies) << " / "
+          << fig(f.textbook.dma_copies) << ")";
+      o << "\n      " << f.reason << "\n";
+    }
+  }
   if (s.sink_report.is_object() && s.sink_report.contains("received_bytes"))
     o << "  receiver: " << format_bytes(s.sink_report["received_bytes"].get<uint64_t>()) << " in "
       << format_count(s.sink_report.value("receive_calls", uint64_t{0})) << " calls, its CPU copies "

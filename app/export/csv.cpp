@@ -93,6 +93,23 @@ const std::vector<Column>& columns() {
                    return out;
                  }});
     add_counts(c, "sink.", &Summary::receiver);  // the sink's receiver process
+    // A traced program's flows (copyscope trace), by method: "sendfile=67108864 other=9075".
+    // Only method names from flow_methods() and numbers: no name the program chose.
+    c.push_back({"flows", [](const Summary& s) { return num(static_cast<uint64_t>(s.flows.size())); }});
+    c.push_back({"flows.bytes_by_method", [](const Summary& s) {
+                   std::string out;
+                   for (const std::string& m : flow_methods()) {
+                     uint64_t bytes = 0;
+                     bool any = false;
+                     for (const DataFlow& f : s.flows)
+                       if (f.method == m) {
+                         bytes += f.bytes;
+                         any = true;
+                       }
+                     if (any) out += (out.empty() ? "" : " ") + m + "=" + num(bytes);
+                   }
+                   return out;
+                 }});
     return c;
   }();
   return cols;

@@ -446,6 +446,27 @@ void compose(Format& f, Html* html, const std::vector<const Run*>& runs, const s
                           w.accounting(st.accounting), st.rule.in(lang)});
       f.table(t);
     }
+    if (!s.flows.empty()) {
+      f.para({{w("Data flows of the traced program, by textbook method"), true}});
+      Table t;
+      t.header = {w("method"),   w("from"),   w("to"),
+                  w("bytes"),  w("calls"), w("per unit: mode sw. / CPU / DMA"),
+                  w("textbook"), w("why")};
+      auto end = [](const FlowEndpoint& e) {
+        return std::string(fd_kind_name(e.kind)) + " " + svg::bounded_utf8(e.name, svg::kMaxLabel * 2);
+      };
+      for (size_t k = 0; k < s.flows.size() && k < kMaxRows; ++k) {
+        const DataFlow& fl = s.flows[k];
+        t.rows.push_back({fl.method, end(fl.source), end(fl.destination), format_bytes(fl.bytes),
+                          format_count(fl.calls),
+                          format_figure(fl.mode_switches) + " / " + format_figure(fl.cpu_copies) + " / " +
+                              format_figure(fl.dma_copies),
+                          opt(fl.textbook.mode_switches) + " / " + opt(fl.textbook.cpu_copies) + " / " +
+                              opt(fl.textbook.dma_copies),
+                          fl.reason});
+      }
+      f.table(t);
+    }
     f.para({{w("Measured against the textbook"), true}});
     if (s.deviations.empty()) f.para({{w("Matches the textbook.")}});
     for (size_t k = 0; k < s.deviations.size() && k < kMaxRows; ++k) {

@@ -124,7 +124,8 @@ void emit_trace_events(const Run& run, const Summary& summary, uint64_t t0, Emit
       }
       span_tid[i] = tid;
       json args = {
-          {"from", fd_kind_name(e.a)}, {"to", fd_kind_name(e.b)}, {"ret", e.ret}, {"count", e.arg1}, {"cpu", e.cpu}};
+          {"from", fd_kind_name(e.a)}, {"to", fd_kind_name(e.b)}, {"ret", e.ret}, {"count", e.arg1 & ~CS_COUNT_MSG_ZEROCOPY}, {"cpu", e.cpu}};
+      if (e.arg1 & CS_COUNT_MSG_ZEROCOPY) args["msg_zerocopy"] = true;
       if (e.ret > 0) args["bytes"] = e.ret;
       emit({{"ph", "X"},
             {"name", syscall_name(e.sys)},

@@ -245,6 +245,10 @@ void clean_tree(json& j, const std::string& where) {
 // The method names a row of the method table (never a path: report charts are
 // named after it), and cache and sink are ones it runs with.
 void check_params(const RunParams& p) {
+  if (p.method == kTraceMethod) {  // a traced program (copyscope trace): no scenario, no sink of its own
+    if (p.sink != kTraceSink) fail("copyscope.run.params.sink of a traced program must be '" + std::string(kTraceSink) + "'");
+    return;
+  }
   const scenario::MethodInfo* m = scenario::method_info(p.method);
   if (!m) fail("copyscope.run.params.method '" + bounded(p.method) + "' is not a method copyscope knows");
   if (p.cache != "cold" && p.cache != "warm")

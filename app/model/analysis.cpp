@@ -33,6 +33,8 @@ const char* quantity_name(const std::string& what) {
 }
 
 using analysis_detail::add_method_notes;
+using analysis_detail::is_read_like;
+using analysis_detail::is_write_like;
 using analysis_detail::ratio;
 using analysis_detail::round2;
 using analysis_detail::thread_uses;
@@ -44,7 +46,7 @@ KernelVersion KernelVersion::parse(const std::string& release) {
   return kv;
 }
 
-namespace {
+namespace analysis_detail {
 
 bool is_read_like(uint8_t sys) {
   switch (sys) {
@@ -71,6 +73,10 @@ bool is_write_like(uint8_t sys) {
   }
   return false;
 }
+
+}  // namespace analysis_detail
+
+namespace {
 
 std::string page_refs_reason(bool nic_sg) {
   if (nic_sg)
@@ -512,6 +518,20 @@ Summary summarize(const Run& run, const TextbookMethod* tb) {
     }
   }
   add_method_notes(run, s);
+  if (run.params.method == kTraceMethod) {
+    FlowContext ctx;
+    ctx.nic_sg = s.nic_sg;
+    try {
+      ctx.textbook = &Textbook::builtin();
+    } catch (const std::exception&) {
+      ctx.textbook = nullptr;  // no textbook assets here: flows are classified, not compared
+    }
+    s.flows = classify_flows(run, ctx);
+    if (run.event_stride > 1)
+      s.notes.push_back(say("the event log kept the events of one 1 ms window in %s: flows are those of the events "
+                            "kept (raise --max-events for all of them)",
+                            std::to_string(run.event_stride)));
+  }
   return s;
 }
 

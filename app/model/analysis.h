@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/flows.h"
 #include "model/run.h"
 #include "model/stages.h"
 #include "model/textbook.h"
@@ -129,6 +130,7 @@ struct Summary {
   uint32_t event_stride = 1;
   nlohmann::json sink_report;
   nlohmann::json extra;
+  std::vector<DataFlow> flows;  // a traced program's (copyscope trace), classified by method
 };
 
 // Copies are measured when the kernel's copy routines were hooked
@@ -142,5 +144,7 @@ Summary summarize(const Run& run, const TextbookMethod* textbook);
 // worked out from its events (Stage::accounting "live"). `run` is left as it was.
 Summary summarize_live(Run& run, const TextbookMethod* textbook);
 nlohmann::json to_json(const Summary& s);
+// flows[] of a traced program, as `trace --json` prints them.
+nlohmann::json flows_json(const std::vector<DataFlow>& flows);
 
 }  // namespace copyscope

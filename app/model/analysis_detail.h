@@ -17,6 +17,10 @@ inline double ratio(uint64_t num, uint64_t den) {
 // Per-unit figures in JSON keep two decimals.
 inline double round2(double v) { return std::round(v * 100.0) / 100.0; }
 
+// Syscalls that move data into the caller's memory (read, recv...) / out of it (write, send...).
+bool is_read_like(uint8_t sys);
+bool is_write_like(uint8_t sys);
+
 // The sender's threads that made syscalls, each with its role (threads.cpp).
 std::vector<ThreadUse> thread_uses(const Run& run, const EventTally& tally, const TextbookMethod* tb);
 

@@ -16,7 +16,7 @@ constexpr const char* kFdKindNames[CS_FD_MAX] = {
 };
 constexpr const char* kEventNames[CS_EV_MAX] = {
     "none",  "syscall", "switch_out", "switch_in", "fault",    "page_cache_add",
-    "block", "phase",   "fork",       "exit",      "net_xmit",
+    "block", "phase",   "fork",       "exit",      "net_xmit", "fd_name",
 };
 constexpr const char* kCopyDirNames[CS_COPY_DIR_MAX] = {"to_user", "from_user", "kernel"};
 constexpr const char* kCopyRoutineNames[CS_CR_MAX] = {
@@ -71,6 +71,24 @@ int syscall_from_name(const std::string& name) {
 }
 
 const char* fd_kind_name(unsigned kind) { return kind < CS_FD_MAX ? kFdKindNames[kind] : "other"; }
+
+std::string printable_fd_name(const std::string& raw) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    std::string piece;
+    if (c >= 0x20 && c < 0x7f)
+      piece = static_cast<char>(c);
+    else
+      piece = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+    if (out.size() + piece.size() > kMaxFdNameBytes - 3) {
+      out += "...";
+      break;
+    }
+    out += piece;
+  }
+  return out;
+}
 
 const char* event_type_name(unsigned type) { return type < CS_EV_MAX ? kEventNames[type] : "none"; }
 

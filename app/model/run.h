@@ -191,6 +191,27 @@ struct ScenarioResult {
   nlohmann::json extra;         // method-specific facts (e.g. a SIGBUS)
 };
 
+// What a traced program's descriptor was from time `ts` on (its first event
+// seen with this target): a path, a pipe, or a socket's addresses. Read from
+// /proc by the capture, printable and bounded; the traced program chooses
+// these names, so they are shown and never used to build a path.
+struct FdName {
+  uint32_t tgid = 0;
+  int32_t fd = -1;
+  uint64_t ts = 0;
+  std::string name;
+  bool operator==(const FdName&) const = default;
+};
+
+// The method name of a run of any program (copyscope trace), not a scenario.
+inline constexpr const char* kTraceMethod = "trace";
+inline constexpr const char* kTraceSink = "program";
+inline constexpr size_t kMaxFdNames = 65536;
+inline constexpr size_t kMaxFdNameBytes = 256;
+
+// `raw` made printable (other bytes as \xNN) and at most kMaxFdNameBytes long.
+std::string printable_fd_name(const std::string& raw);
+
 struct Run {
   RunParams params;
   KernelInfo kernel;
@@ -207,6 +228,7 @@ struct Run {
   uint32_t event_stride = 1;
   EventTally thinned;
   std::map<uint32_t, std::string> thread_names;  // tid -> name
+  std::vector<FdName> fd_names;                  // traced programs only, ordered by ts
   bool partial = false;
   std::string where = "host";  // "host", or "vm:NAME" for a run in the lab VM (copyscope-vm)
 

@@ -316,6 +316,12 @@ json run_to_json(const Run& run) {
       {"where", run.where},
   };
   if (run.event_stride > 1) out["thinned"] = thinned_to_json(run.thinned);
+  if (!run.fd_names.empty()) {
+    json names = json::array();
+    for (const FdName& n : run.fd_names)
+      names.push_back({{"tgid", n.tgid}, {"fd", static_cast<uint32_t>(std::max(n.fd, 0))}, {"ts", n.ts}, {"name", n.name}});
+    out["fd_names"] = std::move(names);
+  }
   return out;
 }
 
@@ -443,6 +449,22 @@ Run run_from_json(const json& j) {
     run.event_stride = static_cast<uint32_t>(stride);
   }
   if (run.event_stride > 1) run.thinned = thinned_from_json(field(j, "", "thinned"), run.params.sink == "tcp");
+  if (j.contains("fd_names")) {  // traced programs only
+    const json& names = j["fd_names"];
+    if (!names.is_array()) bad("fd_names", "expected an array");
+    if (names.size() > kMaxFdNames) bad("fd_names", "more than " + std::to_string(kMaxFdNames) + " names");
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string w = "fd_names[" + std::to_string(i) + "]";
+      FdName n;
+      const uint64_t tgid = get_u64(names[i], w, "tgid"), fd = get_u64(names[i], w, "fd");
+      if (tgid > UINT32_MAX || fd > INT32_MAX) bad(w, "tgid or fd out of range");
+      n.tgid = static_cast<uint32_t>(tgid);
+      n.fd = static_cast<int32_t>(fd);
+      n.ts = get_u64(names[i], w, "ts");
+      n.name = printable_fd_name(get_str(names[i], w, "name"));  // a file's names are shown, bounded, escaped again
+      run.fd_names.push_back(std::move(n));
+    }
+  }
   return run;
 }
 

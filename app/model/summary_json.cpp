@@ -41,6 +41,36 @@ json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(
 
 }  // namespace
 
+json flows_json(const std::vector<DataFlow>& flows) {
+  auto endpoint = [](const FlowEndpoint& ep) { return json{{"kind", fd_kind_name(ep.kind)}, {"name", ep.name}}; };
+  json out = json::array();
+  for (const DataFlow& f : flows) {
+    json devs = json::array();
+    for (const FlowFigure& d : f.deviations)
+      devs.push_back({{"what", d.what}, {"textbook", d.textbook}, {"measured", d.measured}, {"why", d.why}});
+    out.push_back({{"source", endpoint(f.source)},
+                   {"destination", endpoint(f.destination)},
+                   {"method", f.method},
+                   {"reason", f.reason},
+                   {"bytes", f.bytes},
+                   {"calls", f.calls},
+                   {"units", f.units},
+                   {"syscalls", f.syscalls},
+                   {"per_call",
+                    {{"mode_switches", f.mode_switches},
+                     {"cpu_copies", f.cpu_copies},
+                     {"dma_copies", f.dma_copies}}},
+                   {"textbook",
+                    {{"mode_switches", optional_json(f.textbook.mode_switches)},
+                     {"cpu_copies", optional_json(f.textbook.cpu_copies)},
+                     {"dma_copies", optional_json(f.textbook.dma_copies)},
+                     {"row", f.textbook_row}}},
+                   {"cpu_copy_rules", f.cpu_copy_why},
+                   {"deviations", devs}});
+  }
+  return out;
+}
+
 json to_json(const Summary& s) {
   json hooks = json::array();
   for (const Hook& h : s.kernel.hooks) hooks.push_back({{"name", h.name}, {"status", h.status}, {"detail", h.detail}});
@@ -142,6 +172,7 @@ json to_json(const Summary& s) {
         {"window_ns", kEventWindowNs}}},
   };
   if (!s.extra.is_null()) out["scenario"] = s.extra;
+  if (s.params.method == kTraceMethod) out["flows"] = flows_json(s.flows);
   return out;
 }
 

@@ -232,6 +232,7 @@ bpf_program* copy_prog(copyscope_bpf* skel, const char* kind, const std::string&
 void configure(copyscope_bpf* skel, const TracerOptions& opt, const KernelFeatures& f,
                const std::vector<CopyVia>& via) {
   skel->rodata->emit_events = opt.emit_events ? 1 : 0;
+  skel->rodata->name_fds = opt.name_fds && opt.emit_events ? 1 : 0;
   // Each CPU's share of the ring's wake-up interval, one full batch at least.
   skel->rodata->wake_cpu_bytes = static_cast<__u32>(
       std::max<size_t>(skel->rodata->wakeup_bytes / static_cast<size_t>(std::max(1, libbpf_num_possible_cpus())),
@@ -354,7 +355,7 @@ Tracer::Fd::~Fd() {
 
 // A constructor that throws destroys the members it made: every step below
 // leaves its result in a member, so a failure needs no cleanup of its own.
-Tracer::Tracer(const TracerOptions& opt) {
+Tracer::Tracer(const TracerOptions& opt) : whole_lifetime_(opt.whole_lifetime), name_fds_(opt.name_fds) {
   libbpf_set_print(libbpf_print);
   kernel_.release = kernel_release();
   // The device TCP's pages leave through: loopback, or the lab VM's card.
@@ -365,6 +366,9 @@ Tracer::Tracer(const TracerOptions& opt) {
   const std::vector<CopyVia> via = load(opt, features, load_failed);
   attach(opt, features, via, load_failed);
   open_ring();
+  // The traced program's whole lifetime is its phase: the windows that
+  // phases_open opens (DMA mappings, segmentation copies) stay open.
+  if (whole_lifetime_) skel_->bss->phases_open = 1;
 }
 
 // open -> configure -> load. A load the kernel refuses is tried again with
@@ -434,6 +438,11 @@ void Tracer::attach(const TracerOptions& opt, const KernelFeatures& features, co
                              ok ? "" : "no such tracepoint in this kernel: its counters stay 0 and are not facts"});
   }
 
+  if (opt.scenario_binary.empty()) {
+    kernel_.hooks.push_back({"usdt/copyscope:phase_begin", "unavailable",
+                             "a traced program has no phase markers: its whole traced lifetime is the phase"});
+    return;
+  }
   for (auto [prog, probe] :
        {std::pair{skel_->progs.on_phase_begin, "phase_begin"}, std::pair{skel_->progs.on_phase_end, "phase_end"}}) {
     Link link(bpf_program__attach_usdt(prog, -1, opt.scenario_binary.c_str(), "copyscope", probe, nullptr));
@@ -477,6 +486,7 @@ void Tracer::track(pid_t tgid) {
   cs_proc proc{};
   proc.tgid = key;
   proc.st.role = CS_ROLE_SENDER;
+  proc.st.in_phase = whole_lifetime_ ? 1 : 0;  // forks copy it (sched.bpf.h)
   // The process's slot in `procs`, or the `tracked` hash if another holds it.
   __u32 slot = key & (CS_PROC_SLOTS - 1);
   cs_proc held{};
@@ -570,6 +580,126 @@ void Tracer::note_threads(const EventLog& batch) {
   }
 }
 
+namespace {
+
+// "127.0.0.1:8080" from /proc/net/tcp's "0100007F:1F90" (IPv4) or its IPv6 form.
+std::string proc_net_address(const std::string& hex) {
+  const size_t colon = hex.find(':');
+  if (colon == std::string::npos) return "?";
+  const std::string addr = hex.substr(0, colon);
+  const unsigned port = static_cast<unsigned>(std::strtoul(hex.c_str() + colon + 1, nullptr, 16));
+  char buf[96];
+  if (addr.size() == 8) {
+    const unsigned long v = std::strtoul(addr.c_str(), nullptr, 16);  // host order of the kernel's bytes
+    std::snprintf(buf, sizeof buf, "%lu.%lu.%lu.%lu:%u", v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >> 24) & 255,
+                  port);
+    return buf;
+  }
+  if (addr.size() == 32) {
+    // Four 32-bit words, each in the kernel's byte order.
+    unsigned char b[16];
+    for (int w = 0; w < 4; ++w) {
+      const unsigned long v = std::strtoul(addr.substr(static_cast<size_t>(w) * 8, 8).c_str(), nullptr, 16);
+      for (int i = 0; i < 4; ++i) b[w * 4 + i] = static_cast<unsigned char>((v >> (8 * i)) & 255);
+    }
+    static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(b, kMapped, 12) == 0) {
+      std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%u", b[12], b[13], b[14], b[15], port);
+      return buf;
+    }
+    std::string s = "[";
+    for (int i = 0; i < 16; i += 2) {
+      char h[8];
+      std::snprintf(h, sizeof h, "%s%x", i ? ":" : "", (b[i] << 8) | b[i + 1]);
+      s += h;
+    }
+    return s + "]:" + std::to_string(port);
+  }
+  return "?";
+}
+
+// The local and remote address of the TCP or UDP socket with inode `ino`
+// in process tgid's network namespace, or empty.
+std::string socket_addresses(uint32_t tgid, const std::string& ino) {
+  for (const char* table : {"tcp", "tcp6", "udp", "udp6"}) {
+    const std::string path = "/proc/" + std::to_string(tgid) + "/net/" + table;
+    FILE* f = std::fopen(path.c_str(), "re");
+    if (!f) continue;
+    char line[512];
+    std::string found;
+    while (found.empty() && std::fgets(line, sizeof line, f)) {
+      char local[64], remote[64], inode[32];
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+      if (std::sscanf(line, " %*s %63s %63s %*s %*s %*s %*s %*s %*s %31s", local, remote, inode) != 3) continue;
+      if (ino != inode) continue;
+      const std::string proto = table[0] == 't' ? "tcp " : "udp ";
+      found = proto + proc_net_address(local) + " <-> " + proc_net_address(remote);
+    }
+    std::fclose(f);
+    if (!found.empty()) return found;
+  }
+  return {};
+}
+
+}  // namespace
+
+// The descriptors' names (CS_EV_FD_NAME, bpf/fd_kind.bpf.h) become
+// Run::fd_names and leave the batch: they are not events of the timeline. A
+// file's name is its directory's and its own as the kernel gave them (32
+// bytes each), made the full path from /proc while the process still has the
+// file and the path ends in that name; a socket's, its addresses from
+// /proc/PID/net while it is open.
+void Tracer::note_fds(EventLog& batch) {
+  auto text = [](const Event& e) {
+    char buf[CS_FDN_BYTES + 1] = {};
+    std::memcpy(buf, &e.dur, CS_FDN_BYTES);
+    return std::string(buf);
+  };
+  size_t kept = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Event& e = batch[i];
+    if (e.type != CS_EV_FD_NAME) {
+      if (kept != i) batch[kept] = e;
+      ++kept;
+      continue;
+    }
+    if (e.b == CS_FDN_PARENT) {
+      fd_parents_[e.tid] = text(e);
+      continue;
+    }
+    if (fd_names_.size() >= kMaxFdNames) continue;
+    const int fd = e.sys;
+    std::string name;
+    char path[64], target[kMaxFdNameBytes];
+    std::snprintf(path, sizeof path, "/proc/%u/fd/%d", e.tgid, fd);
+    const ssize_t n = readlink(path, target, sizeof target - 1);
+    const std::string link = n > 0 ? std::string(target, static_cast<size_t>(n)) : std::string();
+    if (e.b == CS_FDN_INODE) {
+      const std::string ino = std::to_string(e.arg0);
+      if (e.a == CS_FD_PIPE) {
+        name = "pipe:[" + ino + "]";
+      } else {
+        name = socket_addresses(e.tgid, ino);
+        if (name.empty()) name = "socket:[" + ino + "]";
+      }
+    } else {
+      const std::string own = text(e);
+      std::string dir = fd_parents_[e.tid];
+      fd_parents_.erase(e.tid);
+      const bool cut = own.size() >= CS_FDN_BYTES - 1;  // the kernel's name may be longer
+      if (!link.empty() && link[0] == '/' && !cut &&
+          (link == "/" + own || (link.size() > own.size() + 1 && link.compare(link.size() - own.size() - 1, std::string::npos, "/" + own) == 0)))
+        name = link;
+      else if (own == "/")
+        name = "/";
+      else  // a filesystem's root is "/" whatever its mount point: the path above it is unknown
+        name = (dir == "/" ? std::string(".../") : ".../" + dir + "/") + own;
+    }
+    fd_names_.push_back({e.tgid, fd, e.ts, printable_fd_name(name)});
+  }
+  batch.resize(kept);
+}
+
 void Tracer::store_loop() {
   EventLog& out = store_out_;
   std::unique_lock<std::mutex> lock(staged_mu_);
@@ -578,6 +708,7 @@ void Tracer::store_loop() {
     const bool done = capture_done_;
     out.swap(staged_);  // the capture thread goes on in the emptied vector, its pages already in use
     lock.unlock();
+    if (name_fds_) note_fds(out);
     if (!out.empty()) {
       note_threads(out);
       live_->append(out);
@@ -698,6 +829,9 @@ void Tracer::collect(Run& run) const {
   run.kernel = kernel_;
   for (const auto& [tid, name] : thread_names_)
     if (!name.empty()) run.thread_names[tid] = name;
+  run.fd_names = fd_names_;
+  std::stable_sort(run.fd_names.begin(), run.fd_names.end(),
+                   [](const FdName& a, const FdName& b) { return a.ts < b.ts; });
   collect_dma(run);
 }
 

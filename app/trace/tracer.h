@@ -35,8 +35,14 @@ class TraceError : public std::runtime_error {
 };
 
 struct TracerOptions {
-  std::string scenario_binary;  // USDT phase markers live here
+  std::string scenario_binary;  // USDT phase markers live here; empty: none are attached
   bool emit_events = true;      // false: exact counters only
+  // A traced program has no phase markers: every tracked process is in its
+  // phase from the moment it is tracked until it exits (copyscope trace).
+  bool whole_lifetime = false;
+  // Name each descriptor the tracked tasks move data through, read from
+  // /proc when the store thread first sees it (Run::fd_names).
+  bool name_fds = false;
 };
 
 struct KernelFeatures;  // what the running kernel offers (tracer.cpp)
@@ -49,7 +55,7 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  void track(pid_t tgid);  // the root of the scenario's tree
+  void track(pid_t tgid);  // the root of the scenario's tree (or one process of a traced tree)
   // Capture and store threads. expected_events, a guess, sizes the part of
   // the log made memory before the capture (see LiveRun::reserve).
   void start(LiveRun* live, size_t expected_events = 0);
@@ -115,6 +121,12 @@ class Tracer {
   // need them, and the threads are gone by the end. Store thread only until stop().
   std::map<uint32_t, std::string> thread_names_;
   void note_threads(const EventLog& batch);
+  // What each descriptor was, as the store thread found it (TracerOptions::name_fds).
+  bool whole_lifetime_ = false;
+  bool name_fds_ = false;
+  std::vector<FdName> fd_names_;
+  std::map<uint32_t, std::string> fd_parents_;  // tid -> the directory of the name that comes next
+  void note_fds(EventLog& batch);
 };
 
 }  // namespace copyscope

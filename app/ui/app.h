@@ -62,6 +62,9 @@ class App {
   RunParams edit;
   std::string edit_size = "32M", edit_buffer = "64K";
   LabVm edit_vm;  // name empty: this machine
+  // The Trace a program form (ui/trace_panel.cpp).
+  std::string trace_command, trace_pid;
+  float trace_seconds = 0;  // 0: until it exits or Stop
   int method_index = 0;
   // Compare: the runs (session indices) whose diagrams stand side by side, at most three;
   // empty until the user picks (then the first runs of different methods are shown).
@@ -112,6 +115,10 @@ void draw_plots_panel(App& app);
 void draw_timeline_panel(App& app);
 void draw_compare_panel(App& app);
 void draw_export_panel(App& app);
+// Trace a program (ui/trace_panel.cpp): the form beside the scenarios, and a
+// traced run's flows where the data path would be (true when it drew them).
+void draw_trace_form(App& app);
+bool draw_trace_flows(App& app);
 
 bool light_theme(const App& app);
 

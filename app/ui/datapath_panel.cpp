@@ -286,6 +286,7 @@ DiagramDrawn draw_diagram(const App& app, ImDrawList* dl, ImVec2 o, float W, flo
 }
 
 void draw_datapath_panel(App& app) {
+  if (draw_trace_flows(app)) return;  // a traced program has flows, not one method's diagram
   const UiPrefs& p = app.prefs;
   SessionRun* r = app.session.current();
   const auto& methods = Textbook::builtin().methods();

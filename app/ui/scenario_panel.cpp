@@ -176,6 +176,8 @@ void draw_scenario_panel(App& app) {
     text_wrapped("%s", tr(p, "This method has no scenario yet: its diagram is shown from the textbook."));
   }
 
+  draw_trace_form(app);
+
   ImGui::Separator();
   ImGui::TextUnformatted(tr(p, "Open recording"));
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 4);

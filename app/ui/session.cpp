@@ -46,6 +46,10 @@ struct Session::LiveJob {
   std::vector<size_t> vm_indices;
   std::vector<Run> vm_runs;
   std::chrono::steady_clock::time_point started;
+  // A traced program instead (start_trace).
+  bool in_trace = false;
+  TraceRequest trace;
+  std::string trace_label;
 };
 
 Session::Session() {
@@ -202,6 +206,58 @@ bool Session::start_vm(const std::vector<RunParams>& plans, const LabVm& vm) {
   return true;
 }
 
+bool Session::start_trace(const TraceRequest& req, const std::string& label) {
+  if (job_ || !capture_problem_.empty()) return false;
+  auto job = std::make_unique<LiveJob>();
+  job->in_trace = true;
+  job->trace = req;
+  job->trace.max_events = kGuiMaxEvents;
+  job->trace_label = label;
+  job->params.method = kTraceMethod;
+  job->started = std::chrono::steady_clock::now();
+  SessionRun r;
+  r.origin = "live";
+  r.run.params.method = kTraceMethod;
+  r.run.params.sink = kTraceSink;
+  r.label = "trace " + label;
+  r.view = build_view(r.run, r.summary, nullptr, false);
+  add(std::move(r));
+  job->session_index = runs_.size() - 1;
+  LiveJob* raw = job.get();
+  job->worker = std::thread([raw] {
+    try {
+      raw->result = trace_program(raw->trace, raw->cancel).run;
+    } catch (const std::exception& e) {
+      raw->error = e.what();
+    }
+    raw->done.store(true);
+  });
+  job_ = std::move(job);
+  status_ = say("tracing %s...", label);
+  return true;
+}
+
+void Session::finish_trace() {
+  job_->worker.join();
+  SessionRun& r = *runs_[job_->session_index];
+  if (!job_->error.empty()) {
+    r.failed = true;
+    r.error = job_->error;
+    status_ = say("trace: %s", job_->error);
+  } else {
+    r.run = std::move(job_->result);
+    sort_events(r.run.events);
+    r.summary = summarize(r.run, nullptr);
+    status_ = say("traced %s: %s flow(s), %s delivered", job_->trace_label, std::to_string(r.summary.flows.size()),
+                  format_bytes(r.summary.bytes));
+  }
+  r.finished = true;
+  r.view = build_view(r.run, r.summary, nullptr, true);
+  r.cursor = r.view.t1;
+  job_.reset();
+  start_next_queued();
+}
+
 void Session::finish_vm() {
   job_->worker.join();
   for (size_t i = 0; i < job_->vm_indices.size(); ++i) {
@@ -265,6 +321,13 @@ void Session::poll(bool follow) {
   if (interrupt::requested()) stop_live();
   if (!job_) {
     start_next_queued();
+    return;
+  }
+  if (job_->in_trace) {
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - job_->started).count();
+    status_ = say("tracing %s (%s s; Stop ends the trace)", job_->trace_label, std::to_string(secs));
+    if (job_->done.load()) finish_trace();
     return;
   }
   if (job_->in_vm) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "launch/lab_vm.h"
+#include "launch/trace_program.h"
 #include "model/analysis.h"
 #include "model/i18n.h"
 #include "model/run.h"
@@ -69,6 +70,9 @@ class Session {
   // emulation); their runs arrive when the guest is done. Stop cancels it.
   bool start_vm(const std::vector<RunParams>& plans, const LabVm& vm);
   const std::string& vm_problem() const { return vm_problem_; }  // empty: the lab VM can run here
+  // A program traced (copyscope trace): its run arrives when it exits, its
+  // duration ends or Stop is pressed (a command is stopped, a --pid left running).
+  bool start_trace(const TraceRequest& req, const std::string& label);
   bool live_busy() const { return job_ != nullptr; }
   bool settled() const { return !job_ && queue_.empty(); }
   // Once a frame: after a signal (interrupt::requested) cancels the live run
@@ -88,6 +92,7 @@ class Session {
   struct LiveJob;
   void finish_live();
   void finish_vm();
+  void finish_trace();
   void start_next_queued();
 
   std::vector<std::unique_ptr<SessionRun>> runs_;

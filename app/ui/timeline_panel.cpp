@@ -61,8 +61,9 @@ void event_tooltip(const Run& run, const Span& s, const RunView& v, const UiPref
     ImGui::TextUnformatted(tr(p, "off CPU (sched out .. in)"));
   } else if (e.type == CS_EV_SYSCALL) {
     ImGui::Text("%s(%s -> %s)", syscall_name(e.sys), fd_kind_name(e.a), fd_kind_name(e.b));
-    ImGui::TextUnformatted(trf(p, "asked for %s, returned %s", format_bytes(e.arg1),
+    ImGui::TextUnformatted(trf(p, "asked for %s, returned %s", format_bytes(e.arg1 & ~CS_COUNT_MSG_ZEROCOPY),
                                std::to_string(static_cast<long long>(e.ret))).c_str());
+    if (e.arg1 & CS_COUNT_MSG_ZEROCOPY) ImGui::TextUnformatted("MSG_ZEROCOPY");
   } else if (e.type == CS_EV_BLOCK) {
     const std::string sector = std::to_string(static_cast<unsigned long long>(e.arg0));
     ImGui::TextUnformatted((e.a ? trf(p, "disk write at sector %s, %s", sector, format_bytes(e.arg1))

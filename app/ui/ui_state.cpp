@@ -30,7 +30,6 @@ bool panel_from_id(const std::string& id, Panel* out) {
   return false;
 }
 
-const char* L(const UiPrefs& p, const char* en, const char* zh) { return p.lang == "zh" ? zh : en; }
 
 float font_px(bool classroom, int w, int h, float scale) {
   scale = std::clamp(scale > 0 ? scale : 1.0f, 1.0f, 4.0f);

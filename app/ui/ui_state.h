@@ -37,11 +37,6 @@ std::string trf(const UiPrefs& p, const char* fmt, const A&... args) {
   return copyscope::trf(lang(p), fmt, args...);
 }
 
-// DEPRECATED: the inline pair, left only until the last files (plots_panel,
-// timeline_panel) are moved to the catalogue with scripts/i18n-convert; new
-// code calls tr(p, "English").
-const char* L(const UiPrefs& p, const char* en, const char* zh);
-
 // The text size in pixels for a window of w x h screen units on a monitor whose
 // content scale (DPI / 96) is `scale`. Normal: 18 px at scale 1. Classroom:
 // as large as the window allows (26 px at 1600x900, 31 at 1920x1080), never

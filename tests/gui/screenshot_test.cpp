@@ -406,8 +406,9 @@ TEST(Screenshots, EachPanelsChecksFailOnTheOtherPanels) {
 }
 
 // The scenario pane, left of every panel: its fields (method, size, buffer,
-// cache, sink, where it runs, the recording's path), Run and Run all side by
-// side, and a small button per bundled recording.
+// cache, sink, where it runs; the command, PID and seconds of Trace a
+// program; the recording's path), Run and Run all side by side, and a small
+// button per bundled recording.
 TEST(Screenshots, ScenarioPaneShowsItsControls) {
   SKIP_WITHOUT_DISPLAY();
   const Shot& s = shoot("read_write", "datapath");
@@ -425,7 +426,9 @@ TEST(Screenshots, ScenarioPaneShowsItsControls) {
   EXPECT_EQ(small, recordings) << s.png << ": one button per recording in assets/recordings";
   EXPECT_EQ(run_buttons, 2u) << s.png << ": Run and Run all";
   const auto fields = boxes(s.img, s.scenario, kFrame, s.scenario.w / 3, 14, 0.5, 4);
-  EXPECT_EQ(fields.size(), 7u) << s.png << ": method, size, buffer, cache, sink, where and the recording's path";
+  EXPECT_EQ(fields.size(), 10u) << s.png
+                                << ": method, size, buffer, cache, sink, where, the trace's command, PID and seconds, "
+                                   "and the recording's path";
 }
 
 // The backgrounds are clears, not drawn (see App::clear_backgrounds): the

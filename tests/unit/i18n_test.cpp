@@ -170,11 +170,11 @@ TEST(I18n, NoUnusedEntries) {
 }
 
 TEST(I18n, ConvertedUiFilesHaveNoInlinePairs) {
-  // plots_panel.cpp and timeline_panel.cpp are converted later (scripts/i18n-convert).
   static const std::regex pair(R"(\bL\(\s*\w+\s*,)");
   for (const char* f : {"app/ui/app.cpp", "app/ui/compare_panel.cpp", "app/ui/datapath_panel.cpp",
                         "app/ui/export_panel.cpp", "app/ui/scenario_panel.cpp", "app/ui/toolbar.cpp",
-                        "app/ui/run_view.cpp", "app/ui/session.cpp", "app/export/report.cpp", "app/export/svg.cpp"}) {
+                        "app/ui/run_view.cpp", "app/ui/session.cpp", "app/export/report.cpp", "app/export/svg.cpp",
+                        "app/ui/plots_panel.cpp", "app/ui/timeline_panel.cpp", "app/ui/trace_panel.cpp"}) {
     const std::string text = slurp(fs::path(COPYSCOPE_SOURCE_DIR) / f);
     EXPECT_FALSE(std::regex_search(text, pair)) << f << " still has an L(p, en, zh) pair";
   }
