@@ -17,7 +17,7 @@ packages=(
 	xvfb xauth libgl1-mesa-dri fonts-noto-cjk fonts-dejavu-core
 	default-jdk-headless
 	iproute2 procps
-	libcap2-bin jq
+	libcap2-bin jq curl
 )
 
 # tests/kernel-matrix/run: boots Debian's stock kernel under qemu in a debootstrapped
